@@ -1,0 +1,116 @@
+//! Settings: every setting is a command-line flag and a `WIREFEED_*` variable
+//! (the flag wins), parsed by clap into typed values. No globals: the parsed
+//! [`Settings`] is passed to whatever needs it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// wirefeed: plain wire-story text in, RSS/Atom/JSON feeds out.
+#[derive(Debug, Parser)]
+#[command(name = "wirefeed", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub parse: ParseArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve feeds and pages (the default); seeds an empty store from `seed/`.
+    Serve,
+    /// Bulk-import story files or folders (recursively) into the store, offline.
+    Import {
+        /// Files or folders of story texts.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Section for every story, overriding what the text says.
+        #[arg(long)]
+        section: Option<String>,
+    },
+    /// Parse one story and print what would be stored, as JSON; stores nothing.
+    Check {
+        /// The story file.
+        file: PathBuf,
+    },
+    /// Write every article as JSON Lines.
+    Export {
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Load a JSON Lines export into an empty data directory.
+    Restore {
+        /// The export file.
+        file: PathBuf,
+    },
+}
+
+/// Where the store lives and how much memory it may use.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Data directory holding the sled store.
+    #[arg(long, env = "WIREFEED_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// sled page cache capacity in MiB.
+    #[arg(long, env = "WIREFEED_CACHE_MIB", default_value_t = 64, global = true)]
+    pub cache_mib: u64,
+}
+
+/// How story text is read.
+#[derive(Debug, Clone, Args)]
+pub struct ParseArgs {
+    /// IANA time zone of story times written without one.
+    #[arg(long, env = "WIREFEED_SOURCE_TZ", default_value = "UTC", global = true)]
+    pub source_tz: chrono_tz::Tz,
+    /// Section of stories that name none.
+    #[arg(long, env = "WIREFEED_DEFAULT_SECTION", default_value = "news", global = true)]
+    pub default_section: String,
+    /// Largest story body accepted, in bytes.
+    #[arg(long, env = "WIREFEED_MAX_BODY", default_value_t = 1024 * 1024, global = true)]
+    pub max_body: usize,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port and logs it).
+    #[arg(long, env = "WIREFEED_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+    /// Public base URL for absolute links, e.g. https://example.org/news/.
+    #[arg(long, env = "WIREFEED_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Comma-separated addresses or CIDR ranges whose X-Forwarded-* / Forwarded headers are trusted.
+    #[arg(long, env = "WIREFEED_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
+    /// Bearer token for writes; generated and kept in the data directory when unset.
+    #[arg(long, env = "WIREFEED_IMPORT_TOKEN", hide_env_values = true, global = true)]
+    pub import_token: Option<String>,
+    /// Site title shown in feeds and pages.
+    #[arg(long, env = "WIREFEED_SITE_TITLE", default_value = "wirefeed", global = true)]
+    pub site_title: String,
+    /// Language of the feeds (RSS language, Atom xml:lang, HTML lang).
+    #[arg(long, env = "WIREFEED_LANGUAGE", default_value = "en", global = true)]
+    pub language: String,
+    /// Items per feed page.
+    #[arg(long, env = "WIREFEED_FEED_ITEMS", default_value_t = 50, global = true)]
+    pub feed_items: usize,
+    /// Cache-Control max-age of feeds and pages, in seconds.
+    #[arg(long, env = "WIREFEED_CACHE_MAX_AGE", default_value_t = 300, global = true)]
+    pub cache_max_age: u32,
+    /// Folder of stories that seeds an empty store.
+    #[arg(long, env = "WIREFEED_SEED_DIR", default_value = "seed", global = true)]
+    pub seed_dir: PathBuf,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "WIREFEED_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+    /// Most connections served at once.
+    #[arg(long, env = "WIREFEED_MAX_CONNECTIONS", default_value_t = 10_000, global = true)]
+    pub max_connections: usize,
+}

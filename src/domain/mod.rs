@@ -1,0 +1,9 @@
+//! Domain types that can only hold valid values: a [`Section`] always has a
+//! slug matching `[a-z0-9-]+`, an [`ArticleId`] always matches its pattern, so
+//! nothing downstream (store keys, URLs) ever sees `..`, NUL or a slash.
+
+mod article;
+mod section;
+
+pub use article::{Article, ArticleId, Dateline, Related, TimeSource};
+pub use section::{Section, SectionSlug};
