@@ -1,1 +1,168 @@
-fn main(){}
+//! The `wirefeed` binary: settings, logs, then the chosen command.
+
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use wirefeed::config::{Cli, Command};
+use wirefeed::import::{self, IngestError};
+use wirefeed::startup::{self, Application};
+use wirefeed::store::Put;
+use wirefeed::telemetry;
+use wirefeed::wire::ParseOptions;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init_logs(cli.serve.log_format.eq_ignore_ascii_case("json"));
+    let result = match cli.command.as_ref().unwrap_or(&Command::Serve) {
+        Command::Serve => serve(&cli),
+        Command::Import { paths, section } => bulk_import(&cli, paths, section.as_deref()),
+        Command::Check { file } => return check(&cli, file),
+        Command::Export { output } => export(&cli, output.as_deref()),
+        Command::Restore { file } => restore(&cli, file),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("wirefeed: error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
+}
+
+fn serve(cli: &Cli) -> anyhow::Result<ExitCode> {
+    actix_web::rt::System::new().block_on(async {
+        let app = Application::build(&cli.store, &cli.parse, &cli.serve)?;
+        for addr in app.addrs() {
+            tracing::info!(data_dir = %cli.store.data_dir.display(), "listening on http://{addr}");
+        }
+        app.run_until_stopped().await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn check(cli: &Cli, file: &Path) -> ExitCode {
+    let run = || -> Result<import::Checked, (String, String)> {
+        let bytes =
+            std::fs::read(file).map_err(|e| ("unreadable".to_owned(), format!("reading {}: {e}", file.display())))?;
+        let settings = startup::import_settings(&cli.parse).map_err(|e| ("settings".to_owned(), one_line(&e)))?;
+        let options =
+            ParseOptions { source_tz: cli.parse.source_tz, received: Utc::now(), max_bytes: cli.parse.max_body };
+        import::check(&bytes, None, &settings, &options).map_err(|e| match e {
+            IngestError::Parse(p) => (p.kind().to_owned(), p.to_string()),
+            other => ("rejected".to_owned(), other.to_string()),
+        })
+    };
+    match run() {
+        Ok(checked) => {
+            println!("{}", serde_json::to_string_pretty(&checked).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err((kind, detail)) => {
+            println!("{}", serde_json::json!({"error": kind, "detail": detail}));
+            eprintln!("wirefeed: {}: {detail}", file.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Story files under the given paths, recursively, in a stable order.
+fn story_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.iter().rev().cloned().collect();
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?;
+        if meta.is_dir() {
+            let mut children = std::fs::read_dir(&path)
+                .with_context(|| format!("listing {}", path.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+                .collect::<Vec<_>>();
+            children.sort();
+            stack.extend(children.into_iter().rev());
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::Result<ExitCode> {
+    let files = story_files(paths)?;
+    let store = startup::open_store(&cli.store)?;
+    let settings = startup::import_settings(&cli.parse)?;
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} stories  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let (mut created, mut updated, mut unchanged, mut stale) = (0u64, 0u64, 0u64, 0u64);
+    let mut rejected = Vec::new();
+    for path in &files {
+        bar.inc(1);
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                rejected.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        let options =
+            ParseOptions { source_tz: cli.parse.source_tz, received: Utc::now(), max_bytes: cli.parse.max_body };
+        match import::ingest(&store, &bytes, section, &settings, &options) {
+            Ok(done) => match done.put {
+                Put::Created(_) => created += 1,
+                Put::Updated { .. } => updated += 1,
+                Put::Unchanged(_) => unchanged += 1,
+                Put::Stale(_) => stale += 1,
+            },
+            Err(IngestError::Store(e)) => return Err(e.into()),
+            Err(e) => rejected.push(format!("{}: {e}", path.display())),
+        }
+    }
+    bar.finish_and_clear();
+    store.close().context("flushing the store")?;
+    let mut err = std::io::stderr().lock();
+    for line in &rejected {
+        writeln!(err, "rejected {line}")?;
+    }
+    println!(
+        "{} files: {created} new, {updated} updated, {unchanged} unchanged, {stale} stale, {} rejected",
+        files.len(),
+        rejected.len()
+    );
+    Ok(if rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn export(cli: &Cli, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let store = startup::open_store(&cli.store)?;
+    let n = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            store.export(std::io::BufWriter::new(file))?
+        }
+        None => store.export(std::io::BufWriter::new(std::io::stdout().lock()))?,
+    };
+    eprintln!("exported {n} articles");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {
+    let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let store = startup::open_store(&cli.store)?;
+    let n = store.restore(BufReader::new(input)).with_context(|| format!("restoring {}", file.display()))?;
+    store.close()?;
+    eprintln!("restored {n} articles");
+    Ok(ExitCode::SUCCESS)
+}

@@ -20,13 +20,8 @@ impl Serialize for StoryTime {
 }
 
 /// The labels that make a line a time line, and whether it is an update.
-const LABELS: &[(&str, bool)] = &[
-    ("last updated:", true),
-    ("last update:", true),
-    ("updated:", true),
-    ("published:", false),
-    ("posted:", false),
-];
+const LABELS: &[(&str, bool)] =
+    &[("last updated:", true), ("last update:", true), ("updated:", true), ("published:", false), ("posted:", false)];
 
 /// A recognised time line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,163 @@
+//! From a parsed [`Story`] to the [`Article`] the store is asked to keep:
+//! the section chosen (override, parsed, default), times made UTC instants
+//! and clamped to the receive time, the identity hash computed.
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+
+use crate::domain::{Article, ArticleId, Section};
+use crate::wire::{Story, StoryTime};
+
+/// What turning a story into an article needs.
+#[derive(Debug, Clone)]
+pub struct ImportSettings {
+    pub source_tz: chrono_tz::Tz,
+    pub default_section: Section,
+}
+
+/// A section override that makes no slug.
+#[derive(Debug, thiserror::Error)]
+#[error("section {0:?} has no letters or digits to make a slug from")]
+pub struct BadSection(pub String);
+
+/// The article to store, and what the importer should be told.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub draft: Article,
+    pub warnings: Vec<String>,
+}
+
+/// Prepares a story for the store. `id` and `order` are placeholders the store replaces.
+pub fn prepare(
+    story: &Story,
+    section_override: Option<&str>,
+    settings: &ImportSettings,
+    received: DateTime<Utc>,
+) -> Result<Prepared, BadSection> {
+    let mut warnings = story.warnings.clone();
+    let section = match (section_override, &story.section) {
+        (Some(name), _) => Section::from_name(name).ok_or_else(|| BadSection(name.to_owned()))?,
+        (None, Some(name)) => Section::from_name(name).unwrap_or_else(|| {
+            warnings.push(format!(
+                "section {name:?} makes no slug: the story goes to the default section {:?}",
+                settings.default_section.name
+            ));
+            settings.default_section.clone()
+        }),
+        (None, None) => settings.default_section.clone(),
+    };
+    let mut instant = |time: &StoryTime, what: &str| {
+        let t = to_instant(time, settings.source_tz);
+        if t > received {
+            warnings
+                .push(format!("{what} time {} is after the receive time: the receive time is used", t.to_rfc3339()));
+            received
+        } else {
+            t
+        }
+    };
+    let published = instant(&story.published, "publication");
+    let updated = story.updated.as_ref().map(|u| instant(u, "update")).filter(|u| *u > published);
+    let hash = xxhash_rust::xxh3::xxh3_128(format!("{}\0{}", story.text, section.slug).as_bytes());
+    let draft = Article {
+        id: ArticleId::for_story(published.date_naive(), &story.headline, 1),
+        section,
+        headline: story.headline.clone(),
+        paragraphs: story.paragraphs.clone(),
+        authors: story.authors.clone(),
+        dateline: story.dateline.clone(),
+        related: story.related.clone(),
+        published,
+        date_only: matches!(story.published, StoryTime::Date(_)),
+        updated,
+        received,
+        time_source: story.time_source,
+        order: 0,
+        source_hash: format!("{hash:032x}"),
+    };
+    Ok(Prepared { draft, warnings })
+}
+
+/// A story time as an instant. A date without a time of day stands for noon
+/// in the source zone: feeds need an instant, and noon keeps the calendar
+/// date for readers in every zone within ±12 hours.
+fn to_instant(time: &StoryTime, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    match time {
+        StoryTime::Instant(t) => t.with_timezone(&Utc),
+        StoryTime::Date(d) => {
+            let noon = d.and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default());
+            tz.from_local_datetime(&noon).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| noon.and_utc())
+        }
+    }
+}
+
+/// Why a story was not stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The text is not a story.
+    #[error(transparent)]
+    Parse(#[from] crate::wire::ParseError),
+    /// The section override makes no slug.
+    #[error(transparent)]
+    Section(#[from] BadSection),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub put: crate::store::Put,
+    pub warnings: Vec<String>,
+}
+
+/// Parses, prepares and stores one story: the one path shared by the HTTP
+/// import, the command-line import and seeding. Not yet durable: the caller
+/// calls [`crate::store::Store::sync`] (per request, or once per bulk import).
+pub fn ingest(
+    store: &crate::store::Store,
+    bytes: &[u8],
+    section_override: Option<&str>,
+    settings: &ImportSettings,
+    options: &crate::wire::ParseOptions,
+) -> Result<Ingested, IngestError> {
+    let story = crate::wire::parse(bytes, options)?;
+    let prepared = prepare(&story, section_override, settings, options.received)?;
+    let put = store.put(prepared.draft)?;
+    Ok(Ingested { put, warnings: prepared.warnings })
+}
+
+/// What would be stored, without storing it (`wirefeed check`, `?dry_run=true`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Checked {
+    pub dry_run: bool,
+    /// The id a new story would get (an update keeps the stored id).
+    pub id: ArticleId,
+    pub section: Section,
+    pub published: DateTime<Utc>,
+    pub updated: Option<DateTime<Utc>>,
+    pub warnings: Vec<String>,
+    pub story: Story,
+}
+
+/// Parses and prepares one story without touching any store.
+pub fn check(
+    bytes: &[u8],
+    section_override: Option<&str>,
+    settings: &ImportSettings,
+    options: &crate::wire::ParseOptions,
+) -> Result<Checked, IngestError> {
+    let story = crate::wire::parse(bytes, options)?;
+    let prepared = prepare(&story, section_override, settings, options.received)?;
+    let draft = prepared.draft;
+    Ok(Checked {
+        dry_run: true,
+        id: draft.id,
+        section: draft.section,
+        published: draft.published,
+        updated: draft.updated,
+        warnings: prepared.warnings,
+        story,
+    })
+}

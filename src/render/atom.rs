@@ -1,0 +1,73 @@
+//! Atom 1.0 (RFC 4287) with RFC 5005 paging links.
+
+use atom_syndication::{Category, Content, Entry, Feed, Generator, Link, Person, Text};
+
+use super::{byline, content_html, FeedPage, Format};
+
+/// Renders one Atom page.
+pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
+    let mut links = vec![
+        link("self", feed.self_url(Format::Atom), Some(Format::Atom.media_type())),
+        link("alternate", feed.html_url(), Some("text/html")),
+        link("first", feed.feed_url(Format::Atom, None), None),
+    ];
+    if let Some(next) = feed.next_url(Format::Atom) {
+        links.push(link("next", next, None));
+    }
+    if let Some(prev) = feed.prev_url(Format::Atom) {
+        links.push(link("previous", prev, None));
+    }
+    let entries = feed
+        .page
+        .articles
+        .iter()
+        .map(|article| Entry {
+            id: article.id.urn(),
+            title: Text::plain(article.headline.clone()),
+            published: Some(article.published.fixed_offset()),
+            updated: article.sort_instant().fixed_offset(),
+            links: vec![link("alternate", feed.base.article(&article.id), Some("text/html"))],
+            summary: Some(Text::plain(article.summary().to_owned())),
+            content: Some(Content {
+                value: Some(content_html(article)),
+                content_type: Some("html".to_owned()),
+                ..Default::default()
+            }),
+            categories: vec![Category {
+                term: article.section.slug.to_string(),
+                label: Some(article.section.name.clone()),
+                ..Default::default()
+            }],
+            authors: byline(&article.authors)
+                .map(|name| vec![Person { name, ..Default::default() }])
+                .unwrap_or_default(),
+            ..Default::default()
+        })
+        .collect();
+    let scope_id = match &feed.scope.section {
+        Some(section) => format!("wirefeed:section:{}", section.slug),
+        None => "wirefeed:all".to_owned(),
+    };
+    let feed_id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, scope_id.as_bytes());
+    let doc = Feed {
+        id: format!("urn:uuid:{feed_id}"),
+        title: Text::plain(feed.title()),
+        subtitle: Some(Text::plain(feed.description())),
+        updated: feed.updated().fixed_offset(),
+        authors: vec![Person { name: feed.site.title.clone(), ..Default::default() }],
+        generator: Some(Generator {
+            value: "wirefeed".to_owned(),
+            version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+            ..Default::default()
+        }),
+        links,
+        entries,
+        lang: Some(feed.site.language.clone()),
+        ..Default::default()
+    };
+    doc.write_to(Vec::new()).expect("writing Atom into memory")
+}
+
+fn link(rel: &str, href: String, media_type: Option<&str>) -> Link {
+    Link { rel: rel.to_owned(), href, mime_type: media_type.map(str::to_owned), ..Default::default() }
+}

@@ -1,0 +1,225 @@
+//! HTML pages (home, section, article, not found) and the feed content
+//! fragment, through askama templates in `templates/`: every value is escaped.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::{byline, Base, Format, Site};
+use crate::domain::{Article, ArticleId, Section};
+use crate::store::{Page, SectionMeta};
+
+/// A feed autodiscovery link.
+pub struct FeedLink {
+    pub title: String,
+    pub media_type: &'static str,
+    pub href: String,
+}
+
+/// The feeds of a scope (`dir` is `""` or `sections/world/`).
+pub fn feed_links(base: &Base, dir: &str, title: &str) -> Vec<FeedLink> {
+    [(Format::Rss, "RSS"), (Format::Atom, "Atom"), (Format::Json, "JSON Feed")]
+        .into_iter()
+        .map(|(format, name)| FeedLink {
+            title: format!("{title} ({name})"),
+            media_type: format.media_type(),
+            href: base.url(&format!("{dir}{}", format.file())),
+        })
+        .collect()
+}
+
+/// A story in a list.
+pub struct Teaser {
+    pub headline: String,
+    pub url: String,
+    pub time_iso: String,
+    pub time: String,
+    pub section: String,
+    pub summary: String,
+}
+
+impl Teaser {
+    fn of(article: &Article, base: &Base) -> Teaser {
+        Teaser {
+            headline: article.headline.clone(),
+            url: base.article(&article.id),
+            time_iso: article.effective().to_rfc3339(),
+            time: display_time(article.effective(), article.date_only && article.updated.is_none()),
+            section: article.section.name.clone(),
+            summary: article.summary().to_owned(),
+        }
+    }
+}
+
+/// A section in the home page list.
+pub struct SectionView {
+    pub name: String,
+    pub url: String,
+    pub count: u64,
+    pub feeds: Vec<FeedLink>,
+}
+
+/// A related story under an article: linked when it is in the store.
+pub struct RelatedView {
+    pub headline: String,
+    pub teaser: String,
+    pub url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    site: &'a Site,
+    title: String,
+    feeds: Vec<FeedLink>,
+    home: String,
+    opml: String,
+    sections: Vec<SectionView>,
+    stories: Vec<Teaser>,
+}
+
+#[derive(Template)]
+#[template(path = "section.html")]
+struct SectionPage<'a> {
+    site: &'a Site,
+    title: String,
+    feeds: Vec<FeedLink>,
+    home: String,
+    name: String,
+    stories: Vec<Teaser>,
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "article.html")]
+struct ArticlePage<'a> {
+    site: &'a Site,
+    title: String,
+    feeds: Vec<FeedLink>,
+    home: String,
+    article: &'a Article,
+    section_url: String,
+    published_iso: String,
+    published: String,
+    updated: Option<(String, String)>,
+    byline: Option<String>,
+    dateline: Option<String>,
+    related: Vec<RelatedView>,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage<'a> {
+    site: &'a Site,
+    title: String,
+    feeds: Vec<FeedLink>,
+    home: String,
+    what: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "content.html")]
+struct Content<'a> {
+    paragraphs: &'a [String],
+}
+
+fn render(t: &impl Template) -> Vec<u8> {
+    // Our templates only format strings we hand them; rendering cannot fail.
+    t.render().expect("rendering a template").into_bytes()
+}
+
+/// Times as pages show them.
+fn display_time(t: DateTime<Utc>, date_only: bool) -> String {
+    if date_only {
+        t.format("%-d %B %Y").to_string()
+    } else {
+        t.format("%-d %B %Y, %H:%M UTC").to_string()
+    }
+}
+
+/// The home page: sections with their feeds, and the newest stories.
+pub fn home(site: &Site, base: &Base, sections: &[SectionMeta], newest: &Page) -> Vec<u8> {
+    render(&HomePage {
+        site,
+        title: site.title.clone(),
+        feeds: feed_links(base, "", &site.title),
+        home: base.url(""),
+        opml: base.url("opml.xml"),
+        sections: sections
+            .iter()
+            .map(|meta| SectionView {
+                name: meta.section.name.clone(),
+                url: base.url(&format!("sections/{}", meta.section.slug)),
+                count: meta.count,
+                feeds: feed_links(base, &format!("sections/{}/", meta.section.slug), &meta.section.name),
+            })
+            .collect(),
+        stories: newest.articles.iter().map(|a| Teaser::of(a, base)).collect(),
+    })
+}
+
+/// A section page, newest first, with links to newer and older pages.
+pub fn section(site: &Site, base: &Base, section: &Section, page: &Page) -> Vec<u8> {
+    let url = base.url(&format!("sections/{}", section.slug));
+    let at = |cursor: Option<i64>| match cursor {
+        Some(c) => format!("{url}?before={c}"),
+        None => url.clone(),
+    };
+    render(&SectionPage {
+        site,
+        title: format!("{}: {}", site.title, section.name),
+        feeds: feed_links(base, &format!("sections/{}/", section.slug), &section.name),
+        home: base.url(""),
+        name: section.name.clone(),
+        stories: page.articles.iter().map(|a| Teaser::of(a, base)).collect(),
+        newer: page.prev.map(at),
+        older: page.next.map(|c| at(Some(c))),
+    })
+}
+
+/// An article page; `related_ids` gives the stored id of each related story, if any.
+pub fn article(site: &Site, base: &Base, article: &Article, related_ids: &[Option<ArticleId>]) -> Vec<u8> {
+    let related = article
+        .related
+        .iter()
+        .zip(related_ids.iter().chain(std::iter::repeat(&None)))
+        .map(|(r, id)| RelatedView {
+            headline: r.headline.clone(),
+            teaser: r.teaser.clone(),
+            url: id.as_ref().map(|id| base.article(id)),
+        })
+        .collect();
+    render(&ArticlePage {
+        site,
+        title: format!("{} | {}", article.headline, site.title),
+        feeds: feed_links(base, &format!("sections/{}/", article.section.slug), &article.section.name),
+        home: base.url(""),
+        article,
+        section_url: base.url(&format!("sections/{}", article.section.slug)),
+        published_iso: article.published.to_rfc3339(),
+        published: display_time(article.published, article.date_only),
+        updated: article.updated.map(|u| (u.to_rfc3339(), display_time(u, false))),
+        byline: byline(&article.authors),
+        dateline: article.dateline.as_ref().map(|d| match &d.agency {
+            Some(agency) => format!("{} ({agency})", d.place),
+            None => d.place.clone(),
+        }),
+        related,
+    })
+}
+
+/// The 404 page.
+pub fn not_found(site: &Site, base: &Base, what: &str) -> Vec<u8> {
+    render(&NotFoundPage {
+        site,
+        title: format!("Not found | {}", site.title),
+        feeds: feed_links(base, "", &site.title),
+        home: base.url(""),
+        what,
+    })
+}
+
+/// The story as HTML paragraphs, for feed content.
+pub fn content(article: &Article) -> String {
+    Content { paragraphs: &article.paragraphs }.render().expect("rendering content")
+}

@@ -1,0 +1,70 @@
+//! JSON Feed 1.1 (<https://www.jsonfeed.org/version/1.1/>), written by serde.
+
+use serde::Serialize;
+
+use super::{byline, content_html, FeedPage, Format};
+
+#[derive(Serialize)]
+struct JsonFeed<'a> {
+    version: &'static str,
+    title: String,
+    home_page_url: String,
+    feed_url: String,
+    description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
+    language: &'a str,
+    authors: Vec<Author>,
+    items: Vec<JsonItem>,
+}
+
+#[derive(Serialize)]
+struct Author {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct JsonItem {
+    id: String,
+    url: String,
+    title: String,
+    content_html: String,
+    summary: String,
+    date_published: String,
+    date_modified: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<Author>,
+    tags: Vec<String>,
+}
+
+/// Renders one JSON Feed page.
+pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
+    let items = feed
+        .page
+        .articles
+        .iter()
+        .map(|article| JsonItem {
+            id: article.id.urn(),
+            url: feed.base.article(&article.id),
+            title: article.headline.clone(),
+            content_html: content_html(article),
+            summary: article.summary().to_owned(),
+            date_published: article.published.to_rfc3339(),
+            date_modified: article.sort_instant().to_rfc3339(),
+            authors: byline(&article.authors).map(|name| vec![Author { name }]).unwrap_or_default(),
+            tags: vec![article.section.name.clone()],
+        })
+        .collect();
+    let doc = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: feed.title(),
+        home_page_url: feed.html_url(),
+        feed_url: feed.self_url(Format::Json),
+        description: feed.description(),
+        next_url: feed.next_url(Format::Json),
+        language: &feed.site.language,
+        authors: vec![Author { name: feed.site.title.clone() }],
+        items,
+    };
+    serde_json::to_vec_pretty(&doc).expect("serialising JSON Feed")
+}

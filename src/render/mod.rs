@@ -1,0 +1,177 @@
+//! Documents: RSS 2.0, Atom 1.0, JSON Feed 1.1, OPML 2.0 and HTML pages, as
+//! pure functions of articles and [`Links`]. XML is written only through the
+//! feed crates' writers and quick-xml; HTML only through askama templates,
+//! which escape everything.
+
+pub mod atom;
+pub mod html;
+pub mod json;
+pub mod opml;
+pub mod rss;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Article, ArticleId};
+use crate::store::Page;
+
+/// Who is publishing: site-wide settings every document needs.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub title: String,
+    pub language: String,
+    /// Cache-Control max-age in seconds (RSS `ttl` is this in minutes).
+    pub max_age: u32,
+}
+
+pub const GENERATOR: &str = concat!("wirefeed ", env!("CARGO_PKG_VERSION"));
+
+/// Absolute URLs, from the public base URL (ends with `/`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Base(String);
+
+impl Base {
+    /// `base` must be absolute and end with `/`; a missing slash is added.
+    pub fn new(base: &str) -> Base {
+        let mut base = base.to_owned();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        Base(base)
+    }
+
+    /// An absolute URL of a path relative to the base (no leading `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.0, path.trim_start_matches('/'))
+    }
+
+    pub fn article(&self, id: &ArticleId) -> String {
+        self.url(&format!("articles/{id}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Which feed or page: everything, or one section (its slug and name).
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// Path of the scope relative to the base: `""` or `sections/world/`.
+    pub dir: String,
+    /// HTML page of the scope: `""` (home) or `sections/world`.
+    pub page: String,
+    /// Display name: the site title, or the section name.
+    pub name: String,
+    pub section: Option<crate::domain::Section>,
+}
+
+impl Scope {
+    pub fn all(site: &Site) -> Scope {
+        Scope { dir: String::new(), page: String::new(), name: site.title.clone(), section: None }
+    }
+
+    pub fn section(section: &crate::domain::Section) -> Scope {
+        Scope {
+            dir: format!("sections/{}/", section.slug),
+            page: format!("sections/{}", section.slug),
+            name: section.name.clone(),
+            section: Some(section.clone()),
+        }
+    }
+}
+
+/// The feed formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub fn file(self) -> &'static str {
+        match self {
+            Format::Rss => "rss.xml",
+            Format::Atom => "atom.xml",
+            Format::Json => "feed.json",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml",
+            Format::Atom => "application/atom+xml",
+            Format::Json => "application/feed+json",
+        }
+    }
+}
+
+/// A feed page with the links around it (RFC 5005 section 3).
+pub struct FeedPage<'a> {
+    pub site: &'a Site,
+    pub base: &'a Base,
+    pub scope: &'a Scope,
+    pub page: &'a Page,
+    /// The `before=` cursor this page was fetched with.
+    pub cursor: Option<i64>,
+}
+
+impl FeedPage<'_> {
+    /// URL of this feed in `format` at `cursor`.
+    pub fn feed_url(&self, format: Format, cursor: Option<i64>) -> String {
+        let url = self.base.url(&format!("{}{}", self.scope.dir, format.file()));
+        match cursor {
+            Some(c) => format!("{url}?before={c}"),
+            None => url,
+        }
+    }
+
+    pub fn self_url(&self, format: Format) -> String {
+        self.feed_url(format, self.cursor)
+    }
+
+    pub fn html_url(&self) -> String {
+        self.base.url(&self.scope.page)
+    }
+
+    pub fn next_url(&self, format: Format) -> Option<String> {
+        self.page.next.map(|c| self.feed_url(format, Some(c)))
+    }
+
+    pub fn prev_url(&self, format: Format) -> Option<String> {
+        self.page.prev.map(|c| self.feed_url(format, c))
+    }
+
+    /// The feed's time: its newest item's, never the clock's.
+    pub fn updated(&self) -> DateTime<Utc> {
+        self.page.articles.iter().map(Article::sort_instant).max().unwrap_or(DateTime::UNIX_EPOCH)
+    }
+
+    pub fn title(&self) -> String {
+        match &self.scope.section {
+            Some(section) => format!("{}: {}", self.site.title, section.name),
+            None => self.site.title.clone(),
+        }
+    }
+
+    pub fn description(&self) -> String {
+        match &self.scope.section {
+            Some(section) => format!("Latest {} stories from {}", section.name, self.site.title),
+            None => format!("Latest stories from {}", self.site.title),
+        }
+    }
+}
+
+/// The full story as HTML paragraphs, escaped.
+pub fn content_html(article: &Article) -> String {
+    html::content(article)
+}
+
+/// Authors as one display string: `A`, `A and B`, `A, B and C`.
+pub fn byline(authors: &[String]) -> Option<String> {
+    match authors {
+        [] => None,
+        [one] => Some(one.clone()),
+        [rest @ .., last] => Some(format!("{} and {last}", rest.join(", "))),
+    }
+}

@@ -1,0 +1,108 @@
+//! The one place that picks status codes: every error answer is JSON
+//! `{"error": kind, "detail": what to fix}`; 5xx details are opaque and the
+//! cause is logged.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::import::IngestError;
+
+/// An error answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// Missing, empty or wrong bearer token.
+    #[error("send the import token as `Authorization: Bearer <token>`")]
+    Unauthorized,
+    /// Body over `WIREFEED_MAX_BODY`.
+    #[error("the body is larger than {limit} bytes (WIREFEED_MAX_BODY)")]
+    TooLarge { limit: usize },
+    /// Not a text body.
+    #[error("the body must be text (Content-Type: text/plain; charset=...), not {0}")]
+    UnsupportedMedia(String),
+    /// A bad request, with a kind and a detail.
+    #[error("{detail}")]
+    BadRequest { kind: &'static str, detail: String },
+    /// No such thing.
+    #[error("{0}")]
+    NotFound(String),
+    /// Something broke on our side.
+    #[error("internal error")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    detail: String,
+}
+
+impl ApiError {
+    fn kind(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::TooLarge { .. } => "too_large",
+            ApiError::UnsupportedMedia(_) => "unsupported_media_type",
+            ApiError::BadRequest { kind, .. } => kind,
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn bad(kind: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::BadRequest { kind, detail: detail.into() }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(cause.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(cause = %cause, "internal error");
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unauthorized) {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"wirefeed\""));
+        }
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        res.json(Body { error: self.kind(), detail: self.to_string() })
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> ApiError {
+        match e {
+            IngestError::Parse(crate::wire::ParseError::TooLarge { limit, .. }) => ApiError::TooLarge { limit },
+            IngestError::Parse(p) => ApiError::BadRequest { kind: p.kind(), detail: p.to_string() },
+            IngestError::Section(s) => ApiError::bad("bad_section", s.to_string()),
+            IngestError::Store(s) => ApiError::internal(s),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> ApiError {
+        ApiError::internal(e)
+    }
+}

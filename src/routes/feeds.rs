@@ -1,0 +1,111 @@
+//! Feed handlers: RSS, Atom and JSON Feed per section and for all, and OPML.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::respond::{cached, Rendered};
+use super::{cursor, ApiError};
+use crate::cache::{Doc, Tag};
+use crate::domain::SectionSlug;
+use crate::render::{self, Format};
+use crate::startup::AppState;
+use crate::store::{Scope, Store};
+
+pub async fn all_rss(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    feed(req, state, None, Format::Rss).await
+}
+
+pub async fn all_atom(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    feed(req, state, None, Format::Atom).await
+}
+
+pub async fn all_json(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    feed(req, state, None, Format::Json).await
+}
+
+pub async fn section_rss(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    feed(req, state, Some(slug.into_inner()), Format::Rss).await
+}
+
+pub async fn section_atom(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    feed(req, state, Some(slug.into_inner()), Format::Atom).await
+}
+
+pub async fn section_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    feed(req, state, Some(slug.into_inner()), Format::Json).await
+}
+
+/// Parses a section slug from a path; a bad one is simply not found.
+pub fn section_slug(raw: &str) -> Result<SectionSlug, ApiError> {
+    SectionSlug::parse(raw).ok_or_else(|| ApiError::NotFound("no such section".into()))
+}
+
+async fn feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: Option<String>,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.as_deref().map(section_slug).transpose()?;
+    let before = cursor(&req)?;
+    let base = state.public.base(&req);
+    let key = format!(
+        "{}|feed|{}|{:?}|{}",
+        base.as_str(),
+        slug.as_ref().map_or("", SectionSlug::as_str),
+        format,
+        before.map_or(String::new(), |b| b.to_string())
+    );
+    let tags = vec![slug.as_ref().map_or(Tag::All, |s| Tag::Section(s.to_string()))];
+    let site = state.site.clone();
+    let limit = state.feed_items;
+    let render = move |store: &Store| -> Result<Rendered, ApiError> {
+        let scope = match &slug {
+            None => render::Scope::all(&site),
+            Some(slug) => match store.section(slug)? {
+                Some(meta) if meta.count > 0 => render::Scope::section(&meta.section),
+                _ => return Ok(Rendered::Missing(format!("no section {slug:?}"))),
+            },
+        };
+        let index = slug.clone().map_or(Scope::All, Scope::Section);
+        let page = store.page(&index, before, limit)?;
+        let feed = render::FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: before };
+        let body = match format {
+            Format::Rss => render::rss::render(&feed),
+            Format::Atom => render::atom::render(&feed),
+            Format::Json => render::json::render(&feed),
+        };
+        let media = match format {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        };
+        let last_modified = page.articles.iter().map(|a| a.sort_instant()).max();
+        Ok(Rendered::Doc(Doc::new(body, media, last_modified)))
+    };
+    cached(&req, &state, key, tags, render, |what| Err(ApiError::NotFound(what))).await
+}
+
+pub async fn opml(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let base = state.public.base(&req);
+    let key = format!("{}|opml", base.as_str());
+    let site = state.site.clone();
+    let render = move |store: &Store| -> Result<Rendered, ApiError> {
+        let sections = store.sections()?;
+        let newest = store.newest(&Scope::All)?;
+        let body = render::opml::render(&site, &base, &sections, newest.unwrap_or(chrono::DateTime::UNIX_EPOCH));
+        Ok(Rendered::Doc(Doc::new(body, "text/x-opml; charset=utf-8", newest)))
+    };
+    cached(&req, &state, key, vec![Tag::All], render, |what| Err(ApiError::NotFound(what))).await
+}

@@ -1,0 +1,144 @@
+//! Writes: `POST /import` and `DELETE /articles/{id}`, both behind the token.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use super::ApiError;
+use crate::cache::Tag;
+use crate::domain::{Article, ArticleId};
+use crate::import;
+use crate::startup::AppState;
+use crate::store::{keys, Put};
+
+/// Checks the bearer token in constant time.
+fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .unwrap_or("");
+    if given.is_empty() || !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    section: Option<String>,
+    dry_run: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ImportAnswer<'a> {
+    outcome: &'a str,
+    url: String,
+    warnings: &'a [String],
+    #[serde(flatten)]
+    article: &'a Article,
+}
+
+/// What a write changes, for the document cache.
+fn changed(article: &Article) -> Vec<Tag> {
+    vec![
+        Tag::Section(article.section.slug.to_string()),
+        Tag::Article(article.id.to_string()),
+        Tag::Identity(keys::identity(&article.section.slug, &article.headline)),
+    ]
+}
+
+pub async fn import(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state.token)?;
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+        if !ct.trim_start().starts_with("text/") {
+            return Err(ApiError::UnsupportedMedia(format!("{:?}", ct.chars().take(100).collect::<String>())));
+        }
+    }
+    let limit = state.max_body;
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    let query = web::Query::<ImportQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad("bad_query", format!("the query string is not valid: {e}")))?
+        .into_inner();
+    let dry_run = match query.dry_run.as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") | Some("") => true,
+        Some(other) => return Err(ApiError::bad("bad_query", format!("dry_run must be true or false, not {other:?}"))),
+    };
+    if let Some(section) = &query.section {
+        if section.chars().count() > 100 {
+            return Err(ApiError::bad("bad_section", "section= is longer than 100 characters"));
+        }
+    }
+    let bytes = body
+        .to_bytes_limited(limit)
+        .await
+        .map_err(|_| ApiError::TooLarge { limit })?
+        .map_err(|e| ApiError::bad("bad_body", format!("reading the body: {e}")))?;
+    let options =
+        crate::wire::ParseOptions { source_tz: state.import.source_tz, received: Utc::now(), max_bytes: limit };
+    if dry_run {
+        let checked = import::check(&bytes, query.section.as_deref(), &state.import, &options)?;
+        return Ok(HttpResponse::Ok().json(checked));
+    }
+    let state_for_write = state.clone();
+    let section = query.section;
+    let ingested = web::block(move || -> Result<import::Ingested, ApiError> {
+        let state = state_for_write;
+        let ingested = import::ingest(&state.store, &bytes, section.as_deref(), &state.import, &options)?;
+        if let Put::Created(a) | Put::Updated { article: a, .. } = &ingested.put {
+            state.cache.invalidate(&changed(a));
+            state.store.sync()?;
+        }
+        Ok(ingested)
+    })
+    .await??;
+    let put = &ingested.put;
+    let article = put.article();
+    state.metrics.imports.with_label_values(&[put.outcome()]).inc();
+    tracing::info!(id = %article.id, section = %article.section.slug, outcome = put.outcome(), "import");
+    let base = state.public.base(&req);
+    let url = base.article(&article.id);
+    let answer = ImportAnswer { outcome: put.outcome(), url: url.clone(), warnings: &ingested.warnings, article };
+    Ok(match put {
+        Put::Created(_) => HttpResponse::Created().insert_header((header::LOCATION, url)).json(answer),
+        _ => HttpResponse::Ok().insert_header((header::CONTENT_LOCATION, url)).json(answer),
+    })
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state.token)?;
+    let id = ArticleId::parse(&id).ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+    let state_for_write = state.clone();
+    let deleted = web::block(move || -> Result<Option<Article>, ApiError> {
+        let state = state_for_write;
+        let deleted = state.store.delete(&id)?;
+        if let Some(article) = &deleted {
+            state.cache.invalidate(&changed(article));
+            state.store.sync()?;
+        }
+        Ok(deleted)
+    })
+    .await??;
+    let article = deleted.ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+    state.metrics.imports.with_label_values(&["deleted"]).inc();
+    tracing::info!(id = %article.id, section = %article.section.slug, outcome = "deleted", "delete");
+    Ok(HttpResponse::Ok().json(serde_json::json!({"outcome": "deleted", "id": article.id})))
+}

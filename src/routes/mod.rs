@@ -1,0 +1,92 @@
+//! Thin handlers: read the input, make one call into wire/store/render, answer.
+//! Documents go through [`respond`] (conditional requests, compression,
+//! caching headers) and the [`crate::cache::DocCache`].
+
+pub mod error;
+mod feeds;
+mod import;
+mod pages;
+mod respond;
+
+use actix_web::dev::Handler;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
+
+pub use error::ApiError;
+
+use crate::startup::AppState;
+
+/// A GET route that also answers HEAD.
+fn read<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: Handler<Args> + Clone,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path).route(web::get().to(handler.clone())).route(web::head().to(handler))
+}
+
+/// Every route, relative to the mount point.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(read("/", pages::home))
+        .service(read("/rss.xml", feeds::all_rss))
+        .service(read("/atom.xml", feeds::all_atom))
+        .service(read("/feed.json", feeds::all_json))
+        .service(read("/opml.xml", feeds::opml))
+        .service(read("/sections/{slug}", pages::section))
+        .service(read("/sections/{slug}/rss.xml", feeds::section_rss))
+        .service(read("/sections/{slug}/atom.xml", feeds::section_atom))
+        .service(read("/sections/{slug}/feed.json", feeds::section_json))
+        .service(
+            web::resource("/articles/{id}")
+                .route(web::get().to(pages::article))
+                .route(web::head().to(pages::article))
+                .route(web::delete().to(import::delete)),
+        )
+        .service(web::resource("/import").route(web::post().to(import::import)))
+        .service(read("/healthz", health))
+        .service(read("/metrics", metrics));
+}
+
+/// Anything else.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let path: String = req.path().chars().take(200).collect();
+    Err(ApiError::NotFound(format!("no route for {path:?}")))
+}
+
+async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    web::block(move || store.newest(&crate::store::Scope::All)).await??;
+    Ok(HttpResponse::Ok().insert_header(("cache-control", "no-store")).json(serde_json::json!({"status": "ok"})))
+}
+
+async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let (sections, size) = web::block(move || store.sections().map(|s| (s, store.size_on_disk()))).await??;
+    for meta in sections {
+        state.metrics.articles.with_label_values(&[meta.section.slug.as_str()]).set(meta.count as i64);
+    }
+    state.metrics.store_bytes.set(size as i64);
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header(("cache-control", "no-store"))
+        .body(state.metrics.render()))
+}
+
+/// The `before=` cursor of a paged document.
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    before: Option<String>,
+}
+
+fn cursor(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let query = web::Query::<PageQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad("bad_query", format!("the query string is not valid: {e}")))?;
+    match query.into_inner().before {
+        None => Ok(None),
+        Some(c) if c.len() <= 20 => c
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ApiError::bad("bad_cursor", "before= must be a cursor from a feed's next link")),
+        Some(_) => Err(ApiError::bad("bad_cursor", "before= must be a cursor from a feed's next link")),
+    }
+}

@@ -1,0 +1,125 @@
+//! HTML pages: home, section, article; and the article as JSON.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::feeds::section_slug;
+use super::respond::{cached, Rendered};
+use super::{cursor, ApiError};
+use crate::cache::{Doc, Tag};
+use crate::domain::ArticleId;
+use crate::render::{self, Base};
+use crate::startup::AppState;
+use crate::store::{keys, Scope, Store};
+
+const HTML: &str = "text/html; charset=utf-8";
+/// Stories on the home page.
+const HOME_STORIES: usize = 20;
+
+/// A 404 as an HTML page.
+fn missing_page(state: &AppState, base: &Base, what: String) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::NotFound()
+        .content_type(HTML)
+        .insert_header(("cache-control", "no-store"))
+        .body(render::html::not_found(&state.site, base, &what)))
+}
+
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let base = state.public.base(&req);
+    let key = format!("{}|home", base.as_str());
+    let site = state.site.clone();
+    let render_base = base.clone();
+    let render = move |store: &Store| -> Result<Rendered, ApiError> {
+        let sections = store.sections()?;
+        let page = store.page(&Scope::All, None, HOME_STORIES)?;
+        let body = render::html::home(&site, &render_base, &sections, &page);
+        let newest = page.articles.iter().map(|a| a.sort_instant()).max();
+        Ok(Rendered::Doc(Doc::new(body, HTML, newest)))
+    };
+    cached(&req, &state, key, vec![Tag::All], render, |what| missing_page(&state, &base, what)).await
+}
+
+pub async fn section(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let base = state.public.base(&req);
+    let Ok(slug) = section_slug(&slug) else {
+        return missing_page(&state, &base, "There is no such section.".into());
+    };
+    let before = cursor(&req)?;
+    let key = format!("{}|section|{slug}|{}", base.as_str(), before.map_or(String::new(), |b| b.to_string()));
+    let site = state.site.clone();
+    let limit = state.feed_items;
+    let render_base = base.clone();
+    let tags = vec![Tag::Section(slug.to_string())];
+    let render = move |store: &Store| -> Result<Rendered, ApiError> {
+        let Some(meta) = store.section(&slug)?.filter(|m| m.count > 0) else {
+            return Ok(Rendered::Missing("There is no such section.".into()));
+        };
+        let page = store.page(&Scope::Section(slug), before, limit)?;
+        let body = render::html::section(&site, &render_base, &meta.section, &page);
+        let newest = page.articles.iter().map(|a| a.sort_instant()).max();
+        Ok(Rendered::Doc(Doc::new(body, HTML, newest)))
+    };
+    cached(&req, &state, key, tags, render, |what| missing_page(&state, &base, what)).await
+}
+
+pub async fn article(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let base = state.public.base(&req);
+    let raw = id.into_inner();
+    let (raw, json) = match raw.strip_suffix(".json") {
+        Some(stem) => (stem.to_owned(), true),
+        None => (raw, false),
+    };
+    let Some(id) = ArticleId::parse(&raw) else {
+        return if json {
+            Err(ApiError::NotFound("no such article".into()))
+        } else {
+            missing_page(&state, &base, "There is no such story.".into())
+        };
+    };
+    let key = format!("{}|article|{id}|{json}", base.as_str());
+    if let Some(doc) = state.cache.get(&key) {
+        return Ok(super::respond::respond(&req, &doc, &state.cache_control));
+    }
+    let site = state.site.clone();
+    let render_base = base.clone();
+    let mut tags = vec![Tag::Article(id.to_string())];
+    // Which related headlines the page depends on is only known after
+    // reading the article; the store read below is cheap, so read it here.
+    let store = state.store.clone();
+    let lookup = id.clone();
+    if let Some(article) = web::block(move || store.get(&lookup)).await?? {
+        tags.extend(article.related.iter().map(|r| Tag::Identity(keys::identity(&article.section.slug, &r.headline))));
+    }
+    let render = move |store: &Store| -> Result<Rendered, ApiError> {
+        let Some(article) = store.get(&id)? else {
+            return Ok(Rendered::Missing("There is no such story.".into()));
+        };
+        if json {
+            let body = serde_json::to_vec_pretty(&serde_json::json!({
+                "url": render_base.article(&article.id),
+                "article": &article,
+            }))
+            .map_err(ApiError::internal)?;
+            return Ok(Rendered::Doc(Doc::new(body, "application/json; charset=utf-8", Some(article.sort_instant()))));
+        }
+        let related = article
+            .related
+            .iter()
+            .map(|r| store.find(&article.section.slug, &r.headline))
+            .collect::<Result<Vec<_>, _>>()?;
+        let body = render::html::article(&site, &render_base, &article, &related);
+        Ok(Rendered::Doc(Doc::new(body, HTML, Some(article.sort_instant()))))
+    };
+    if json {
+        cached(&req, &state, key, tags, render, |what| Err(ApiError::NotFound(what))).await
+    } else {
+        cached(&req, &state, key, tags, render, |what| missing_page(&state, &base, what)).await
+    }
+}

@@ -1,0 +1,144 @@
+//! Answering with a document: 304 from the ETag or Last-Modified alone,
+//! the precompressed form the client asked for, caching headers, HEAD.
+
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderValue, HttpDate};
+use actix_web::http::Method;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::ApiError;
+use crate::cache::{Doc, Tag};
+use crate::startup::AppState;
+use crate::store::Store;
+
+/// What a render produced.
+pub enum Rendered {
+    Doc(Doc),
+    /// The thing asked for does not exist; the text says what.
+    Missing(String),
+}
+
+/// Serves the document cached under `key`, rendering it on a miss.
+/// `missing` answers when the render finds nothing.
+pub async fn cached<R, M>(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    key: String,
+    tags: Vec<Tag>,
+    render: R,
+    missing: M,
+) -> Result<HttpResponse, ApiError>
+where
+    R: FnOnce(&Store) -> Result<Rendered, ApiError> + Send + 'static,
+    M: FnOnce(String) -> Result<HttpResponse, ApiError>,
+{
+    if let Some(doc) = state.cache.get(&key) {
+        return Ok(respond(req, &doc, &state.cache_control));
+    }
+    let generation = state.cache.generation();
+    let store = state.store.clone();
+    match web::block(move || render(&store)).await?? {
+        Rendered::Doc(doc) => {
+            let doc = Arc::new(doc);
+            state.cache.insert(key, Arc::clone(&doc), tags, generation);
+            Ok(respond(req, &doc, &state.cache_control))
+        }
+        Rendered::Missing(what) => missing(what),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+/// The answer for a document.
+pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> HttpResponse {
+    let coding = negotiate(req);
+    let etag = match coding {
+        Coding::Identity => format!("\"{}\"", doc.etag),
+        Coding::Gzip => format!("\"{}-gz\"", doc.etag),
+        Coding::Brotli => format!("\"{}-br\"", doc.etag),
+    };
+    let fresh = not_modified(req, doc);
+    let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    res.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control.clone()))
+        .insert_header((header::VARY, "Accept-Encoding"));
+    if let Some(lm) = doc.last_modified {
+        res.insert_header((header::LAST_MODIFIED, HttpDate::from(std::time::SystemTime::from(lm))));
+    }
+    if fresh {
+        return res.finish();
+    }
+    res.insert_header((header::CONTENT_TYPE, doc.media_type));
+    let body = match coding {
+        Coding::Identity => doc.body.clone(),
+        Coding::Gzip => {
+            res.insert_header((header::CONTENT_ENCODING, "gzip"));
+            doc.gzip().clone()
+        }
+        Coding::Brotli => {
+            res.insert_header((header::CONTENT_ENCODING, "br"));
+            doc.brotli().clone()
+        }
+    };
+    if req.method() == Method::HEAD {
+        res.no_chunking(body.len() as u64);
+        return res.finish();
+    }
+    res.body(body)
+}
+
+/// `If-None-Match` (a list, `*`, weak or strong, any coding of ours) wins
+/// over `If-Modified-Since` (not newer than Last-Modified, to the second).
+fn not_modified(req: &HttpRequest, doc: &Doc) -> bool {
+    if let Some(inm) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm.split(',').map(str::trim).any(|tag| {
+            let tag = tag.trim_start_matches("W/").trim_matches('"');
+            let tag = tag.strip_suffix("-gz").or_else(|| tag.strip_suffix("-br")).unwrap_or(tag);
+            tag == "*" || tag == doc.etag
+        });
+    }
+    let since = req
+        .headers()
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<HttpDate>().ok());
+    match (since, doc.last_modified) {
+        (Some(since), Some(lm)) => {
+            let since = std::time::SystemTime::from(since);
+            let since = chrono::DateTime::<chrono::Utc>::from(since);
+            lm.timestamp() <= since.timestamp()
+        }
+        _ => false,
+    }
+}
+
+/// Brotli when accepted, else gzip, else identity (`q=0` refuses).
+fn negotiate(req: &HttpRequest) -> Coding {
+    let Some(accept) = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return Coding::Identity;
+    };
+    let accepts = |name: &str| {
+        accept.split(',').any(|part| {
+            let mut bits = part.split(';');
+            let coding = bits.next().unwrap_or("").trim();
+            let q = bits
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
+        })
+    };
+    if accepts("br") {
+        Coding::Brotli
+    } else if accepts("gzip") {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}

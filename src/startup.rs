@@ -1,0 +1,211 @@
+//! Building the application: open the store, find the token, seed an empty
+//! store, and start the HTTP server. `main` and the tests share this path.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::HeaderValue;
+use actix_web::{web, App, HttpServer};
+use anyhow::{bail, Context};
+use chrono::Utc;
+
+use crate::cache::DocCache;
+use crate::config::{ParseArgs, ServeArgs, StoreArgs};
+use crate::domain::Section;
+use crate::import::{self, ImportSettings};
+use crate::public::PublicUrl;
+use crate::render::Site;
+use crate::routes;
+use crate::store::Store;
+use crate::telemetry::Metrics;
+
+/// Shortest import token accepted.
+const MIN_TOKEN: usize = 16;
+
+/// Everything a handler may need.
+pub struct AppState {
+    pub store: Store,
+    pub site: Site,
+    pub import: ImportSettings,
+    pub max_body: usize,
+    pub feed_items: usize,
+    pub token: String,
+    pub public: PublicUrl,
+    pub cache: DocCache,
+    pub metrics: Arc<Metrics>,
+    pub cache_control: HeaderValue,
+}
+
+/// Opens the store in the data directory.
+pub fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
+    Ok(Store::open(&args.data_dir, args.cache_mib * 1024 * 1024)?)
+}
+
+/// Settings for turning stories into articles.
+pub fn import_settings(args: &ParseArgs) -> anyhow::Result<ImportSettings> {
+    let default_section = Section::from_name(&args.default_section)
+        .with_context(|| format!("WIREFEED_DEFAULT_SECTION {:?} makes no slug", args.default_section))?;
+    Ok(ImportSettings { source_tz: args.source_tz, default_section })
+}
+
+/// The import token: configured, or kept in the data directory (made and
+/// logged once, at first start).
+fn import_token(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
+    if let Some(token) = configured {
+        if token.chars().count() < MIN_TOKEN {
+            bail!("WIREFEED_IMPORT_TOKEN is shorter than {MIN_TOKEN} characters; use a long random token");
+        }
+        return Ok(token.to_owned());
+    }
+    let path = data_dir.join("import-token");
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        let token = token.trim().to_owned();
+        if token.chars().count() >= MIN_TOKEN {
+            return Ok(token);
+        }
+    }
+    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    write_private(&path, &token).with_context(|| format!("writing {}", path.display()))?;
+    tracing::warn!(
+        token = %token,
+        file = %path.display(),
+        "no WIREFEED_IMPORT_TOKEN set: generated an import token (shown this once; it is kept in the file)"
+    );
+    Ok(token)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// Imports every story file of `dir` into an empty store.
+fn seed(store: &Store, dir: &Path, settings: &ImportSettings, parse: &ParseArgs) -> anyhow::Result<()> {
+    if !store.is_empty() {
+        return Ok(());
+    }
+    let mut files = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect::<Vec<_>>(),
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "no seed folder: starting with an empty store");
+            return Ok(());
+        }
+    };
+    files.sort();
+    for path in files {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let options =
+            crate::wire::ParseOptions { source_tz: parse.source_tz, received: Utc::now(), max_bytes: parse.max_body };
+        match import::ingest(store, &bytes, None, settings, &options) {
+            Ok(done) => tracing::info!(file = %path.display(), id = %done.put.article().id, "seeded"),
+            Err(e) => tracing::warn!(file = %path.display(), error = %e, "seed story rejected"),
+        }
+    }
+    store.sync()?;
+    Ok(())
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    server: Server,
+    addrs: Vec<SocketAddr>,
+    store: Store,
+}
+
+impl Application {
+    /// Opens the store, seeds it, binds the server. Call inside the actix runtime.
+    pub fn build(store_args: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<Application> {
+        let store = open_store(store_args)?;
+        let settings = import_settings(parse)?;
+        let token = import_token(serve.import_token.as_deref(), &store_args.data_dir)?;
+        seed(&store, &serve.seed_dir, &settings, parse)?;
+        let public = PublicUrl::new(serve.public_url.as_deref(), &serve.trusted_proxies)?;
+        let prefix = public.prefix();
+        let metrics = Arc::new(Metrics::new());
+        let state = web::Data::new(AppState {
+            store: store.clone(),
+            site: Site {
+                title: serve.site_title.clone(),
+                language: serve.language.clone(),
+                max_age: serve.cache_max_age,
+            },
+            import: settings,
+            max_body: parse.max_body,
+            feed_items: serve.feed_items.clamp(1, 1000),
+            token,
+            public,
+            cache: DocCache::default(),
+            metrics: Arc::clone(&metrics),
+            cache_control: HeaderValue::from_str(&format!("public, max-age={}", serve.cache_max_age))?,
+        });
+        let server = HttpServer::new(move || {
+            let metrics = Arc::clone(&metrics);
+            let mut app = App::new().app_data(state.clone()).wrap_fn(move |req, srv| {
+                let started = Instant::now();
+                let method = req.method().clone();
+                let path = req.path().to_owned();
+                let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                let metrics = Arc::clone(&metrics);
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    let status = res.status().as_u16();
+                    let bytes = match actix_web::body::MessageBody::size(res.response().body()) {
+                        actix_web::body::BodySize::Sized(n) => n,
+                        _ => 0,
+                    };
+                    let elapsed = started.elapsed();
+                    metrics.requests.with_label_values(&[route.as_str(), &status.to_string()]).inc();
+                    metrics.latency.with_label_values(&[route.as_str()]).observe(elapsed.as_secs_f64());
+                    tracing::info!(
+                        method = %method,
+                        path = %path,
+                        status,
+                        bytes,
+                        duration_us = elapsed.as_micros() as u64,
+                        "request"
+                    );
+                    Ok(res)
+                }
+            });
+            if let Some(prefix) = &prefix {
+                app = app.service(web::scope(prefix).configure(routes::configure));
+            }
+            app.configure(routes::configure).default_service(web::to(routes::not_found))
+        })
+        .max_connections(serve.max_connections)
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(5))
+        .keep_alive(Duration::from_secs(30))
+        .shutdown_timeout(20)
+        .bind(serve.bind)
+        .with_context(|| format!("binding {}", serve.bind))?;
+        let addrs = server.addrs();
+        Ok(Application { server: server.run(), addrs, store })
+    }
+
+    /// The bound addresses (the real port when bound to port 0).
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests and flushes the store.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await.context("running the server")?;
+        self.store.close()?;
+        tracing::info!("stopped; store flushed");
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! Group commit: writers wait for a flush that started after their write,
+//! and one flush serves every writer that was waiting for it, instead of one
+//! fsync each.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+
+#[derive(Default)]
+struct State {
+    /// Tickets handed out: a writer's ticket is covered by a flush that began after it.
+    requested: u64,
+    /// Highest ticket covered by a finished flush.
+    flushed: u64,
+    /// Highest ticket whose flush failed, and why.
+    failed: Option<(u64, String)>,
+    closed: bool,
+}
+
+/// The flusher thread and the writers' waiting room.
+pub struct GroupCommit {
+    shared: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl GroupCommit {
+    /// Starts the flusher thread for `db`.
+    pub fn start(db: sled::Db) -> GroupCommit {
+        let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
+        let flusher = Arc::clone(&shared);
+        thread::Builder::new()
+            .name("wirefeed-flush".into())
+            .spawn(move || flush_loop(&db, &flusher))
+            .expect("spawning the flush thread");
+        GroupCommit { shared }
+    }
+
+    /// Blocks until every write made before this call is on disk.
+    pub fn sync(&self) -> Result<(), String> {
+        let (lock, cvar) = &*self.shared;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        state.requested += 1;
+        let ticket = state.requested;
+        cvar.notify_all();
+        while state.flushed < ticket {
+            state = cvar.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        match &state.failed {
+            Some((upto, why)) if *upto >= ticket => Err(why.clone()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Stops the flusher after a last flush.
+    pub fn close(&self) {
+        let (lock, cvar) = &*self.shared;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        state.closed = true;
+        cvar.notify_all();
+    }
+}
+
+fn flush_loop(db: &sled::Db, shared: &(Mutex<State>, Condvar)) {
+    let (lock, cvar) = shared;
+    loop {
+        let target = {
+            let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+            while state.requested == state.flushed && !state.closed {
+                state = cvar.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            if state.closed && state.requested == state.flushed {
+                return;
+            }
+            state.requested
+        };
+        let result = db.flush();
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = result {
+            tracing::error!(error = %e, "store: flush failed");
+            state.failed = Some((target, format!("flushing the store: {e}")));
+        }
+        state.flushed = target;
+        cvar.notify_all();
+    }
+}

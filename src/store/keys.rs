@@ -1,0 +1,105 @@
+//! Every key's bytes, in one place.
+//!
+//! # Layout
+//! | tree        | key                                              | value                 |
+//! |-------------|--------------------------------------------------|-----------------------|
+//! | `articles`  | article id (ASCII)                               | `Article` (codec)     |
+//! | `by_section`| section slug, `0x00`, time (8 bytes BE), id     | empty                 |
+//! | `by_time`   | time (8 bytes BE), id                            | empty                 |
+//! | `identity`  | section slug, `0x00`, normalised headline        | article id            |
+//! | `sections`  | section slug                                     | `SectionMeta` (codec) |
+//! | `meta`      | `format`                                         | store format (1 byte) |
+//!
+//! Times are microseconds since the epoch with the sign bit flipped, big-endian,
+//! so byte order is time order and a reverse prefix scan is newest first. The
+//! `0x00` after the slug ends it: `sport` never matches `sports` (slugs are
+//! `[a-z0-9-]`, so never contain `0x00`).
+
+use crate::domain::{ArticleId, SectionSlug};
+
+/// Sortable bytes of a time in microseconds.
+pub fn time_bytes(micros: i64) -> [u8; 8] {
+    ((micros as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// The time in microseconds from its sortable bytes.
+pub fn time_from_bytes(bytes: [u8; 8]) -> i64 {
+    (u64::from_be_bytes(bytes) ^ (1 << 63)) as i64
+}
+
+/// Prefix of every section-index key of one section.
+pub fn section_prefix(slug: &SectionSlug) -> Vec<u8> {
+    let mut key = Vec::with_capacity(slug.as_str().len() + 1);
+    key.extend_from_slice(slug.as_str().as_bytes());
+    key.push(0);
+    key
+}
+
+/// Section-index key with the time only: a bound for range scans.
+pub fn section_bound(slug: &SectionSlug, micros: i64) -> Vec<u8> {
+    let mut key = section_prefix(slug);
+    key.extend_from_slice(&time_bytes(micros));
+    key
+}
+
+/// Section-index key of one article.
+pub fn section_entry(slug: &SectionSlug, micros: i64, id: &ArticleId) -> Vec<u8> {
+    let mut key = section_bound(slug, micros);
+    key.extend_from_slice(id.as_str().as_bytes());
+    key
+}
+
+/// All-sections index key of one article.
+pub fn time_entry(micros: i64, id: &ArticleId) -> Vec<u8> {
+    let mut key = time_bytes(micros).to_vec();
+    key.extend_from_slice(id.as_str().as_bytes());
+    key
+}
+
+/// Splits an index key (after `prefix_len` bytes of prefix) into time and id.
+pub fn split_entry(key: &[u8], prefix_len: usize) -> Option<(i64, ArticleId)> {
+    let rest = key.get(prefix_len..)?;
+    let time: [u8; 8] = rest.get(..8)?.try_into().ok()?;
+    let id = ArticleId::parse(std::str::from_utf8(&rest[8..]).ok()?)?;
+    Some((time_from_bytes(time), id))
+}
+
+/// Identity key: a story is the same story when its section and headline are.
+pub fn identity(slug: &SectionSlug, headline: &str) -> Vec<u8> {
+    let mut key = section_prefix(slug);
+    let normalised = headline.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    key.extend_from_slice(normalised.as_bytes());
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_bytes_sort_like_times() {
+        let times = [i64::MIN, -1_000_000, -1, 0, 1, 1_469_565_180_000_000, i64::MAX];
+        for pair in times.windows(2) {
+            assert!(time_bytes(pair[0]) < time_bytes(pair[1]), "{pair:?}");
+        }
+        for t in times {
+            assert_eq!(time_from_bytes(time_bytes(t)), t);
+        }
+    }
+
+    #[test]
+    fn section_entries_round_trip_and_never_leak_across_prefixes() {
+        let sport = SectionSlug::parse("sport").unwrap();
+        let sports = SectionSlug::parse("sports").unwrap();
+        let id = ArticleId::parse("2016-07-26-a").unwrap();
+        let key = section_entry(&sport, 42, &id);
+        assert_eq!(split_entry(&key, section_prefix(&sport).len()), Some((42, id.clone())));
+        assert!(!section_entry(&sports, 42, &id).starts_with(&section_prefix(&sport)));
+    }
+
+    #[test]
+    fn identity_ignores_case_and_spacing() {
+        let world = SectionSlug::parse("world").unwrap();
+        assert_eq!(identity(&world, "Russia  blocks\nUN"), identity(&world, "russia blocks un"));
+    }
+}

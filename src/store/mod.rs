@@ -1,0 +1,490 @@
+//! The sled store: articles by id, a per-section index and an all-sections
+//! index, both newest-first by reverse prefix scan, and per-section metadata.
+//!
+//! Key bytes live in [`keys`], value bytes in [`codec`]. Every write that
+//! touches an article and its index entries is one sled transaction; a write
+//! is acknowledged only after [`Store::sync`] has put it on disk (group
+//! commit, [`durable`]). Reads cost what the page costs: a range scan of the
+//! index for `limit` entries and one `get` per article, never a whole-store scan.
+
+pub mod codec;
+mod durable;
+pub mod keys;
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::Tree;
+
+use crate::domain::{Article, ArticleId, Section, SectionSlug};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another process holds the data directory.
+    #[error("the data directory {0} is in use by another wirefeed process (a running server?); stop it or use another --data-dir")]
+    Locked(String),
+    /// The store was written by a newer wirefeed.
+    #[error("the data directory {dir} holds store format {found}; this build reads up to format {supported}: upgrade wirefeed")]
+    NewerFormat { dir: String, found: u8, supported: u8 },
+    /// A stored value could not be read.
+    #[error("store: reading {what}: {source}")]
+    Codec { what: String, source: codec::CodecError },
+    /// sled failed.
+    #[error("store: {what}: {source}")]
+    Sled { what: String, source: sled::Error },
+    /// The write could not be made durable.
+    #[error("store: {0}")]
+    Flush(String),
+    /// Restore into a store that already holds articles.
+    #[error("the data directory is not empty; restore only into an empty one")]
+    NotEmpty,
+    /// A line of a backup file is not an article.
+    #[error("line {line}: {detail}")]
+    BadBackup { line: usize, detail: String },
+    /// Reading or writing a backup file.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn sled_err(what: impl Into<String>) -> impl FnOnce(sled::Error) -> StoreError {
+    let what = what.into();
+    move |source| StoreError::Sled { what, source }
+}
+
+/// What the store knows of a section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionMeta {
+    pub section: Section,
+    pub count: u64,
+    pub newest: Option<DateTime<Utc>>,
+}
+
+/// What a put did.
+#[derive(Debug, Clone)]
+pub enum Put {
+    /// A new article.
+    Created(Article),
+    /// An existing article updated in place; the old version is given too.
+    Updated { article: Article, old: Box<Article> },
+    /// The identical text was stored already.
+    Unchanged(Article),
+    /// An older version than the stored one: nothing written.
+    Stale(Article),
+}
+
+impl Put {
+    pub fn article(&self) -> &Article {
+        match self {
+            Put::Created(a) | Put::Unchanged(a) | Put::Stale(a) => a,
+            Put::Updated { article, .. } => article,
+        }
+    }
+
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Put::Created(_) => "created",
+            Put::Updated { .. } => "updated",
+            Put::Unchanged(_) => "unchanged",
+            Put::Stale(_) => "stale",
+        }
+    }
+}
+
+/// Which articles a page lists.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    All,
+    Section(SectionSlug),
+}
+
+/// One page of articles, newest first, with the cursors around it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub articles: Vec<Article>,
+    /// `before=` cursor of the next (older) page.
+    pub next: Option<i64>,
+    /// The previous (newer) page: `None` when this is the first page,
+    /// `Some(None)` when it is the first page, `Some(Some(c))` a cursor.
+    pub prev: Option<Option<i64>>,
+}
+
+/// The store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    articles: Tree,
+    by_section: Tree,
+    by_time: Tree,
+    identity: Tree,
+    sections: Tree,
+    commit: Arc<durable::GroupCommit>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir` with a page cache of `cache_bytes`.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        let shown = dir.display().to_string();
+        let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open().map_err(|e| match e {
+            sled::Error::Io(ref io)
+                if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
+            {
+                StoreError::Locked(shown.clone())
+            }
+            e => StoreError::Sled { what: format!("opening {shown}"), source: e },
+        })?;
+        let tree = |name: &str| db.open_tree(name).map_err(sled_err(format!("opening tree {name}")));
+        let meta = tree("meta")?;
+        match meta.get("format").map_err(sled_err("reading the store format"))? {
+            Some(v) if v.first().copied().unwrap_or(0) > codec::FORMAT => {
+                return Err(StoreError::NewerFormat { dir: shown, found: v[0], supported: codec::FORMAT });
+            }
+            Some(_) => {}
+            None => {
+                meta.insert("format", &[codec::FORMAT]).map_err(sled_err("writing the store format"))?;
+            }
+        }
+        Ok(Store {
+            articles: tree("articles")?,
+            by_section: tree("by_section")?,
+            by_time: tree("by_time")?,
+            identity: tree("identity")?,
+            sections: tree("sections")?,
+            commit: Arc::new(durable::GroupCommit::start(db.clone())),
+            db,
+        })
+    }
+
+    /// Whether the store holds no article.
+    pub fn is_empty(&self) -> bool {
+        self.articles.is_empty()
+    }
+
+    /// Blocks until every write so far is on disk; concurrent callers share one flush.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.commit.sync().map_err(StoreError::Flush)
+    }
+
+    /// Flushes and stops the flusher: call before exit.
+    pub fn close(&self) -> Result<(), StoreError> {
+        let result = self.db.flush().map_err(sled_err("flushing on close"));
+        self.commit.close();
+        result.map(|_| ())
+    }
+
+    /// Bytes on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Stores a story. `draft.id` and `draft.order` are assigned here: a new
+    /// story gets a readable id (with a suffix on collision), an update keeps
+    /// the stored id and publication time. Not yet durable: call [`Store::sync`].
+    pub fn put(&self, draft: Article) -> Result<Put, StoreError> {
+        let order = self.db.generate_id().map_err(sled_err("generating an order"))?;
+        let identity_key = keys::identity(&draft.section.slug, &draft.headline);
+        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
+        let result = trees.transaction(|(articles, by_section, by_time, identity, sections)| {
+            let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
+            let decode_article = |bytes: &[u8], id: &str| {
+                codec::decode::<Article>(bytes)
+                    .map_err(|source| abort(StoreError::Codec { what: format!("article {id}"), source }))
+            };
+            let mut article = draft.clone();
+            article.order = order;
+            let old = match identity.get(&identity_key)? {
+                Some(id_bytes) => {
+                    let id = String::from_utf8_lossy(&id_bytes).into_owned();
+                    match articles.get(id.as_bytes())? {
+                        Some(bytes) => Some(decode_article(&bytes, &id)?),
+                        None => None,
+                    }
+                }
+                None => None,
+            };
+            let slug = &article.section.slug;
+            if let Some(old) = &old {
+                if old.source_hash == article.source_hash {
+                    return Ok(Put::Unchanged(old.clone()));
+                }
+                if article.effective() < old.effective() {
+                    return Ok(Put::Stale(old.clone()));
+                }
+                article.id = old.id.clone();
+                article.updated = Some(article.effective());
+                article.published = old.published;
+                article.date_only = old.date_only;
+                let old_micros = old.sort_instant().timestamp_micros();
+                by_section.remove(keys::section_entry(slug, old_micros, &old.id))?;
+                by_time.remove(keys::time_entry(old_micros, &old.id))?;
+            } else {
+                let date = article.published.date_naive();
+                let mut attempt = 1;
+                article.id = loop {
+                    let id = ArticleId::for_story(date, &article.headline, attempt);
+                    if articles.get(id.as_str().as_bytes())?.is_none() {
+                        break id;
+                    }
+                    attempt += 1;
+                };
+            }
+            let micros = article.sort_instant().timestamp_micros();
+            articles.insert(article.id.as_str().as_bytes(), codec::encode(&article))?;
+            by_section.insert(keys::section_entry(slug, micros, &article.id), &[])?;
+            by_time.insert(keys::time_entry(micros, &article.id), &[])?;
+            identity.insert(identity_key.as_slice(), article.id.as_str().as_bytes())?;
+            let mut meta = match sections.get(slug.as_str().as_bytes())? {
+                Some(bytes) => codec::decode::<SectionMeta>(&bytes)
+                    .map_err(|source| abort(StoreError::Codec { what: format!("section {slug}"), source }))?,
+                None => SectionMeta { section: article.section.clone(), count: 0, newest: None },
+            };
+            if old.is_none() {
+                meta.count += 1;
+            }
+            meta.newest = meta.newest.max(Some(article.sort_instant()));
+            sections.insert(slug.as_str().as_bytes(), codec::encode(&meta))?;
+            Ok(match old {
+                Some(old) => Put::Updated { article, old: Box::new(old) },
+                None => Put::Created(article),
+            })
+        });
+        result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled { what: "writing an article".into(), source: e },
+        })
+    }
+
+    /// Retracts an article from every index. Not yet durable: call [`Store::sync`].
+    pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
+        let result = trees.transaction(|(articles, by_section, by_time, identity, sections)| {
+            let Some(bytes) = articles.remove(id.as_str().as_bytes())? else {
+                return Ok(None);
+            };
+            let article: Article = codec::decode(&bytes).map_err(|source| {
+                ConflictableTransactionError::Abort(StoreError::Codec { what: format!("article {id}"), source })
+            })?;
+            let slug = &article.section.slug;
+            let micros = article.sort_instant().timestamp_micros();
+            by_section.remove(keys::section_entry(slug, micros, id))?;
+            by_time.remove(keys::time_entry(micros, id))?;
+            identity.remove(keys::identity(slug, &article.headline))?;
+            if let Some(bytes) = sections.get(slug.as_str().as_bytes())? {
+                if let Ok(mut meta) = codec::decode::<SectionMeta>(&bytes) {
+                    meta.count = meta.count.saturating_sub(1);
+                    sections.insert(slug.as_str().as_bytes(), codec::encode(&meta))?;
+                }
+            }
+            Ok(Some(article))
+        });
+        let deleted = result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled { what: format!("deleting {id}"), source: e },
+        })?;
+        if let Some(article) = &deleted {
+            self.refresh_newest(&article.section.slug)?;
+        }
+        Ok(deleted)
+    }
+
+    /// Sets a section's newest time from its index (after a delete).
+    fn refresh_newest(&self, slug: &SectionSlug) -> Result<(), StoreError> {
+        let prefix = keys::section_prefix(slug);
+        let newest = self
+            .by_section
+            .scan_prefix(&prefix)
+            .next_back()
+            .transpose()
+            .map_err(sled_err(format!("reading section {slug}")))?
+            .and_then(|(k, _)| keys::split_entry(&k, prefix.len()))
+            .and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
+        self.sections
+            .fetch_and_update(slug.as_str().as_bytes(), |bytes| {
+                let mut meta: SectionMeta = codec::decode(bytes?).ok()?;
+                meta.newest = newest;
+                Some(codec::encode(&meta))
+            })
+            .map_err(sled_err(format!("updating section {slug}")))?;
+        Ok(())
+    }
+
+    /// One article.
+    pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        let Some(bytes) = self.articles.get(id.as_str().as_bytes()).map_err(sled_err(format!("reading {id}")))? else {
+            return Ok(None);
+        };
+        codec::decode(&bytes).map(Some).map_err(|source| StoreError::Codec { what: format!("article {id}"), source })
+    }
+
+    /// The id of the stored story with this section and headline.
+    pub fn find(&self, slug: &SectionSlug, headline: &str) -> Result<Option<ArticleId>, StoreError> {
+        let found =
+            self.identity.get(keys::identity(slug, headline)).map_err(sled_err("reading the identity index"))?;
+        Ok(found.and_then(|id| ArticleId::parse(std::str::from_utf8(&id).ok()?)))
+    }
+
+    /// One section's metadata.
+    pub fn section(&self, slug: &SectionSlug) -> Result<Option<SectionMeta>, StoreError> {
+        let Some(bytes) =
+            self.sections.get(slug.as_str().as_bytes()).map_err(sled_err(format!("reading section {slug}")))?
+        else {
+            return Ok(None);
+        };
+        codec::decode(&bytes).map(Some).map_err(|source| StoreError::Codec { what: format!("section {slug}"), source })
+    }
+
+    /// Every section with at least one article, by slug. (Sections are few:
+    /// this reads the small `sections` tree, not the articles.)
+    pub fn sections(&self) -> Result<Vec<SectionMeta>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.sections.iter() {
+            let (slug, bytes) = item.map_err(sled_err("reading sections"))?;
+            let meta: SectionMeta = codec::decode(&bytes).map_err(|source| StoreError::Codec {
+                what: format!("section {}", String::from_utf8_lossy(&slug)),
+                source,
+            })?;
+            if meta.count > 0 {
+                out.push(meta);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest sort instant in a scope.
+    pub fn newest(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let (tree, prefix) = self.index(scope);
+        let last = tree.scan_prefix(&prefix).next_back().transpose().map_err(sled_err("reading an index"))?;
+        Ok(last
+            .and_then(|(k, _)| keys::split_entry(&k, prefix.len()))
+            .and_then(|(micros, _)| DateTime::from_timestamp_micros(micros)))
+    }
+
+    fn index(&self, scope: &Scope) -> (&Tree, Vec<u8>) {
+        match scope {
+            Scope::All => (&self.by_time, Vec::new()),
+            Scope::Section(slug) => (&self.by_section, keys::section_prefix(slug)),
+        }
+    }
+
+    /// A page of up to `limit` articles older than `before` (newest first).
+    pub fn page(&self, scope: &Scope, before: Option<i64>, limit: usize) -> Result<Page, StoreError> {
+        let (tree, prefix) = self.index(scope);
+        let bound = |micros: i64| {
+            let mut key = prefix.clone();
+            key.extend_from_slice(&keys::time_bytes(micros));
+            key
+        };
+        let older: Box<dyn DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match before {
+            Some(micros) => Box::new(tree.range(prefix.clone()..bound(micros))),
+            None => Box::new(tree.scan_prefix(&prefix)),
+        };
+        let mut entries = Vec::with_capacity(limit + 1);
+        for item in older.rev().take(limit + 1) {
+            let (key, _) = item.map_err(sled_err("reading an index"))?;
+            if let Some(entry) = keys::split_entry(&key, prefix.len()) {
+                entries.push(entry);
+            }
+        }
+        let next = if entries.len() > limit {
+            entries.truncate(limit);
+            entries.last().map(|(micros, _)| *micros)
+        } else {
+            None
+        };
+        let prev = match before {
+            None => None,
+            Some(micros) => {
+                let mut newer = tree
+                    .range(bound(micros)..)
+                    .filter(|item| item.as_ref().map_or(true, |(k, _)| k.starts_with(&prefix)));
+                match newer.nth(limit) {
+                    Some(item) => {
+                        let (key, _) = item.map_err(sled_err("reading an index"))?;
+                        Some(keys::split_entry(&key, prefix.len()).map(|(m, _)| m))
+                    }
+                    None => Some(None),
+                }
+            }
+        };
+        let mut articles = Vec::with_capacity(entries.len());
+        for (_, id) in entries {
+            // An index entry whose article is gone would be a bug; skip it rather than fail a page.
+            if let Some(article) = self.get(&id)? {
+                articles.push(article);
+            }
+        }
+        Ok(Page { articles, next, prev })
+    }
+
+    /// Writes every article as one JSON line, in id order.
+    pub fn export(&self, mut out: impl Write) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for item in self.articles.iter() {
+            let (id, bytes) = item.map_err(sled_err("reading articles"))?;
+            let article: Article = codec::decode(&bytes).map_err(|source| StoreError::Codec {
+                what: format!("article {}", String::from_utf8_lossy(&id)),
+                source,
+            })?;
+            serde_json::to_writer(&mut out, &article).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+            n += 1;
+        }
+        out.flush()?;
+        Ok(n)
+    }
+
+    /// Loads an export into this (empty) store, as stored: same ids, times and order.
+    pub fn restore(&self, input: impl BufRead) -> Result<u64, StoreError> {
+        if !self.is_empty() {
+            return Err(StoreError::NotEmpty);
+        }
+        let mut n = 0;
+        for (i, line) in input.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let article: Article = serde_json::from_str(&line)
+                .map_err(|e| StoreError::BadBackup { line: i + 1, detail: e.to_string() })?;
+            self.insert_exact(&article)?;
+            n += 1;
+        }
+        self.db.flush().map_err(sled_err("flushing the restore"))?;
+        Ok(n)
+    }
+
+    /// Inserts an article exactly as given (restore).
+    fn insert_exact(&self, article: &Article) -> Result<(), StoreError> {
+        let slug = &article.section.slug;
+        let micros = article.sort_instant().timestamp_micros();
+        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
+        trees
+            .transaction(|(articles, by_section, by_time, identity, sections)| {
+                articles.insert(article.id.as_str().as_bytes(), codec::encode(article))?;
+                by_section.insert(keys::section_entry(slug, micros, &article.id), &[])?;
+                by_time.insert(keys::time_entry(micros, &article.id), &[])?;
+                identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
+                let mut meta = match sections.get(slug.as_str().as_bytes())? {
+                    Some(bytes) => codec::decode::<SectionMeta>(&bytes).unwrap_or(SectionMeta {
+                        section: article.section.clone(),
+                        count: 0,
+                        newest: None,
+                    }),
+                    None => SectionMeta { section: article.section.clone(), count: 0, newest: None },
+                };
+                meta.count += 1;
+                meta.newest = meta.newest.max(Some(article.sort_instant()));
+                sections.insert(slug.as_str().as_bytes(), codec::encode(&meta))?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|_| StoreError::BadBackup { line: 0, detail: format!("writing {}", article.id) })?;
+        // Keep the order counter ahead of every restored order.
+        while self.db.generate_id().map_err(sled_err("advancing the order counter"))? < article.order {}
+        Ok(())
+    }
+}

@@ -1,0 +1,184 @@
+#![allow(dead_code)] // Helpers shared by test modules; not every module uses every one.
+//! Test helpers: the real `wirefeed` binary on an ephemeral port with a
+//! fresh data directory, and typed request helpers.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::blocking::{Client, Response};
+
+pub const TOKEN: &str = "test-token-0123456789abcdef";
+pub const SEED_ID: &str = "2016-07-26-russia-us-work-on-syria-cooperation-plan-as-un-seeks-new-peace-talks";
+
+/// A running wirefeed.
+pub struct TestServer {
+    child: Child,
+    pub base: String,
+    pub port: u16,
+    pub data: PathBuf,
+    _tmp: Option<Arc<tempfile::TempDir>>,
+    env: Vec<(String, String)>,
+    /// Everything the server wrote to stdout so far.
+    pub logs: Arc<Mutex<Vec<String>>>,
+    client: Client,
+}
+
+pub fn seed_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("seed")
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/api").join(name))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+impl TestServer {
+    /// A server on a fresh temp data directory, seeded from `seed/`.
+    pub fn start() -> TestServer {
+        TestServer::start_with(&[])
+    }
+
+    /// As [`TestServer::start`], with extra environment settings.
+    pub fn start_with(env: &[(&str, &str)]) -> TestServer {
+        let tmp = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let data = tmp.path().join("data");
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        TestServer::spawn(data, Some(tmp), env, 0)
+    }
+
+    fn spawn(data: PathBuf, tmp: Option<Arc<tempfile::TempDir>>, env: Vec<(String, String)>, port: u16) -> TestServer {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wirefeed"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("WIREFEED_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.arg("serve")
+            .env("WIREFEED_DATA_DIR", &data)
+            .env("WIREFEED_BIND", format!("127.0.0.1:{port}"))
+            .env("WIREFEED_IMPORT_TOKEN", TOKEN)
+            .env("WIREFEED_SEED_DIR", seed_dir())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("starting wirefeed");
+        let stdout = child.stdout.take().expect("stdout");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink = Arc::clone(&logs);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let addr =
+                        line[at + "listening on http://".len()..].split_whitespace().next().unwrap_or("").to_owned();
+                    let _ = tx.send(addr);
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("wirefeed did not start; logs: {:?}", logs.lock().unwrap());
+            }
+        };
+        let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+        TestServer {
+            child,
+            base: format!("http://{addr}"),
+            port,
+            data,
+            _tmp: tmp,
+            env,
+            logs,
+            client: Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+        }
+    }
+
+    /// Stops with SIGTERM (clean shutdown) and starts again on the same data directory and port.
+    pub fn restart(mut self) -> TestServer {
+        self.terminate();
+        let (data, tmp, env, port) = (self.data.clone(), self._tmp.clone(), self.env.clone(), self.port);
+        TestServer::spawn(data, tmp, env, port)
+    }
+
+    /// Kills with SIGKILL (a crash) and starts again on the same data directory.
+    pub fn crash_and_restart(mut self) -> TestServer {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaping");
+        let (data, tmp, env, port) = (self.data.clone(), self._tmp.clone(), self.env.clone(), self.port);
+        TestServer::spawn(data, tmp, env, port)
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().expect("GET")
+    }
+
+    pub fn text(&self, path: &str) -> String {
+        let res = self.get(path);
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.text().unwrap()
+    }
+
+    /// POST /import with the right token.
+    pub fn import(&self, body: impl Into<Vec<u8>>, query: &str) -> Response {
+        self.client
+            .post(self.url(&format!("/import{query}")))
+            .bearer_auth(TOKEN)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(body.into())
+            .send()
+            .expect("POST /import")
+    }
+
+    /// Imports and expects 201, returning the answer.
+    pub fn import_new(&self, body: impl Into<Vec<u8>>) -> serde_json::Value {
+        let res = self.import(body, "");
+        let status = res.status();
+        let json: serde_json::Value = res.json().unwrap();
+        assert_eq!(status, 201, "{json}");
+        json
+    }
+
+    pub fn log_text(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Parses a feed as a reader would.
+pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
+    feed_rs::parser::parse(bytes).unwrap_or_else(|e| panic!("feed-rs: {e}\n{}", String::from_utf8_lossy(bytes)))
+}
+
+/// A small story with a given headline, section and time.
+pub fn story(headline: &str, section: &str, time: &str, body: &str) -> String {
+    format!("{headline}\n\n{body}\n\nLast update: {time}\n\nMore from {section}\n")
+}

@@ -1,0 +1,4 @@
+//! One integration-test binary: every test starts the real server.
+
+mod end_to_end;
+mod helpers;
