@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue, HttpDate};
-use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::ApiError;
@@ -86,10 +85,7 @@ pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> Htt
             doc.brotli().clone()
         }
     };
-    if req.method() == Method::HEAD {
-        res.no_chunking(body.len() as u64);
-        return res.finish();
-    }
+    // For HEAD, actix sends the headers (Content-Length included) and drops the body.
     res.body(body)
 }
 

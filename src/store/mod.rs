@@ -488,3 +488,29 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_of_a_newer_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta").unwrap().insert("format", &[codec::FORMAT + 1]).unwrap();
+            db.flush().unwrap();
+        }
+        let err = Store::open(dir.path(), 1 << 20).err().expect("refused");
+        assert!(matches!(err, StoreError::NewerFormat { .. }), "{err}");
+        assert!(err.to_string().contains("upgrade wirefeed"));
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_directory_says_it_is_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path(), 1 << 20).unwrap();
+        let err = Store::open(dir.path(), 1 << 20).err().expect("refused");
+        assert!(matches!(err, StoreError::Locked(_)), "{err}");
+    }
+}

@@ -1,0 +1,188 @@
+//! The store: idempotent, updates in place, deletes, backups, crashes.
+
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::helpers::*;
+
+fn wirefeed(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(args)
+        .env("WIREFEED_DATA_DIR", data)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("running wirefeed")
+}
+
+#[test]
+fn a_newer_version_updates_in_place() {
+    let server = TestServer::start();
+    let v1 = story("Talks resume in Geneva", "World", "Wed, 27/07/2016 - 10:00", "First version.");
+    let created = server.import_new(v1.clone());
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let v2 = story("Talks resume in Geneva", "World", "Wed, 27/07/2016 - 12:30", "First version.\n\nA new paragraph.");
+    let res = server.import(v2, "");
+    assert_eq!(res.status(), 200);
+    let updated: serde_json::Value = res.json().unwrap();
+    assert_eq!(updated["outcome"], "updated");
+    assert_eq!(updated["id"], id.as_str());
+    assert_eq!(updated["published"], "2016-07-27T10:00:00Z", "published kept");
+    assert_eq!(updated["updated"], "2016-07-27T12:30:00Z");
+
+    for path in ["/sections/world/atom.xml", "/atom.xml"] {
+        let feed = parse_feed(server.text(path).as_bytes());
+        let matching: Vec<_> =
+            feed.entries.iter().filter(|e| e.title.as_ref().unwrap().content == "Talks resume in Geneva").collect();
+        assert_eq!(matching.len(), 1, "{path}: one item, the old index keys are gone");
+        let entry = matching[0];
+        assert_eq!(entry.published.unwrap().to_rfc3339(), "2016-07-27T10:00:00+00:00");
+        assert_eq!(entry.updated.unwrap().format("%Y-%m-%dT%H:%M:%S").to_string(), "2016-07-27T12:30:00");
+        assert!(entry.content.as_ref().unwrap().body.as_ref().unwrap().contains("A new paragraph."));
+        assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "Talks resume in Geneva", "{path}: newest first");
+    }
+
+    // The old version arriving late changes nothing.
+    let res = server.import(v1, "");
+    assert_eq!(res.status(), 200);
+    let stale: serde_json::Value = res.json().unwrap();
+    assert_eq!(stale["outcome"], "stale");
+    let page = server.text(&format!("/articles/{id}"));
+    assert!(page.contains("A new paragraph."));
+}
+
+#[test]
+fn same_headline_elsewhere_gets_a_suffixed_id() {
+    let server = TestServer::start();
+    let a = server.import_new(story("Markets close higher", "Business", "Wed, 27/07/2016 - 10:00", "One."));
+    let b = server.import_new(story("Markets close higher", "Asia", "Wed, 27/07/2016 - 11:00", "Two."));
+    assert_eq!(a["id"], "2016-07-27-markets-close-higher");
+    assert_eq!(b["id"], "2016-07-27-markets-close-higher-2");
+}
+
+#[test]
+fn delete_retracts_from_every_feed() {
+    let server = TestServer::start();
+    let answer = server.import_new(story("To be retracted", "World", "Wed, 27/07/2016 - 10:00", "Oops."));
+    let id = answer["id"].as_str().unwrap().to_owned();
+    assert!(server.text("/rss.xml").contains("To be retracted"));
+    let res = server.client().delete(server.url(&format!("/articles/{id}"))).bearer_auth(TOKEN).send().unwrap();
+    assert_eq!(res.status(), 200);
+    for path in ["/rss.xml", "/atom.xml", "/feed.json", "/sections/world/rss.xml", "/", "/sections/world"] {
+        assert!(!server.text(path).contains("To be retracted"), "{path}");
+    }
+    assert_eq!(server.get(&format!("/articles/{id}")).status(), 404);
+    let again = server.client().delete(server.url(&format!("/articles/{id}"))).bearer_auth(TOKEN).send().unwrap();
+    assert_eq!(again.status(), 404);
+    // The headline is free again: importing it makes a new article.
+    server.import_new(story("To be retracted", "World", "Wed, 27/07/2016 - 10:00", "Oops."));
+}
+
+#[test]
+fn export_restore_export_gives_the_same_bytes() {
+    let mut server = TestServer::start();
+    for n in 0..5 {
+        server.import_new(story(&format!("Backup {n}"), "Tech", &format!("Wed, 27/07/2016 - 1{n}:00"), "Body é ✓."));
+    }
+    server.terminate();
+    let tmp = tempfile::tempdir().unwrap();
+    let first = tmp.path().join("first.jsonl");
+    let out = wirefeed(&server.data, &["export", "--output", first.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let restored = tmp.path().join("restored");
+    let out = wirefeed(&restored, &["restore", first.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = wirefeed(&restored, &["export"]);
+    assert!(out.status.success());
+    let first = std::fs::read(&first).unwrap();
+    assert_eq!(first.iter().filter(|&&b| b == b'\n').count(), 6);
+    assert_eq!(out.stdout, first, "export → restore → export is byte-identical");
+    // Restoring into a non-empty store is refused.
+    let out = wirefeed(&restored, &["restore", tmp.path().join("first.jsonl").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+}
+
+#[test]
+fn a_running_server_holds_the_data_directory() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.txt"), story("Offline", "World", "Wed, 27/07/2016 - 10:00", "x")).unwrap();
+    let out = wirefeed(&server.data, &["import", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("in use by another wirefeed process"), "{err}");
+}
+
+#[test]
+fn bulk_import_reports_a_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stories = tmp.path().join("stories");
+    std::fs::create_dir_all(stories.join("nested")).unwrap();
+    std::fs::write(stories.join("a.txt"), story("Bulk one", "World", "Wed, 27/07/2016 - 10:00", "x")).unwrap();
+    std::fs::write(stories.join("nested/b.txt"), story("Bulk two", "Sport", "Wed, 27/07/2016 - 11:00", "y")).unwrap();
+    std::fs::write(stories.join("nested/c.txt"), story("Bulk one", "World", "Wed, 27/07/2016 - 10:00", "x")).unwrap();
+    std::fs::write(stories.join("bad.txt"), "").unwrap();
+    let data = tmp.path().join("data");
+    let out = wirefeed(&data, &["import", stories.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("4 files: 2 new, 0 updated, 1 unchanged, 0 stale, 1 rejected"), "{stdout}");
+    assert!(stderr.contains("bad.txt") && stderr.contains("empty"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "a rejected file makes the exit code non-zero");
+}
+
+#[test]
+fn every_acknowledged_import_survives_a_crash() {
+    let server = TestServer::start();
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let base = server.base.clone();
+    let workers: Vec<_> = (0..6)
+        .map(|w| {
+            let acked = Arc::clone(&acked);
+            let base = base.clone();
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+                for n in 0..400 {
+                    let body = story(&format!("Crash test {w}-{n}"), "World", "Wed, 27/07/2016 - 10:00", "Durable?");
+                    let res = client
+                        .post(format!("{base}/import"))
+                        .bearer_auth(TOKEN)
+                        .header("content-type", "text/plain")
+                        .body(body)
+                        .send();
+                    match res {
+                        Ok(res) if res.status() == 201 => {
+                            let json: serde_json::Value = match res.json() {
+                                Ok(j) => j,
+                                Err(_) => return,
+                            };
+                            acked.lock().unwrap().push(json["id"].as_str().unwrap().to_owned());
+                        }
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let the importers run, then pull the plug mid-stream.
+    while acked.lock().unwrap().len() < 60 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let server = server.crash_and_restart();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 60 && acked.len() < 2400, "the crash came mid-stream: {} acknowledged", acked.len());
+    for id in &acked {
+        let res = server.get(&format!("/articles/{id}.json"));
+        assert_eq!(res.status(), 200, "acknowledged {id} lost in the crash");
+        let json: serde_json::Value = res.json().unwrap();
+        assert_eq!(json["article"]["paragraphs"][0], "Durable?");
+    }
+    let feed = parse_feed(server.text("/sections/world/atom.xml").as_bytes());
+    assert!(!feed.entries.is_empty());
+}
