@@ -87,7 +87,7 @@ fn every_document_is_valid_and_links_absolutely() {
             let date = item.pub_date().unwrap();
             chrono::DateTime::parse_from_rfc2822(date).unwrap_or_else(|e| panic!("{date}: {e}"));
             assert!(date.ends_with("+0000"), "numeric zone: {date}");
-            assert_eq!(item.guid().unwrap().is_permalink(), false);
+            assert!(!item.guid().unwrap().is_permalink());
             assert!(item.author().is_none(), "bylines go to dc:creator, never author");
             let desc = body.find("<description>").unwrap();
             assert!(desc < body.find("<content:encoded>").unwrap(), "description before content:encoded");
