@@ -24,6 +24,9 @@ pub enum ApiError {
     /// A bad request, with a kind and a detail.
     #[error("{detail}")]
     BadRequest { kind: &'static str, detail: String },
+    /// The client took too long to send the body.
+    #[error("the body took too long to arrive")]
+    Timeout,
     /// No such thing.
     #[error("{0}")]
     NotFound(String),
@@ -45,6 +48,7 @@ impl ApiError {
             ApiError::TooLarge { .. } => "too_large",
             ApiError::UnsupportedMedia(_) => "unsupported_media_type",
             ApiError::BadRequest { kind, .. } => kind,
+            ApiError::Timeout => "timeout",
             ApiError::NotFound(_) => "not_found",
             ApiError::Internal(_) => "internal",
         }
@@ -66,6 +70,7 @@ impl ResponseError for ApiError {
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -13,6 +13,9 @@ use crate::import;
 use crate::startup::AppState;
 use crate::store::{keys, Put};
 
+/// Longest a client may take to send a story body: a slow client cannot hold a worker forever.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Checks the bearer token in constant time.
 fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
     let given = req
@@ -83,9 +86,9 @@ pub async fn import(
             return Err(ApiError::bad("bad_section", "section= is longer than 100 characters"));
         }
     }
-    let bytes = body
-        .to_bytes_limited(limit)
+    let bytes = tokio::time::timeout(BODY_TIMEOUT, body.to_bytes_limited(limit))
         .await
+        .map_err(|_| ApiError::Timeout)?
         .map_err(|_| ApiError::TooLarge { limit })?
         .map_err(|e| ApiError::bad("bad_body", format!("reading the body: {e}")))?;
     let options =

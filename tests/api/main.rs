@@ -3,4 +3,5 @@
 mod end_to_end;
 mod feeds;
 mod helpers;
+mod hostile;
 mod store;
