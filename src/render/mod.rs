@@ -175,3 +175,6 @@ pub fn byline(authors: &[String]) -> Option<String> {
         [rest @ .., last] => Some(format!("{} and {last}", rest.join(", "))),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -300,3 +300,20 @@ fn unknown_sections_and_articles_are_404_not_500() {
     let res = server.get("/rss.xml?before=notanumber");
     assert_eq!(res.status(), 400);
 }
+
+#[test]
+fn related_stories_link_once_they_are_stored() {
+    let server = TestServer::start();
+    let path = format!("/articles/{SEED_ID}");
+    let page = server.text(&path);
+    assert!(page.contains("<strong>Russia blocks UN resolution for ceasefire in Aleppo</strong>"), "not linked yet");
+    let answer = server.import_new(story(
+        "Russia blocks UN resolution for ceasefire in Aleppo",
+        "World",
+        "Mon, 05/12/2016 - 18:00",
+        "Russia blocks a resolution in the UN Security Council.",
+    ));
+    let page = server.text(&path);
+    let link = format!("<a href=\"{}\">Russia blocks UN resolution", answer["url"].as_str().unwrap());
+    assert!(page.contains(&link), "the cached page was invalidated and links the story");
+}
