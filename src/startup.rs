@@ -46,7 +46,14 @@ pub fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
 
 /// Settings for turning stories into articles.
 pub fn import_settings(args: &ParseArgs) -> anyhow::Result<ImportSettings> {
-    let default_section = Section::from_name(&args.default_section)
+    // `news` is a slug-like setting; readers see it as `News`.
+    let mut name = args.default_section.trim().to_owned();
+    if name.chars().all(|c| !c.is_uppercase()) {
+        if let Some(first) = name.chars().next() {
+            name = first.to_uppercase().chain(name.chars().skip(1)).collect();
+        }
+    }
+    let default_section = Section::from_name(&name)
         .with_context(|| format!("WIREFEED_DEFAULT_SECTION {:?} makes no slug", args.default_section))?;
     Ok(ImportSettings { source_tz: args.source_tz, default_section })
 }
