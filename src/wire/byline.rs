@@ -1,0 +1,206 @@
+//! Bylines: `By Jane Doe`, `By Jane Doe and John Roe`, `by Janie Gabbett,
+//! Reuters`, `BY TED D'AFFLISIO, Reuters`.
+//!
+//! A byline is read only under the headline, before the first paragraph, and
+//! only when every part of it is a name, an agency or a role: `By Saturday
+//! morning, Trump ...` is a sentence. Agencies and roles after a comma
+//! (`Reuters`, `Staff Writer`) are not authors. Names written in capitals are
+//! turned into title case (`Ted D'Afflisio`); other names are kept as written.
+
+/// Agencies and roles that follow a name in a byline; lowercase.
+const NOT_AUTHORS: &[&str] = &[
+    "reuters",
+    "reuter",
+    "ap",
+    "the associated press",
+    "associated press",
+    "afp",
+    "agence france-presse",
+    "dpa",
+    "bloomberg",
+    "bloomberg news",
+    "cnn",
+    "bbc",
+    "bbc news",
+    "tass",
+    "ria novosti",
+    "xinhua",
+    "kyodo",
+    "efe",
+    "ansa",
+    "upi",
+    "pa",
+    "press association",
+    "staff",
+    "staff writer",
+    "staff reporter",
+    "reporter",
+    "correspondent",
+    "writer",
+    "editor",
+    "contributor",
+    "columnist",
+    "special correspondent",
+    "foreign correspondent",
+    "political correspondent",
+    "the new york times",
+    "the washington post",
+    "npr",
+    "usa today",
+    "wsj",
+    "ap business writer",
+];
+
+const PARTICLES: &[&str] = &[
+    "de", "da", "del", "della", "der", "den", "van", "von", "la", "le", "al", "bin", "ibn", "y",
+    "di", "du", "dos", "das", "ter", "ten", "st.",
+];
+
+/// The authors of a byline line, or `None` when the line is not a byline.
+/// `Some(vec![])` is a byline naming only an agency (`By Reuters Staff`).
+pub fn byline(content: &str) -> Option<Vec<String>> {
+    if content.len() > 120 {
+        return None;
+    }
+    let rest = ["by ", "par "]
+        .iter()
+        .find_map(|p| strip_word(content, p))?
+        .trim();
+    let mut authors = Vec::new();
+    for part in rest.split([',', ';']) {
+        for name in split_and(part.trim()) {
+            let name = name.trim();
+            if name.is_empty() {
+                return None;
+            }
+            let lower = name.to_lowercase();
+            if NOT_AUTHORS.contains(&lower.as_str())
+                || lower.ends_with(" correspondent")
+                || lower.ends_with(" writer")
+            {
+                continue;
+            }
+            if !is_name(name) {
+                return None;
+            }
+            authors.push(normalise(name));
+        }
+    }
+    Some(authors)
+}
+
+fn strip_word<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// `Jane Doe and John Roe`, `Jane Doe & John Roe`, `Jean Dupont et Marie Roe`.
+fn split_and(part: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = part;
+    loop {
+        let lower = rest.to_lowercase();
+        let at = [" and ", " & ", " et "]
+            .iter()
+            .filter_map(|sep| lower.find(sep).map(|i| (i, sep.len())))
+            .min();
+        // `to_lowercase` keeps byte offsets for the ASCII separators only when
+        // the text before them did not change length; check before slicing.
+        match at {
+            Some((i, len)) if lower.len() == rest.len() && rest.is_char_boundary(i) => {
+                names.push(&rest[..i]);
+                rest = &rest[i + len..];
+            }
+            _ => {
+                names.push(rest);
+                return names;
+            }
+        }
+    }
+}
+
+fn is_name(name: &str) -> bool {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    if words.is_empty()
+        || words.len() > 5
+        || !words[0].chars().next().is_some_and(char::is_uppercase)
+    {
+        return false;
+    }
+    words.iter().all(|w| {
+        let letters_only = w
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '.' | '\'' | '’' | '-'));
+        let capital = w.chars().next().is_some_and(char::is_uppercase);
+        let particle = PARTICLES.contains(&w.to_lowercase().as_str())
+            || w.starts_with("al-")
+            || w.starts_with("el-")
+            || w.starts_with("d'");
+        letters_only && (capital || particle)
+    })
+}
+
+/// A name in capitals to title case (`TED D'AFFLISIO` → `Ted D'Afflisio`).
+fn normalise(name: &str) -> String {
+    let words = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let letters = words.chars().filter(|c| c.is_alphabetic()).count();
+    if letters < 2 || words.chars().any(char::is_lowercase) {
+        return words;
+    }
+    let mut out = String::with_capacity(words.len());
+    let mut start = true;
+    for c in words.chars() {
+        if start {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = !c.is_alphabetic();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(line: &str) -> Option<Vec<String>> {
+        byline(line)
+    }
+
+    #[test]
+    fn bylines_are_read() {
+        assert_eq!(names("By Jane Doe"), Some(vec!["Jane Doe".into()]));
+        assert_eq!(
+            names("By Jane Doe and John Roe"),
+            Some(vec!["Jane Doe".into(), "John Roe".into()])
+        );
+        assert_eq!(
+            names("by Janie Gabbett, Reuters"),
+            Some(vec!["Janie Gabbett".into()])
+        );
+        assert_eq!(
+            names("BY TED D'AFFLISIO, Reuters"),
+            Some(vec!["Ted D'Afflisio".into()])
+        );
+        assert_eq!(
+            names("By Ana de la Cruz, Staff Writer"),
+            Some(vec!["Ana de la Cruz".into()])
+        );
+        assert_eq!(
+            names("By J.R. SMITH-JONES"),
+            Some(vec!["J.R. Smith-Jones".into()])
+        );
+    }
+
+    #[test]
+    fn sentences_are_not_bylines() {
+        assert_eq!(
+            names("By Saturday morning, Trump was directly responding to Romney"),
+            None
+        );
+        assert_eq!(names("By the end of the year"), None);
+        assert_eq!(names("Byron Smith said"), None);
+    }
+}
