@@ -32,12 +32,9 @@ fn options_for(txt: &Path) -> ParseOptions {
     let mut options = default_options();
     let path = txt.with_extension("options.json");
     if let Ok(raw) = fs::read_to_string(&path) {
-        let v: Value =
-            serde_json::from_str(&raw).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let v: Value = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if let Some(tz) = v["source_tz"].as_str() {
-            options.source_tz = tz
-                .parse()
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            options.source_tz = tz.parse().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
         if let Some(r) = v["received"].as_str() {
             options.received = DateTime::parse_from_rfc3339(r).unwrap().with_timezone(&Utc);
@@ -53,14 +50,10 @@ fn options_for(txt: &Path) -> ParseOptions {
 fn outcome(txt: &Path) -> (Value, PathBuf) {
     let bytes = fs::read(txt).unwrap();
     match wire::parse(&bytes, &options_for(txt)) {
-        Ok(story) => (
-            serde_json::to_value(&story).unwrap(),
-            txt.with_extension("json"),
-        ),
-        Err(e) => (
-            json!({"kind": e.kind(), "line": e.line(), "message": e.to_string()}),
-            txt.with_extension("error.json"),
-        ),
+        Ok(story) => (serde_json::to_value(&story).unwrap(), txt.with_extension("json")),
+        Err(e) => {
+            (json!({"kind": e.kind(), "line": e.line(), "message": e.to_string()}), txt.with_extension("error.json"))
+        }
     }
 }
 
@@ -79,12 +72,7 @@ fn diff(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) {
         }
         (Value::Array(e), Value::Array(a)) => {
             for i in 0..e.len().max(a.len()) {
-                diff(
-                    &format!("{path}[{i}]"),
-                    e.get(i).unwrap_or(&Value::Null),
-                    a.get(i).unwrap_or(&Value::Null),
-                    out,
-                );
+                diff(&format!("{path}[{i}]"), e.get(i).unwrap_or(&Value::Null), a.get(i).unwrap_or(&Value::Null), out);
             }
         }
         (e, a) if e != a => out.push(format!("  {path}:\n    expected {e}\n    actual   {a}")),
@@ -115,40 +103,25 @@ fn every_fixture_parses_as_its_json_says() {
                 txt.with_extension("error.json")
             };
             let _ = fs::remove_file(stale);
-            fs::write(
-                &expected_path,
-                serde_json::to_string_pretty(&actual).unwrap() + "\n",
-            )
-            .unwrap();
+            fs::write(&expected_path, serde_json::to_string_pretty(&actual).unwrap() + "\n").unwrap();
             continue;
         }
         let Ok(raw) = fs::read_to_string(&expected_path) else {
             failures.push(format!(
                 "{name}: parsed to {}, but {} is missing",
-                if actual.get("kind").is_some() {
-                    "an error"
-                } else {
-                    "a story"
-                },
+                if actual.get("kind").is_some() { "an error" } else { "a story" },
                 expected_path.display()
             ));
             continue;
         };
-        let expected: Value = serde_json::from_str(&raw)
-            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+        let expected: Value = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
         let mut lines = Vec::new();
         diff("$", &expected, &actual, &mut lines);
         if !lines.is_empty() {
             failures.push(format!("{name}:\n{}", lines.join("\n")));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} fixtures differ:\n{}",
-        failures.len(),
-        txts.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), txts.len(), failures.join("\n"));
 }
 
 /// Every expected file belongs to a fixture: no orphan left after a rename.
@@ -157,15 +130,10 @@ fn every_expected_file_has_its_story() {
     for entry in fs::read_dir(fixtures_dir()).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if let Some(stem) = name
-            .strip_suffix(".error.json")
-            .or(name.strip_suffix(".options.json"))
-            .or(name.strip_suffix(".json"))
+        if let Some(stem) =
+            name.strip_suffix(".error.json").or(name.strip_suffix(".options.json")).or(name.strip_suffix(".json"))
         {
-            assert!(
-                fixtures_dir().join(format!("{stem}.txt")).exists(),
-                "{name} has no {stem}.txt"
-            );
+            assert!(fixtures_dir().join(format!("{stem}.txt")).exists(), "{name} has no {stem}.txt");
         }
     }
 }
@@ -188,15 +156,8 @@ fn is_subsequence(needle: &[char], hay: &[char]) -> bool {
 }
 
 /// Labels that must never open a line of a paragraph.
-const NOT_BODY: &[&str] = &[
-    "Last update",
-    "Last updated",
-    "Updated:",
-    "Published:",
-    "Posted:",
-    "More from ",
-    "Dernière mise à jour",
-];
+const NOT_BODY: &[&str] =
+    &["Last update", "Last updated", "Updated:", "Published:", "Posted:", "More from ", "Dernière mise à jour"];
 
 #[test]
 fn real_stories_parse_with_sensible_results() {
@@ -236,10 +197,7 @@ fn real_stories_parse_with_sensible_results() {
             let item = ink(&format!("{}{}", r.headline, r.teaser));
             related_ink += item.len();
             if !is_subsequence(&item, &all) {
-                problems.push(format!(
-                    "{name}: related story {:?} is not in the text",
-                    r.headline
-                ));
+                problems.push(format!("{name}: related story {:?} is not in the text", r.headline));
             }
         }
         let kept = ink(&kept);
@@ -247,24 +205,17 @@ fn real_stories_parse_with_sensible_results() {
             problems.push(format!("{name}: empty headline"));
         }
         if !is_subsequence(&kept, &all) {
-            problems.push(format!(
-                "{name}: the output is not the input's text in order"
-            ));
+            problems.push(format!("{name}: the output is not the input's text in order"));
         }
         // Dropped text (time lines, bylines, furniture) is small.
         let dropped = all.len().saturating_sub(kept.len() + related_ink);
         if dropped * 10 > all.len() {
-            problems.push(format!(
-                "{name}: {dropped} of {} characters dropped",
-                all.len()
-            ));
+            problems.push(format!("{name}: {dropped} of {} characters dropped", all.len()));
         }
         for p in &story.paragraphs {
             for line in p.lines() {
                 if NOT_BODY.iter().any(|l| line.trim_start().starts_with(l)) {
-                    problems.push(format!(
-                        "{name}: a paragraph line is furniture or a time: {line:?}"
-                    ));
+                    problems.push(format!("{name}: a paragraph line is furniture or a time: {line:?}"));
                 }
             }
         }
@@ -281,4 +232,20 @@ fn real_stories_parse_with_sensible_results() {
         );
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_seed_story_parses_into_its_parts() {
+    let bytes = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("seed/russia-us-syria-cooperation.txt")).unwrap();
+    let story = wire::parse(&bytes, &default_options()).unwrap();
+    assert_eq!(story.headline, "Russia, US work on Syria cooperation plan as UN seeks new peace talks");
+    assert_eq!(story.paragraphs.len(), 17);
+    assert!(story.paragraphs[0].starts_with("Russia and the United States are trying"));
+    assert!(story.paragraphs[16].starts_with("Since the Syrian conflict began in 2011"));
+    assert_eq!(serde_json::to_value(story.published).unwrap(), json!("2016-07-26T20:33:00+00:00"));
+    assert_eq!(story.time_source, wirefeed::domain::TimeSource::Parsed);
+    assert_eq!(story.section.as_deref(), Some("World"));
+    assert_eq!(story.related.len(), 5);
+    assert!(story.related.iter().all(|r| !r.headline.is_empty() && r.teaser.ends_with("...")));
+    assert!(story.warnings.is_empty(), "{:?}", story.warnings);
 }

@@ -52,8 +52,8 @@ const NOT_AUTHORS: &[&str] = &[
 ];
 
 const PARTICLES: &[&str] = &[
-    "de", "da", "del", "della", "der", "den", "van", "von", "la", "le", "al", "bin", "ibn", "y",
-    "di", "du", "dos", "das", "ter", "ten", "st.",
+    "de", "da", "del", "della", "der", "den", "van", "von", "la", "le", "al", "bin", "ibn", "y", "di", "du", "dos",
+    "das", "ter", "ten", "st.",
 ];
 
 /// The authors of a byline line, or `None` when the line is not a byline.
@@ -62,10 +62,7 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
     if content.len() > 120 {
         return None;
     }
-    let rest = ["by ", "par "]
-        .iter()
-        .find_map(|p| strip_word(content, p))?
-        .trim();
+    let rest = ["by ", "par "].iter().find_map(|p| strip_word(content, p))?.trim();
     let mut authors = Vec::new();
     for part in rest.split([',', ';']) {
         for name in split_and(part.trim()) {
@@ -74,9 +71,7 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
                 return None;
             }
             let lower = name.to_lowercase();
-            if NOT_AUTHORS.contains(&lower.as_str())
-                || lower.ends_with(" correspondent")
-                || lower.ends_with(" writer")
+            if NOT_AUTHORS.contains(&lower.as_str()) || lower.ends_with(" correspondent") || lower.ends_with(" writer")
             {
                 continue;
             }
@@ -91,8 +86,7 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
 
 fn strip_word<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 /// `Jane Doe and John Roe`, `Jane Doe & John Roe`, `Jean Dupont et Marie Roe`.
@@ -101,10 +95,7 @@ fn split_and(part: &str) -> Vec<&str> {
     let mut rest = part;
     loop {
         let lower = rest.to_lowercase();
-        let at = [" and ", " & ", " et "]
-            .iter()
-            .filter_map(|sep| lower.find(sep).map(|i| (i, sep.len())))
-            .min();
+        let at = [" and ", " & ", " et "].iter().filter_map(|sep| lower.find(sep).map(|i| (i, sep.len()))).min();
         // `to_lowercase` keeps byte offsets for the ASCII separators only when
         // the text before them did not change length; check before slicing.
         match at {
@@ -122,16 +113,11 @@ fn split_and(part: &str) -> Vec<&str> {
 
 fn is_name(name: &str) -> bool {
     let words: Vec<&str> = name.split_whitespace().collect();
-    if words.is_empty()
-        || words.len() > 5
-        || !words[0].chars().next().is_some_and(char::is_uppercase)
-    {
+    if words.is_empty() || words.len() > 5 || !words[0].chars().next().is_some_and(char::is_uppercase) {
         return false;
     }
     words.iter().all(|w| {
-        let letters_only = w
-            .chars()
-            .all(|c| c.is_alphabetic() || matches!(c, '.' | '\'' | '’' | '-'));
+        let letters_only = w.chars().all(|c| c.is_alphabetic() || matches!(c, '.' | '\'' | '’' | '-'));
         let capital = w.chars().next().is_some_and(char::is_uppercase);
         let particle = PARTICLES.contains(&w.to_lowercase().as_str())
             || w.starts_with("al-")
@@ -172,34 +158,16 @@ mod tests {
     #[test]
     fn bylines_are_read() {
         assert_eq!(names("By Jane Doe"), Some(vec!["Jane Doe".into()]));
-        assert_eq!(
-            names("By Jane Doe and John Roe"),
-            Some(vec!["Jane Doe".into(), "John Roe".into()])
-        );
-        assert_eq!(
-            names("by Janie Gabbett, Reuters"),
-            Some(vec!["Janie Gabbett".into()])
-        );
-        assert_eq!(
-            names("BY TED D'AFFLISIO, Reuters"),
-            Some(vec!["Ted D'Afflisio".into()])
-        );
-        assert_eq!(
-            names("By Ana de la Cruz, Staff Writer"),
-            Some(vec!["Ana de la Cruz".into()])
-        );
-        assert_eq!(
-            names("By J.R. SMITH-JONES"),
-            Some(vec!["J.R. Smith-Jones".into()])
-        );
+        assert_eq!(names("By Jane Doe and John Roe"), Some(vec!["Jane Doe".into(), "John Roe".into()]));
+        assert_eq!(names("by Janie Gabbett, Reuters"), Some(vec!["Janie Gabbett".into()]));
+        assert_eq!(names("BY TED D'AFFLISIO, Reuters"), Some(vec!["Ted D'Afflisio".into()]));
+        assert_eq!(names("By Ana de la Cruz, Staff Writer"), Some(vec!["Ana de la Cruz".into()]));
+        assert_eq!(names("By J.R. SMITH-JONES"), Some(vec!["J.R. Smith-Jones".into()]));
     }
 
     #[test]
     fn sentences_are_not_bylines() {
-        assert_eq!(
-            names("By Saturday morning, Trump was directly responding to Romney"),
-            None
-        );
+        assert_eq!(names("By Saturday morning, Trump was directly responding to Romney"), None);
         assert_eq!(names("By the end of the year"), None);
         assert_eq!(names("Byron Smith said"), None);
     }

@@ -14,10 +14,7 @@ const REACH: usize = 90;
 
 /// The dateline at the start of a paragraph, if there is one.
 pub fn dateline(paragraph: &str) -> Option<Dateline> {
-    let end = paragraph
-        .char_indices()
-        .nth(REACH)
-        .map_or(paragraph.len(), |(i, _)| i);
+    let end = paragraph.char_indices().nth(REACH).map_or(paragraph.len(), |(i, _)| i);
     let head = &paragraph[..end];
     with_agency(head).or_else(|| without_agency(head))
 }
@@ -30,9 +27,7 @@ fn with_agency(head: &str) -> Option<Dateline> {
     let agency_ok = !agency.is_empty()
         && agency.chars().count() <= 30
         && agency.split_whitespace().count() <= 4
-        && agency
-            .chars()
-            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '.' | '&' | '/'))
+        && agency.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '.' | '&' | '/'))
         && !agency.chars().next().is_some_and(char::is_lowercase)
         || matches!(agency, "dpa" | "apa");
     if !agency_ok {
@@ -48,10 +43,7 @@ fn with_agency(head: &str) -> Option<Dateline> {
         return None;
     }
     let (place, _) = strip_date(head[..open].trim());
-    place_ok(place, false).then(|| Dateline {
-        place: place.to_owned(),
-        agency: Some(agency.to_owned()),
-    })
+    place_ok(place, false).then(|| Dateline { place: place.to_owned(), agency: Some(agency.to_owned()) })
 }
 
 /// `PLACE - `, `PLACE, Feb 26 - `, `PLACE — `, `PLACE -- `, `PLACE—`.
@@ -61,10 +53,7 @@ fn without_agency(head: &str) -> Option<Dateline> {
         return None;
     }
     let (place, dated) = strip_date(head[..at].trim());
-    place_ok(place, !dated).then(|| Dateline {
-        place: place.to_owned(),
-        agency: None,
-    })
+    place_ok(place, !dated).then(|| Dateline { place: place.to_owned(), agency: None })
 }
 
 /// The first dash that separates a dateline: ` - `, ` -- `, ` — `, ` – `, or `—` alone.
@@ -90,10 +79,7 @@ fn dash(s: &str) -> Option<(usize, usize)> {
 }
 
 fn starts_with_dash(s: &str) -> Option<usize> {
-    ["--", "-", "—", "–"]
-        .iter()
-        .find(|d| s.starts_with(**d))
-        .map(|d| d.len())
+    ["--", "-", "—", "–"].iter().find(|d| s.starts_with(**d)).map(|d| d.len())
 }
 
 /// Removes a trailing `, Feb 26` / `, 26 July` / `, March 2`; says whether it did.
@@ -101,10 +87,7 @@ fn strip_date(place: &str) -> (&str, bool) {
     if let Some((before, date)) = place.rsplit_once(',') {
         let words: Vec<&str> = date.split_whitespace().collect();
         let is_day = |w: &str| w.len() <= 2 && w.chars().all(|c| c.is_ascii_digit());
-        let is_month = |w: &str| {
-            let w = w.trim_end_matches('.').to_lowercase();
-            w.len() >= 3 && MONTHS.iter().any(|m| m.starts_with(&w))
-        };
+        let is_month = |w: &str| super::time::month(&w.trim_end_matches('.').to_lowercase()).is_some();
         let dated = match words.as_slice() {
             [a, b] => (is_month(a) && is_day(b)) || (is_day(a) && is_month(b)),
             _ => false,
@@ -115,22 +98,6 @@ fn strip_date(place: &str) -> (&str, bool) {
     }
     (place, false)
 }
-
-const MONTHS: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "sept",
-];
 
 /// A place: short, starting with a capital; in capitals when `caps` is asked.
 fn place_ok(place: &str, caps: bool) -> bool {
@@ -143,10 +110,7 @@ fn place_ok(place: &str, caps: bool) -> bool {
     {
         return false;
     }
-    if place
-        .chars()
-        .any(|c| matches!(c, '"' | '“' | '”' | ':' | ';' | '!' | '?' | '(' | ')'))
-    {
+    if place.chars().any(|c| matches!(c, '"' | '“' | '”' | ':' | ';' | '!' | '?' | '(' | ')')) {
         return false;
     }
     if !caps {
@@ -177,38 +141,17 @@ mod tests {
 
     #[test]
     fn datelines_are_read() {
-        assert_eq!(
-            read("GENEVA (Reuters) - Talks began."),
-            some("GENEVA", Some("Reuters"))
-        );
-        assert_eq!(
-            read("MOSCOW (AP) — Talks began."),
-            some("MOSCOW", Some("AP"))
-        );
-        assert_eq!(
-            read("Park City, Utah (CNN)Mitt Romney said"),
-            some("Park City, Utah", Some("CNN"))
-        );
-        assert_eq!(
-            read("Istanbul (dpa) - Turkish authorities"),
-            some("Istanbul", Some("dpa"))
-        );
+        assert_eq!(read("GENEVA (Reuters) - Talks began."), some("GENEVA", Some("Reuters")));
+        assert_eq!(read("MOSCOW (AP) — Talks began."), some("MOSCOW", Some("AP")));
+        assert_eq!(read("Park City, Utah (CNN)Mitt Romney said"), some("Park City, Utah", Some("CNN")));
+        assert_eq!(read("Istanbul (dpa) - Turkish authorities"), some("Istanbul", Some("dpa")));
         assert_eq!(read("SALVADOR, Feb 26 - Brazil's"), some("SALVADOR", None));
         assert_eq!(read("ALBANY, N.Y. - The state"), some("ALBANY, N.Y.", None));
         assert_eq!(read("WASHINGTON — Republicans"), some("WASHINGTON", None));
-        assert_eq!(
-            read("PALM BEACH, Fla. -- Donald"),
-            some("PALM BEACH, Fla.", None)
-        );
+        assert_eq!(read("PALM BEACH, Fla. -- Donald"), some("PALM BEACH, Fla.", None));
         assert_eq!(read("ROME, March 2  - Italy"), some("ROME", None));
-        assert_eq!(
-            read("PORTLAND, Ore., Feb 26 - Brazil"),
-            some("PORTLAND, Ore.", None)
-        );
-        assert_eq!(
-            read("GENEVA, July 26 (Reuters) - Talks"),
-            some("GENEVA", Some("Reuters"))
-        );
+        assert_eq!(read("PORTLAND, Ore., Feb 26 - Brazil"), some("PORTLAND, Ore.", None));
+        assert_eq!(read("GENEVA, July 26 (Reuters) - Talks"), some("GENEVA", Some("Reuters")));
     }
 
     #[test]

@@ -58,9 +58,7 @@ fn detect(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
     let (text, _, had_errors) = encoding.decode(bytes);
     if had_errors {
         let at = text.find('\u{FFFD}').unwrap_or(0);
-        return Err(ParseError::Binary {
-            line: line_at(&text, at),
-        });
+        return Err(ParseError::Binary { line: line_at(&text, at) });
     }
     Ok((text.into_owned(), encoding.name()))
 }
@@ -94,18 +92,13 @@ fn binary_check(raw: &str) -> Result<(), ParseError> {
         }
     }
     if odd > 4 && odd * 20 > total {
-        return Err(ParseError::Binary {
-            line: line_at(raw, first.unwrap_or(0)),
-        });
+        return Err(ParseError::Binary { line: line_at(raw, first.unwrap_or(0)) });
     }
     Ok(())
 }
 
 fn line_at(text: &str, byte: usize) -> usize {
-    1 + text.as_bytes()[..byte.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
+    1 + text.as_bytes()[..byte.min(text.len())].iter().filter(|&&b| b == b'\n').count()
 }
 
 /// Line ends to `\n`, odd spaces to ` `, forbidden and invisible characters removed.
@@ -125,12 +118,7 @@ fn clean(raw: &str, encoding: &'static str) -> Decoded {
             }
             '\n' | '\u{0085}' | '\u{2028}' | '\u{2029}' => Some('\n'),
             '\t' => Some('\t'),
-            '\u{00A0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200A}'
-            | '\u{202F}'
-            | '\u{205F}'
-            | '\u{3000}' => Some(' '),
+            '\u{00A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => Some(' '),
             // Framing and zero-width characters: dropped without a word.
             '\u{2}' | '\u{3}' | '\u{FEFF}' | '\u{200B}' | '\u{2060}' => None,
             c if c.is_control()
@@ -151,12 +139,7 @@ fn clean(raw: &str, encoding: &'static str) -> Decoded {
             text.push(o);
         }
     }
-    Decoded {
-        text,
-        encoding,
-        removed,
-        removed_line,
-    }
+    Decoded { text, encoding, removed, removed_line }
 }
 
 #[cfg(test)]
@@ -167,10 +150,7 @@ mod tests {
     fn windows_1252_quotes_are_decoded() {
         let bytes = b"China\x92s \x93news\x94 \x97 here\r\n";
         let decoded = decode(bytes).unwrap();
-        assert_eq!(
-            decoded.text,
-            "China\u{2019}s \u{201C}news\u{201D} \u{2014} here\n"
-        );
+        assert_eq!(decoded.text, "China\u{2019}s \u{201C}news\u{201D} \u{2014} here\n");
         assert_eq!(decoded.encoding, "windows-1252");
     }
 

@@ -73,16 +73,7 @@ const SHARE_WORDS: &[&str] = &[
     "/",
     "•",
 ];
-const SHARE_CORE: &[&str] = &[
-    "share",
-    "tweet",
-    "facebook",
-    "twitter",
-    "whatsapp",
-    "linkedin",
-    "pinterest",
-    "reddit",
-];
+const SHARE_CORE: &[&str] = &["share", "tweet", "facebook", "twitter", "whatsapp", "linkedin", "pinterest", "reddit"];
 
 /// Whether a whole line is furniture.
 pub fn is_furniture(content: &str) -> bool {
@@ -90,17 +81,13 @@ pub fn is_furniture(content: &str) -> bool {
         return false;
     }
     let lower = content.to_lowercase();
-    let key = lower
-        .trim_end_matches([':', '»', '›', '>', ' ', '.'])
-        .trim_start_matches(['»', '›', '>', ' ']);
+    let key = lower.trim_end_matches([':', '»', '›', '>', ' ', '.']).trim_start_matches(['»', '›', '>', ' ']);
     if EXACT.contains(&key) {
         return true;
     }
     if content.len() <= 80 {
         let words: Vec<&str> = key.split_whitespace().collect();
-        if words.iter().all(|w| SHARE_WORDS.contains(w))
-            && words.iter().any(|w| SHARE_CORE.contains(w))
-        {
+        if words.iter().all(|w| SHARE_WORDS.contains(w)) && words.iter().any(|w| SHARE_CORE.contains(w)) {
             return true;
         }
     }
@@ -108,16 +95,12 @@ pub fn is_furniture(content: &str) -> bool {
 }
 
 fn is_copyright(lower: &str) -> bool {
-    if lower.starts_with('©')
-        || lower.starts_with("(c) ") && lower[4..].starts_with(|c: char| c.is_ascii_digit())
-    {
+    if lower.starts_with('©') || lower.starts_with("(c) ") && lower[4..].starts_with(|c: char| c.is_ascii_digit()) {
         return true;
     }
     if let Some(rest) = lower.strip_prefix("copyright") {
         let rest = rest.trim_start();
-        return rest.starts_with('©')
-            || rest.starts_with("(c)")
-            || rest.starts_with(|c: char| c.is_ascii_digit());
+        return rest.starts_with('©') || rest.starts_with("(c)") || rest.starts_with(|c: char| c.is_ascii_digit());
     }
     lower.len() <= 120 && lower.trim_end_matches('.').ends_with("all rights reserved")
 }
@@ -194,8 +177,7 @@ pub fn heading(content: &str) -> Option<Heading> {
 
 fn strip_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 /// A section display name: short, not a sentence, starting with a capital.
@@ -246,19 +228,10 @@ mod tests {
 
     #[test]
     fn headings_are_read() {
-        assert_eq!(
-            heading("More from World"),
-            Some(Heading::Section("World".into()))
-        );
-        assert_eq!(
-            heading("More Business news"),
-            Some(Heading::Section("Business".into()))
-        );
+        assert_eq!(heading("More from World"), Some(Heading::Section("World".into())));
+        assert_eq!(heading("More Business news"), Some(Heading::Section("Business".into())));
         assert_eq!(heading("Related:"), Some(Heading::Related));
-        assert_eq!(
-            heading("Related: Talks resume in Geneva"),
-            Some(Heading::Inline("Talks resume in Geneva".into()))
-        );
+        assert_eq!(heading("Related: Talks resume in Geneva"), Some(Heading::Inline("Talks resume in Geneva".into())));
         assert_eq!(heading("More from the report was read out."), None);
         assert_eq!(heading("More than 250,000 people have been killed"), None);
     }

@@ -43,20 +43,10 @@ impl<'a> Line<'a> {
         let content = raw.trim_start();
         let mut indent = 0;
         for c in raw[..raw.len() - content.len()].chars() {
-            indent = if c == '\t' {
-                (indent / 8 + 1) * 8
-            } else {
-                indent + 1
-            };
+            indent = if c == '\t' { (indent / 8 + 1) * 8 } else { indent + 1 };
         }
         let width = indent + content.chars().count();
-        Line {
-            no,
-            raw,
-            content,
-            indent,
-            width,
-        }
+        Line { no, raw, content, indent, width }
     }
 
     pub fn is_blank(&self) -> bool {
@@ -65,10 +55,7 @@ impl<'a> Line<'a> {
 
     /// Characters of the first word.
     pub fn first_word_width(&self) -> usize {
-        self.content
-            .split_whitespace()
-            .next()
-            .map_or(0, |w| w.chars().count())
+        self.content.split_whitespace().next().map_or(0, |w| w.chars().count())
     }
 }
 
@@ -79,10 +66,7 @@ pub fn is_table(line: &Line<'_>) -> bool {
     if s.is_empty() || line.width > 160 {
         return false;
     }
-    if s.len() >= 3
-        && s.chars()
-            .all(|c| matches!(c, '-' | '=' | '_' | '+' | ' ' | '|'))
-    {
+    if s.len() >= 3 && s.chars().all(|c| matches!(c, '-' | '=' | '_' | '+' | ' ' | '|')) {
         return true;
     }
     let mut gaps = 0;
@@ -97,11 +81,8 @@ pub fn is_table(line: &Line<'_>) -> bool {
             }
             spaces += if c == '\t' { 3 } else { 1 };
         } else {
-            let sentence_gap = spaces == 2
-                && matches!(
-                    before_gap,
-                    '.' | '?' | '!' | ':' | ';' | ',' | '"' | '\'' | ')'
-                );
+            let sentence_gap =
+                spaces == 2 && matches!(before_gap, '.' | '?' | '!' | ':' | ';' | ',' | '"' | '\'' | ')');
             if spaces >= 3 || (spaces == 2 && !sentence_gap) {
                 gaps += 1;
                 if spaces >= 3 {
@@ -135,9 +116,7 @@ pub fn paragraphs(lines: &[Line<'_>], out: &mut Vec<String>) {
         }
         flush_table(&mut table, out);
         if let Some(prev) = para.last() {
-            let sentence_end = prev
-                .content
-                .ends_with(['.', '!', '?', '"', '\u{201D}', ':']);
+            let sentence_end = prev.content.ends_with(['.', '!', '?', '"', '\u{201D}', ':']);
             let meant = sentence_end && prev.width + 1 + line.first_word_width() + SLACK <= width;
             if line_mode || line.indent > min_indent || meant {
                 flush_prose(&mut para, out);
@@ -190,10 +169,7 @@ pub fn join<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
         if let Some(first) = words.next() {
             if !out.is_empty() {
                 let hyphen_break = out.ends_with('-')
-                    && out[..out.len() - 1]
-                        .chars()
-                        .next_back()
-                        .is_some_and(char::is_alphabetic)
+                    && out[..out.len() - 1].chars().next_back().is_some_and(char::is_alphabetic)
                     && first.chars().next().is_some_and(char::is_lowercase);
                 if !hyphen_break {
                     out.push(' ');
@@ -214,11 +190,7 @@ mod tests {
     use super::*;
 
     fn paras(text: &str) -> Vec<String> {
-        let lines: Vec<Line<'_>> = text
-            .split('\n')
-            .enumerate()
-            .map(|(n, l)| Line::new(n + 1, l))
-            .collect();
+        let lines: Vec<Line<'_>> = text.split('\n').enumerate().map(|(n, l)| Line::new(n + 1, l)).collect();
         let mut out = Vec::new();
         paragraphs(&lines, &mut out);
         out
@@ -241,23 +213,17 @@ mod tests {
         let text = "Prices were as follows -\n         Natl   Loan   Call\n Wheat   2.55   2.40     --\n Net free reserves.....644 vs.....1,337";
         let out = paras(text);
         assert_eq!(out[0], "Prices were as follows -");
-        assert_eq!(out[1], "        Natl   Loan   Call\nWheat   2.55   2.40     --\nNet free reserves.....644 vs.....1,337");
+        assert_eq!(
+            out[1],
+            "        Natl   Loan   Call\nWheat   2.55   2.40     --\nNet free reserves.....644 vs.....1,337"
+        );
     }
 
     #[test]
     fn prose_with_sentence_spaces_is_not_a_table() {
-        assert!(!is_table(&Line::new(
-            1,
-            "January 19, 1984.  X-1986 rates.  Y-dlrs per CWT (100 lbs)."
-        )));
-        assert!(!is_table(&Line::new(
-            1,
-            "move (ahead with the daily).... This is it"
-        )));
-        assert!(is_table(&Line::new(
-            1,
-            "    Two weeks ended Feb 25      daily avgs-mlns"
-        )));
+        assert!(!is_table(&Line::new(1, "January 19, 1984.  X-1986 rates.  Y-dlrs per CWT (100 lbs).")));
+        assert!(!is_table(&Line::new(1, "move (ahead with the daily).... This is it")));
+        assert!(is_table(&Line::new(1, "    Two weeks ended Feb 25      daily avgs-mlns")));
     }
 
     #[test]
@@ -269,10 +235,7 @@ mod tests {
 
     #[test]
     fn broken_hyphenated_words_are_joined() {
-        assert_eq!(
-            join(["its second English-", "language paper"]),
-            "its second English-language paper"
-        );
+        assert_eq!(join(["its second English-", "language paper"]), "its second English-language paper");
         assert_eq!(join(["rates rose -", "sharply"]), "rates rose - sharply");
     }
 }

@@ -86,12 +86,10 @@ pub enum ParseError {
     #[error("the text is {bytes} bytes; the limit is {limit} bytes")]
     TooLarge { bytes: usize, limit: usize },
     /// The headline block is too long to be a headline.
-    #[error("the headline (line {line}) is {chars} characters; the limit is {limit}: is a blank line missing after it?")]
-    HeadlineTooLong {
-        line: usize,
-        chars: usize,
-        limit: usize,
-    },
+    #[error(
+        "the headline (line {line}) is {chars} characters; the limit is {limit}: is a blank line missing after it?"
+    )]
+    HeadlineTooLong { line: usize, chars: usize, limit: usize },
     /// A headline, but no paragraph after it.
     #[error("the headline on line {line} is followed by no story paragraph")]
     NoBody { line: usize },
@@ -125,10 +123,7 @@ impl ParseError {
 /// Parses one story.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> {
     if bytes.len() > options.max_bytes {
-        return Err(ParseError::TooLarge {
-            bytes: bytes.len(),
-            limit: options.max_bytes,
-        });
+        return Err(ParseError::TooLarge { bytes: bytes.len(), limit: options.max_bytes });
     }
     let decoded = decode::decode(bytes)?;
     story::build(decoded, options)

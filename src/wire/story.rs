@@ -18,25 +18,10 @@ use super::{ParseError, ParseOptions, Story, MAX_HEADLINE_CHARS};
 
 /// Builds the story from decoded text.
 pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseError> {
-    let Decoded {
-        text,
-        encoding,
-        removed,
-        removed_line,
-    } = decoded;
-    let lines: Vec<Line<'_>> = text
-        .split('\n')
-        .enumerate()
-        .map(|(n, l)| Line::new(n + 1, l))
-        .collect();
-    let first = lines
-        .iter()
-        .position(|l| !l.is_blank())
-        .ok_or(ParseError::Empty)?;
-    let block_end = lines[first..]
-        .iter()
-        .position(Line::is_blank)
-        .map_or(lines.len(), |n| first + n);
+    let Decoded { text, encoding, removed, removed_line } = decoded;
+    let lines: Vec<Line<'_>> = text.split('\n').enumerate().map(|(n, l)| Line::new(n + 1, l)).collect();
+    let first = lines.iter().position(|l| !l.is_blank()).ok_or(ParseError::Empty)?;
+    let block_end = lines[first..].iter().position(Line::is_blank).map_or(lines.len(), |n| first + n);
     let head_len = headline_len(&lines[first..block_end]);
     let head_end = first + head_len;
     let headline = join(lines[first..head_end].iter().map(|l| l.content));
@@ -44,17 +29,10 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
     let chars = headline.chars().count();
     let nothing_after = lines[head_end..].iter().all(Line::is_blank);
     if nothing_after && chars > MAX_HEADLINE_CHARS {
-        return Err(ParseError::NoHeadline {
-            line: head_line,
-            last_line: lines[head_end - 1].no,
-        });
+        return Err(ParseError::NoHeadline { line: head_line, last_line: lines[head_end - 1].no });
     }
     if chars > MAX_HEADLINE_CHARS {
-        return Err(ParseError::HeadlineTooLong {
-            line: head_line,
-            chars,
-            limit: MAX_HEADLINE_CHARS,
-        });
+        return Err(ParseError::HeadlineTooLong { line: head_line, chars, limit: MAX_HEADLINE_CHARS });
     }
 
     let mut warnings = Vec::new();
@@ -62,13 +40,11 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
         warnings.push(format!("removed {removed} invisible or control character(s) that feeds cannot carry (first on line {removed_line})"));
     }
     if head_end < block_end {
-        warnings.push(format!("no blank line after the headline on line {head_line}: the headline is taken to end there"));
+        warnings
+            .push(format!("no blank line after the headline on line {head_line}: the headline is taken to end there"));
     }
 
-    let ctx = Context {
-        tz: options.source_tz,
-        received: options.received,
-    };
+    let ctx = Context { tz: options.source_tz, received: options.received };
     let mut body = Body::default();
     let rest = &lines[head_end..];
     let mut i = 0;
@@ -91,12 +67,7 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
         layout::paragraphs(&rest[start..i.min(rest.len())], &mut body.paragraphs);
     }
     if let Some(from) = body.related_from {
-        body.related.extend(related_list(
-            &rest[from..],
-            &ctx,
-            &mut body.times,
-            &mut warnings,
-        ));
+        body.related.extend(related_list(&rest[from..], &ctx, &mut body.times, &mut warnings));
     }
     if body.paragraphs.is_empty() {
         return Err(ParseError::NoBody { line: head_line });
@@ -146,13 +117,7 @@ struct Body {
 
 impl Body {
     /// Takes the line at `i` when it is not body text; says whether it did.
-    fn take(
-        &mut self,
-        lines: &[Line<'_>],
-        i: usize,
-        ctx: &Context,
-        warnings: &mut Vec<String>,
-    ) -> bool {
+    fn take(&mut self, lines: &[Line<'_>], i: usize, ctx: &Context, warnings: &mut Vec<String>) -> bool {
         let line = &lines[i];
         let content = line.content;
         match time_line(content, ctx) {
@@ -161,10 +126,7 @@ impl Body {
                 return true;
             }
             TimeLine::Unreadable => {
-                warnings.push(format!(
-                    "line {}: could not read the time in {content:?}; kept as text",
-                    line.no
-                ));
+                warnings.push(format!("line {}: could not read the time in {content:?}; kept as text", line.no));
                 return false;
             }
             TimeLine::NotTime => {}
@@ -175,11 +137,7 @@ impl Body {
                 return true;
             }
             if let Some((time, w)) = bare_time(content, ctx) {
-                self.times.push(Found {
-                    role: Role::Published,
-                    time,
-                    warnings: w,
-                });
+                self.times.push(Found { role: Role::Published, time, warnings: w });
                 return true;
             }
         }
@@ -198,10 +156,7 @@ impl Body {
                     return true;
                 }
                 Some(Heading::Inline(item)) => {
-                    self.related.push(Related {
-                        headline: item,
-                        teaser: String::new(),
-                    });
+                    self.related.push(Related { headline: item, teaser: String::new() });
                     return true;
                 }
                 _ => {}
@@ -216,18 +171,11 @@ impl Body {
 fn starts_block(lines: &[Line<'_>], i: usize) -> bool {
     let first = i == 0 || lines[i - 1].is_blank();
     let next = lines.get(i + 1).filter(|l| !l.is_blank());
-    first
-        && next
-            .is_none_or(|n| lines[i].width + 1 + n.first_word_width() <= n.width.max(MAX_WRAP / 2))
+    first && next.is_none_or(|n| lines[i].width + 1 + n.first_word_width() <= n.width.max(MAX_WRAP / 2))
 }
 
 /// The related list: headline blocks, each optionally followed by a teaser block.
-fn related_list(
-    lines: &[Line<'_>],
-    ctx: &Context,
-    times: &mut Vec<Found>,
-    warnings: &mut Vec<String>,
-) -> Vec<Related> {
+fn related_list(lines: &[Line<'_>], ctx: &Context, times: &mut Vec<Found>, warnings: &mut Vec<String>) -> Vec<Related> {
     let mut items: Vec<Related> = Vec::new();
     let mut block: Vec<&str> = Vec::new();
     let flush = |block: &mut Vec<&str>, items: &mut Vec<Related>| {
@@ -240,27 +188,15 @@ fn related_list(
             if let Some(last) = items.last_mut() {
                 last.teaser = text;
             }
-        } else if block.len() >= 2
-            && !is_teaser(block[0])
-            && is_teaser(&join(block[1..].iter().copied()))
-        {
-            items.push(Related {
-                headline: unbullet(block[0]),
-                teaser: join(block[1..].iter().copied()),
-            });
+        } else if block.len() >= 2 && !is_teaser(block[0]) && is_teaser(&join(block[1..].iter().copied())) {
+            items.push(Related { headline: unbullet(block[0]), teaser: join(block[1..].iter().copied()) });
         } else if block.len() >= 2
             && block.iter().all(|l| !is_teaser(l))
             && block.iter().any(|l| l.starts_with(BULLETS))
         {
-            items.extend(block.iter().map(|l| Related {
-                headline: unbullet(l),
-                teaser: String::new(),
-            }));
+            items.extend(block.iter().map(|l| Related { headline: unbullet(l), teaser: String::new() }));
         } else {
-            items.push(Related {
-                headline: unbullet(&text),
-                teaser: String::new(),
-            });
+            items.push(Related { headline: unbullet(&text), teaser: String::new() });
         }
         block.clear();
     };
@@ -274,12 +210,7 @@ fn related_list(
             times.extend(found);
             continue;
         }
-        if is_furniture(content)
-            || matches!(
-                heading(content),
-                Some(Heading::Section(_) | Heading::Related)
-            )
-        {
+        if is_furniture(content) || matches!(heading(content), Some(Heading::Section(_) | Heading::Related)) {
             flush(&mut block, &mut items);
             continue;
         }
@@ -306,10 +237,7 @@ fn unbullet(s: &str) -> String {
 
 /// A teaser: cut off (`...`), a sentence, or longer than a headline.
 fn is_teaser(text: &str) -> bool {
-    text.ends_with("...")
-        || text.ends_with('…')
-        || text.ends_with('.')
-        || text.chars().count() > 150
+    text.ends_with("...") || text.ends_with('…') || text.ends_with('.') || text.chars().count() > 150
 }
 
 /// Picks the publication and update times; the receive time when there is none.
@@ -322,18 +250,11 @@ fn resolve_times(
     let mut updated = None;
     for found in times {
         warnings.extend(found.warnings);
-        let slot = if found.role == Role::Published {
-            &mut published
-        } else {
-            &mut updated
-        };
+        let slot = if found.role == Role::Published { &mut published } else { &mut updated };
         match slot {
             None => *slot = Some(found.time),
             Some(first) if *first != found.time => {
-                warnings.push(format!(
-                    "more than one {} time; the first is used",
-                    role_name(found.role)
-                ));
+                warnings.push(format!("more than one {} time; the first is used", role_name(found.role)));
             }
             Some(_) => {}
         }
@@ -350,11 +271,7 @@ fn resolve_times(
         (None, Some(u)) => (u, None, TimeSource::Parsed),
         (None, None) => {
             warnings.push("no time in the text: the receive time is used".to_owned());
-            (
-                StoryTime::Instant(options.received.fixed_offset()),
-                None,
-                TimeSource::Received,
-            )
+            (StoryTime::Instant(options.received.fixed_offset()), None, TimeSource::Received)
         }
     }
 }

@@ -19,10 +19,7 @@
 //!   the receive time (plus two days of slack), with a warning.
 //! - an explicit zone or offset wins; a time without one is in `source_tz`.
 
-use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
-    Weekday,
-};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Serialize, Serializer};
 
 /// A time as a story gives it: an instant, or a date with no time of day.
@@ -116,18 +113,8 @@ pub fn time_line(line: &str, ctx: &Context) -> TimeLine {
         None => (first, None),
     };
     match parse_time(first, ctx) {
-        Some((time, warnings)) => found.push(Found {
-            role,
-            time,
-            warnings,
-        }),
-        None => {
-            return if colon {
-                TimeLine::Unreadable
-            } else {
-                TimeLine::NotTime
-            }
-        }
+        Some((time, warnings)) => found.push(Found { role, time, warnings }),
+        None => return if colon { TimeLine::Unreadable } else { TimeLine::NotTime },
     }
     for piece in embedded.into_iter().chain(pieces) {
         let piece = piece.trim();
@@ -136,26 +123,10 @@ pub fn time_line(line: &str, ctx: &Context) -> TimeLine {
         }
         match labelled(piece) {
             Some((role, value, _)) => match parse_time(value, ctx) {
-                Some((time, warnings)) => found.push(Found {
-                    role,
-                    time,
-                    warnings,
-                }),
-                None => {
-                    return if colon {
-                        TimeLine::Unreadable
-                    } else {
-                        TimeLine::NotTime
-                    }
-                }
+                Some((time, warnings)) => found.push(Found { role, time, warnings }),
+                None => return if colon { TimeLine::Unreadable } else { TimeLine::NotTime },
             },
-            None => {
-                return if colon {
-                    TimeLine::Unreadable
-                } else {
-                    TimeLine::NotTime
-                }
-            }
+            None => return if colon { TimeLine::Unreadable } else { TimeLine::NotTime },
         }
     }
     TimeLine::Times(found)
@@ -176,10 +147,8 @@ fn labelled(line: &str) -> Option<(Role, &str, bool)> {
     LABELS.iter().find_map(|&(label, role)| {
         let rest = strip_label(line, label)?;
         let rest = rest.trim_start();
-        let rest = ["on ", "at ", "le "]
-            .iter()
-            .find_map(|w| strip_label(rest, w.trim_end()))
-            .map_or(rest, str::trim_start);
+        let rest =
+            ["on ", "at ", "le "].iter().find_map(|w| strip_label(rest, w.trim_end())).map_or(rest, str::trim_start);
         match rest.strip_prefix(':') {
             Some(value) => Some((role, value.trim(), true)),
             None => Some((role, rest.trim(), false)),
@@ -217,7 +186,8 @@ fn embedded_label(value: &str) -> Option<usize> {
 
 /// Reads a time value in any of the formats we know.
 pub fn parse_time(value: &str, ctx: &Context) -> Option<(StoryTime, Vec<String>)> {
-    let value = value.trim().trim_end_matches('.');
+    let written = value.trim();
+    let value = written.trim_end_matches('.');
     if value.is_empty() || value.len() > 100 {
         return None;
     }
@@ -228,7 +198,7 @@ pub fn parse_time(value: &str, ctx: &Context) -> Option<(StoryTime, Vec<String>)
         return Some((StoryTime::Instant(t), Vec::new()));
     }
     let tokens = tokenize(value)?;
-    interpret(&tokens, value, ctx)
+    interpret(&tokens, written, ctx)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -353,13 +323,7 @@ fn tokenize(s: &str) -> Option<Vec<Tok>> {
                         if matches!(c.get(i), Some('T' | 't')) && is_digit_at(&c, i + 1) {
                             i += 1;
                         }
-                        out.push(Tok::Date3 {
-                            a: n1,
-                            a_digits: d1,
-                            b: n2,
-                            c: n3,
-                            c_digits: d3,
-                        });
+                        out.push(Tok::Date3 { a: n1, a_digits: d1, b: n2, c: n3, c_digits: d3 });
                         continue;
                     }
                     if sep == '.' {
@@ -389,19 +353,13 @@ fn tokenize(s: &str) -> Option<Vec<Tok>> {
                     k += 1;
                 }
                 let suffix: String = c[i..k].iter().collect::<String>().to_lowercase();
-                if matches!(
-                    suffix.as_str(),
-                    "st" | "nd" | "rd" | "th" | "er" | "re" | "e"
-                ) {
+                if matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "er" | "re" | "e") {
                     out.push(Tok::Ordinal(n1));
                     i = k;
                     continue;
                 }
             }
-            out.push(Tok::Num {
-                value: n1,
-                digits: d1,
-            });
+            out.push(Tok::Num { value: n1, digits: d1 });
             continue;
         }
         if ch.is_alphabetic() {
@@ -474,7 +432,8 @@ fn weekday(word: &str) -> Option<Weekday> {
     })
 }
 
-fn month(word: &str) -> Option<u32> {
+/// The month a (lowercase, dotless) month name or abbreviation names.
+pub(super) fn month(word: &str) -> Option<u32> {
     Some(match word {
         "jan" | "january" | "janvier" | "janv" | "января" => 1,
         "feb" | "february" | "février" | "fevrier" | "févr" | "fevr" | "февраля" => 2,
@@ -493,10 +452,7 @@ fn month(word: &str) -> Option<u32> {
 }
 
 fn is_filler(word: &str) -> bool {
-    matches!(
-        word,
-        "at" | "on" | "à" | "a" | "le" | "the" | "of" | "de" | "du" | "г" | "в"
-    )
+    matches!(word, "at" | "on" | "à" | "a" | "le" | "the" | "of" | "de" | "du" | "г" | "в")
 }
 
 fn year_of(value: u32, digits: usize) -> Option<i32> {
@@ -550,8 +506,7 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
                 }
             }
             Tok::Num { value, digits } => {
-                let next_is_ampm =
-                    matches!(tokens.get(i + 1), Some(Tok::Word(w)) if w == "am" || w == "pm");
+                let next_is_ampm = matches!(tokens.get(i + 1), Some(Tok::Word(w)) if w == "am" || w == "pm");
                 if next_is_ampm && *digits <= 2 {
                     once(&mut clock, (*value, 0, 0))?;
                 } else if *digits == 4 {
@@ -563,13 +518,7 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
                 }
             }
             Tok::Ordinal(v) => once(&mut day, *v)?,
-            Tok::Date3 {
-                a,
-                a_digits,
-                b,
-                c,
-                c_digits,
-            } => once(&mut date3, (*a, *a_digits, *b, *c, *c_digits))?,
+            Tok::Date3 { a, a_digits, b, c, c_digits } => once(&mut date3, (*a, *a_digits, *b, *c, *c_digits))?,
             Tok::Clock { h, m, s } => once(&mut clock, (*h, *m, *s))?,
             Tok::Offset(secs) => once(&mut offset, *secs)?,
         }
@@ -582,18 +531,8 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
             let y = year_of(c, c_digits)?;
             let day_first = ymd(y, b, a);
             let month_first = ymd(y, a, b);
-            let preferred = if us_hint {
-                [month_first, day_first]
-            } else {
-                [day_first, month_first]
-            };
-            let by_weekday = day_of_week.and_then(|w| {
-                preferred
-                    .iter()
-                    .flatten()
-                    .find(|d| d.weekday() == w)
-                    .copied()
-            });
+            let preferred = if us_hint { [month_first, day_first] } else { [day_first, month_first] };
+            let by_weekday = day_of_week.and_then(|w| preferred.iter().flatten().find(|d| d.weekday() == w).copied());
             by_weekday.or(preferred[0]).or(preferred[1])?
         }
         (None, Some(m), Some(d)) => match year {
@@ -601,14 +540,8 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
             None => {
                 let latest = ctx.received.date_naive() + Duration::days(2);
                 let r = ctx.received.year();
-                let date = [r + 1, r, r - 1, r - 2]
-                    .iter()
-                    .filter_map(|&y| ymd(y, m, d))
-                    .find(|d| *d <= latest)?;
-                warnings.push(format!(
-                    "no year in the time {value:?}: {} assumed from the receive time",
-                    date.year()
-                ));
+                let date = [r + 1, r, r - 1, r - 2].iter().filter_map(|&y| ymd(y, m, d)).find(|d| *d <= latest)?;
+                warnings.push(format!("no year in the time {value:?}: {} assumed from the receive time", date.year()));
                 date
             }
         },
@@ -644,9 +577,7 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
         (None, None) => Zone::Named(ctx.tz),
     };
     let instant = match zone {
-        Zone::Fixed(secs) => FixedOffset::east_opt(secs)?
-            .from_local_datetime(&naive)
-            .single()?,
+        Zone::Fixed(secs) => FixedOffset::east_opt(secs)?.from_local_datetime(&naive).single()?,
         Zone::Named(tz) => in_zone(tz, naive)?,
     };
     Some((StoryTime::Instant(instant), warnings))
@@ -654,10 +585,10 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
 
 /// A local time in a named zone; a time in a spring-forward gap is read an hour later.
 fn in_zone(tz: chrono_tz::Tz, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    let t = tz.from_local_datetime(&naive).earliest().or_else(|| {
-        tz.from_local_datetime(&(naive + Duration::hours(1)))
-            .earliest()
-    })?;
+    let t = tz
+        .from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(naive + Duration::hours(1))).earliest())?;
     Some(t.fixed_offset())
 }
 
@@ -678,10 +609,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> Context {
-        Context {
-            tz: chrono_tz::UTC,
-            received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-        }
+        Context { tz: chrono_tz::UTC, received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() }
     }
 
     fn read(value: &str) -> String {
@@ -698,37 +626,22 @@ mod tests {
     fn the_usual_formats_are_read() {
         assert_eq!(read("Tue, 26/07/2016 - 20:33"), "2016-07-26T20:33:00+00:00");
         assert_eq!(read("26 July 2016 20:33 GMT"), "2016-07-26T20:33:00+00:00");
-        assert_eq!(
-            read("July 26, 2016 8:33 PM EDT"),
-            "2016-07-26T20:33:00-04:00"
-        );
+        assert_eq!(read("July 26, 2016 8:33 PM EDT"), "2016-07-26T20:33:00-04:00");
         assert_eq!(read("Jul 26, 2016"), "2016-07-26");
-        assert_eq!(
-            read("Tue, 26 Jul 2016 20:33:00 +0200"),
-            "2016-07-26T20:33:00+02:00"
-        );
+        assert_eq!(read("Tue, 26 Jul 2016 20:33:00 +0200"), "2016-07-26T20:33:00+02:00");
         assert_eq!(read("2016-07-26T20:33:00Z"), "2016-07-26T20:33:00+00:00");
         assert_eq!(read("2016-07-26 20:33"), "2016-07-26T20:33:00+00:00");
         assert_eq!(read("07/26/2016 8:33 PM EDT"), "2016-07-26T20:33:00-04:00");
         assert_eq!(read("26 juillet 2016 à 20h33"), "2016-07-26T20:33:00+00:00");
-        assert_eq!(
-            read("Dec. 25 at 3:53 pm E.T."),
-            "2025-12-25T15:53:00-05:00 !"
-        );
-        assert_eq!(
-            read("20:33 GMT+3, 26 July 2016"),
-            "2016-07-26T20:33:00+03:00"
-        );
+        assert_eq!(read("Dec. 25 at 3:53 pm E.T."), "2025-12-25T15:53:00-05:00 !");
+        assert_eq!(read("20:33 GMT+3, 26 July 2016"), "2016-07-26T20:33:00+03:00");
     }
 
     #[test]
     fn a_weekday_settles_day_and_month() {
         assert_eq!(read("Tue, 07/06/2016"), "2016-06-07");
         assert_eq!(read("Wed, 07/06/2016"), "2016-07-06");
-        assert_eq!(
-            read("Wed, 26/07/2016 - 20:33"),
-            "2016-07-26T20:33:00+00:00 !"
-        );
+        assert_eq!(read("Wed, 26/07/2016 - 20:33"), "2016-07-26T20:33:00+00:00 !");
     }
 
     #[test]
@@ -751,15 +664,9 @@ mod tests {
         assert!(
             matches!(time_line("Publié le 26 juillet 2016", &c), TimeLine::Times(f) if f[0].role == Role::Published)
         );
-        assert_eq!(
-            time_line("Updated figures show a rise", &c),
-            TimeLine::NotTime
-        );
+        assert_eq!(time_line("Updated figures show a rise", &c), TimeLine::NotTime);
         assert_eq!(time_line("Published: soon", &c), TimeLine::Unreadable);
-        match time_line(
-            "Published: July 26, 2016 | Updated: July 27, 2016 9:00 AM",
-            &c,
-        ) {
+        match time_line("Published: July 26, 2016 | Updated: July 27, 2016 9:00 AM", &c) {
             TimeLine::Times(f) => assert_eq!((f.len(), f[1].role), (2, Role::Updated)),
             other => panic!("{other:?}"),
         }
