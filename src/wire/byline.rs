@@ -7,8 +7,8 @@
 //! (`Reuters`, `Staff Writer`) are not authors. Names written in capitals are
 //! turned into title case (`Ted D'Afflisio`); other names are kept as written.
 
-/// Agencies and roles that follow a name in a byline; lowercase.
-const NOT_AUTHORS: &[&str] = &[
+/// News agencies and outlets named after an author; lowercase.
+const AGENCIES: &[&str] = &[
     "reuters",
     "reuter",
     "ap",
@@ -31,25 +31,43 @@ const NOT_AUTHORS: &[&str] = &[
     "upi",
     "pa",
     "press association",
-    "staff",
-    "staff writer",
-    "staff reporter",
-    "reporter",
-    "correspondent",
-    "writer",
-    "editor",
-    "contributor",
-    "columnist",
-    "special correspondent",
-    "foreign correspondent",
-    "political correspondent",
     "the new york times",
     "the washington post",
     "npr",
     "usa today",
     "wsj",
-    "ap business writer",
 ];
+
+/// Words that make a byline part a role, not a name (`Staff Writer`, `AP
+/// Business Writers`, `Moscow Correspondent`); lowercase.
+const ROLES: &[&str] = &[
+    "staff",
+    "writer",
+    "writers",
+    "reporter",
+    "reporters",
+    "correspondent",
+    "correspondents",
+    "editor",
+    "editors",
+    "contributor",
+    "columnist",
+    "bureau",
+    "chief",
+    "special",
+];
+
+/// A byline part that names an agency or a role, not an author.
+fn is_agency_or_role(part: &str) -> bool {
+    let lower = part.to_lowercase();
+    AGENCIES.contains(&lower.as_str()) || lower.split_whitespace().any(|w| ROLES.contains(&w))
+}
+
+/// A line that is nothing but an agency or role, as under a byline
+/// (`By JANE DOE` / `Associated Press`).
+pub fn is_agency_line(content: &str) -> bool {
+    content.len() <= 60 && content.split_whitespace().count() <= 5 && is_agency_or_role(content)
+}
 
 const PARTICLES: &[&str] = &[
     "de", "da", "del", "della", "der", "den", "van", "von", "la", "le", "al", "bin", "ibn", "y", "di", "du", "dos",
@@ -70,9 +88,7 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
             if name.is_empty() {
                 return None;
             }
-            let lower = name.to_lowercase();
-            if NOT_AUTHORS.contains(&lower.as_str()) || lower.ends_with(" correspondent") || lower.ends_with(" writer")
-            {
+            if is_agency_or_role(name) {
                 continue;
             }
             if !is_name(name) {
@@ -163,6 +179,11 @@ mod tests {
         assert_eq!(names("BY TED D'AFFLISIO, Reuters"), Some(vec!["Ted D'Afflisio".into()]));
         assert_eq!(names("By Ana de la Cruz, Staff Writer"), Some(vec!["Ana de la Cruz".into()]));
         assert_eq!(names("By J.R. SMITH-JONES"), Some(vec!["J.R. Smith-Jones".into()]));
+        assert_eq!(
+            names("By Jane Doe and John Roe, Associated Press Writers"),
+            Some(vec!["Jane Doe".into(), "John Roe".into()])
+        );
+        assert_eq!(names("By Reuters Staff"), Some(vec![]));
     }
 
     #[test]

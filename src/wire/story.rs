@@ -8,7 +8,7 @@
 
 use crate::domain::{Related, TimeSource};
 
-use super::byline::byline;
+use super::byline::{byline, is_agency_line};
 use super::dateline::dateline;
 use super::decode::Decoded;
 use super::furniture::{heading, is_furniture, Heading};
@@ -20,9 +20,22 @@ use super::{ParseError, ParseOptions, Story, MAX_HEADLINE_CHARS};
 pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseError> {
     let Decoded { text, encoding, removed, removed_line } = decoded;
     let lines: Vec<Line<'_>> = text.split('\n').enumerate().map(|(n, l)| Line::new(n + 1, l)).collect();
-    let first = lines.iter().position(|l| !l.is_blank()).ok_or(ParseError::Empty)?;
+    let ctx = Context { tz: options.source_tz, received: options.received };
+    let mut body = Body::default();
+    let mut first = lines.iter().position(|l| !l.is_blank()).ok_or(ParseError::Empty)?;
+    // A time line above the headline (`Published: ...` first) is read and skipped.
+    while let TimeLine::Times(found) = time_line(lines[first].content, &ctx) {
+        if lines.get(first + 1).is_some_and(|l| !l.is_blank()) {
+            break;
+        }
+        body.times.extend(found);
+        first = match lines[first + 1..].iter().position(|l| !l.is_blank()) {
+            Some(n) => first + 1 + n,
+            None => return Err(ParseError::NoBody { line: lines[first].no }),
+        };
+    }
     let block_end = lines[first..].iter().position(Line::is_blank).map_or(lines.len(), |n| first + n);
-    let head_len = headline_len(&lines[first..block_end]);
+    let (head_len, unbroken) = headline_len(&lines[first..block_end], &ctx);
     let head_end = first + head_len;
     let headline = join(lines[first..head_end].iter().map(|l| l.content));
     let head_line = lines[first].no;
@@ -39,13 +52,11 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
     if removed > 0 {
         warnings.push(format!("removed {removed} invisible or control character(s) that feeds cannot carry (first on line {removed_line})"));
     }
-    if head_end < block_end {
+    if unbroken {
         warnings
             .push(format!("no blank line after the headline on line {head_line}: the headline is taken to end there"));
     }
 
-    let ctx = Context { tz: options.source_tz, received: options.received };
-    let mut body = Body::default();
     let rest = &lines[head_end..];
     let mut i = 0;
     let mut segment_start = None;
@@ -91,21 +102,30 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
     })
 }
 
-/// How many lines of the first block are the headline. A hard-wrapped
-/// headline is all of it; a line that is indented deeper, tabular, or too
-/// long to be a wrapped headline line starts the body instead.
-fn headline_len(block: &[Line<'_>]) -> usize {
+/// How many lines of the first block are the headline, and whether the body
+/// follows it without a blank line. A hard-wrapped headline is all of the
+/// block; a byline or time line ends it; a line that is indented deeper,
+/// tabular, or too long to be a wrapped headline line starts the body.
+fn headline_len(block: &[Line<'_>], ctx: &Context) -> (usize, bool) {
     let first = &block[0];
-    block
-        .iter()
-        .skip(1)
-        .position(|l| l.indent > first.indent || is_table(l) || l.width > MAX_WRAP)
-        .map_or(block.len(), |n| n + 1)
+    for (n, line) in block.iter().enumerate().skip(1) {
+        let meta = byline(line.content).is_some_and(|a| !a.is_empty())
+            || matches!(time_line(line.content, ctx), TimeLine::Times(_));
+        if meta {
+            return (n, false);
+        }
+        if line.indent > first.indent || is_table(line) || line.width > MAX_WRAP {
+            return (n, true);
+        }
+    }
+    (block.len(), false)
 }
 
 #[derive(Default)]
 struct Body {
     started: bool,
+    /// The last header line was a byline (an agency line may follow).
+    after_byline: bool,
     paragraphs: Vec<String>,
     authors: Vec<String>,
     times: Vec<Found>,
@@ -131,15 +151,8 @@ impl Body {
             }
             TimeLine::NotTime => {}
         }
-        if !self.started {
-            if let Some(authors) = byline(content) {
-                self.authors.extend(authors);
-                return true;
-            }
-            if let Some((time, w)) = bare_time(content, ctx) {
-                self.times.push(Found { role: Role::Published, time, warnings: w });
-                return true;
-            }
+        if !self.started && self.header_line(content, ctx) {
+            return true;
         }
         if is_furniture(content) {
             return true;
@@ -160,6 +173,50 @@ impl Body {
                     return true;
                 }
                 _ => {}
+            }
+        }
+        false
+    }
+}
+
+impl Body {
+    /// Lines only found under the headline: a byline, perhaps with a time
+    /// (`By Jane Doe | July 26, 2016`, `Posted on July 26, 2016 by Jane Doe`),
+    /// the agency line under a byline, a bare date.
+    fn header_line(&mut self, content: &str, ctx: &Context) -> bool {
+        if let Some(authors) = byline(content) {
+            self.authors.extend(authors);
+            self.after_byline = true;
+            return true;
+        }
+        if self.after_byline && is_agency_line(content) {
+            return true;
+        }
+        if let Some((time, w)) = bare_time(content, ctx) {
+            self.times.push(Found { role: Role::Published, time, warnings: w });
+            return true;
+        }
+        // A byline and a time on one line, split at `|`, at a comma, or at ` by `.
+        if content.len() > 160 {
+            return false;
+        }
+        for (at, _) in content.match_indices([',', '|']).chain(content.match_indices(" by ")) {
+            let (left, right) = content.split_at(at);
+            let right = right.trim_start_matches([',', '|']).trim();
+            let pair = match (byline(left.trim()), byline(right)) {
+                (Some(authors), _) => bare_time(right, ctx).map(|t| (authors, Role::Published, t)),
+                (None, Some(authors)) => match time_line(left, ctx) {
+                    TimeLine::Times(mut found) if found.len() == 1 => {
+                        found.pop().map(|f| (authors, f.role, (f.time, f.warnings)))
+                    }
+                    _ => bare_time(left, ctx).map(|t| (authors, Role::Published, t)),
+                },
+                (None, None) => None,
+            };
+            if let Some((authors, role, (time, warnings))) = pair {
+                self.authors.extend(authors);
+                self.times.push(Found { role, time, warnings });
+                return true;
             }
         }
         false

@@ -326,8 +326,15 @@ fn tokenize(s: &str) -> Option<Vec<Tok>> {
                         out.push(Tok::Date3 { a: n1, a_digits: d1, b: n2, c: n3, c_digits: d3 });
                         continue;
                     }
+                    let (_, d2, _) = read_num(&c, i + 1)?;
+                    if sep == '.' && d2 == 2 && n1 <= 23 {
+                        // `20.33 BST`, `8.33 pm`: the British clock.
+                        out.push(Tok::Clock { h: n1, m: n2, s: 0 });
+                        i = j2;
+                        continue;
+                    }
                     if sep == '.' {
-                        // `8.33 pm`: a clock only when am/pm follows.
+                        // `8.3 pm`: a clock only when am/pm follows.
                         let mut k = j2;
                         while c.get(k).is_some_and(|x| x.is_whitespace()) {
                             k += 1;
@@ -452,7 +459,7 @@ pub(super) fn month(word: &str) -> Option<u32> {
 }
 
 fn is_filler(word: &str) -> bool {
-    matches!(word, "at" | "on" | "à" | "a" | "le" | "the" | "of" | "de" | "du" | "г" | "в")
+    matches!(word, "at" | "on" | "à" | "a" | "le" | "the" | "of" | "de" | "du" | "uhr" | "г" | "в")
 }
 
 fn year_of(value: u32, digits: usize) -> Option<i32> {
@@ -635,6 +642,10 @@ mod tests {
         assert_eq!(read("26 juillet 2016 à 20h33"), "2016-07-26T20:33:00+00:00");
         assert_eq!(read("Dec. 25 at 3:53 pm E.T."), "2025-12-25T15:53:00-05:00 !");
         assert_eq!(read("20:33 GMT+3, 26 July 2016"), "2016-07-26T20:33:00+03:00");
+        assert_eq!(read("Tue 26 Jul 2016 20.33 BST"), "2016-07-26T20:33:00+01:00");
+        assert_eq!(read("July 26th, 2016 at 8:33 p.m. ET"), "2016-07-26T20:33:00-04:00");
+        assert_eq!(read("2016-07-26T20:33:00+0200"), "2016-07-26T20:33:00+02:00");
+        assert_eq!(read("26.07.2016, 20:33 Uhr"), "2016-07-26T20:33:00+00:00");
     }
 
     #[test]
