@@ -249,3 +249,15 @@ fn the_seed_story_parses_into_its_parts() {
     assert!(story.related.iter().all(|r| !r.headline.is_empty() && r.teaser.ends_with("...")));
     assert!(story.warnings.is_empty(), "{:?}", story.warnings);
 }
+
+/// `WIREFEED_DUMP=path cargo test --test parser_fixtures dump -- --ignored --nocapture`
+/// prints what a file parses to, for writing a new fixture.
+#[test]
+#[ignore]
+fn dump() {
+    let Some(path) = std::env::var_os("WIREFEED_DUMP") else {
+        return;
+    };
+    let (value, _) = outcome(Path::new(&path));
+    println!("{}", serde_json::to_string_pretty(&value).unwrap());
+}

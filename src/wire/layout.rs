@@ -60,7 +60,8 @@ impl<'a> Line<'a> {
 }
 
 /// Whether a line is part of a fixed-width table: two column gaps, a wide
-/// gap, a dot leader (`reserves......644`), or a rule (`-----`).
+/// gap, a dot leader (`reserves....644`: four dots or more run into the
+/// next word, unlike an ellipsis), or a rule (`-----`).
 pub fn is_table(line: &Line<'_>) -> bool {
     let s = line.content;
     if s.is_empty() || line.width > 160 {
@@ -90,7 +91,7 @@ pub fn is_table(line: &Line<'_>) -> bool {
                 }
             }
             spaces = 0;
-            if prev == '.' && dots >= 5 && c != '.' {
+            if prev == '.' && dots >= 4 && c != '.' {
                 return true;
             }
             dots = if c == '.' { dots + 1 } else { 0 };
@@ -102,14 +103,22 @@ pub fn is_table(line: &Line<'_>) -> bool {
 
 /// Paragraphs of one run of non-blank body lines.
 pub fn paragraphs(lines: &[Line<'_>], out: &mut Vec<String>) {
-    let prose = || lines.iter().filter(|l| !is_table(l));
+    let mut tabular: Vec<bool> = lines.iter().map(is_table).collect();
+    // A short line between two table rows (a sub-heading, a row with one
+    // column) belongs to the table.
+    for i in 1..lines.len().saturating_sub(1) {
+        if !tabular[i] && tabular[i - 1] && tabular[i + 1] && lines[i].width <= 80 {
+            tabular[i] = true;
+        }
+    }
+    let prose = || lines.iter().zip(&tabular).filter(|(_, t)| !**t).map(|(l, _)| l);
     let min_indent = prose().map(|l| l.indent).min().unwrap_or(0);
     let width = prose().map(|l| l.width).max().unwrap_or(0);
     let line_mode = width > MAX_WRAP;
     let mut para: Vec<&Line<'_>> = Vec::new();
     let mut table: Vec<&Line<'_>> = Vec::new();
-    for line in lines {
-        if is_table(line) {
+    for (line, &is_row) in lines.iter().zip(&tabular) {
+        if is_row {
             flush_prose(&mut para, out);
             table.push(line);
             continue;
@@ -223,6 +232,7 @@ mod tests {
     fn prose_with_sentence_spaces_is_not_a_table() {
         assert!(!is_table(&Line::new(1, "January 19, 1984.  X-1986 rates.  Y-dlrs per CWT (100 lbs).")));
         assert!(!is_table(&Line::new(1, "move (ahead with the daily).... This is it")));
+        assert!(is_table(&Line::new(1, " Required reserves (adj)....55,250 vs....55,366")));
         assert!(is_table(&Line::new(1, "    Two weeks ended Feb 25      daily avgs-mlns")));
     }
 
