@@ -2,7 +2,8 @@
 //!
 //! Furniture is a whole line that is clearly not story text: `Advertisement`,
 //! `Play`, `Read more`, share buttons (`Share Tweet Email`), copyright lines
-//! (`© 2016 ...`, `Copyright 2016 ...`, `... All rights reserved.`), and the
+//! (`© 2016 ...`, `Copyright 2016 ...`, `... All rights reserved.`, a
+//! photo credit `Image copyright Getty Images`), and the
 //! Reuters ` Reuter` sign-off. Only whole lines of these shapes go; a
 //! sentence that merely mentions copyright stays.
 //!
@@ -91,7 +92,7 @@ pub fn is_furniture(content: &str) -> bool {
             return true;
         }
     }
-    is_copyright(&lower)
+    is_copyright(&lower) || (lower.starts_with("image copyright ") && lower.len() <= 80)
 }
 
 fn is_copyright(lower: &str) -> bool {

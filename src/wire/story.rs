@@ -78,7 +78,14 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
         layout::paragraphs(&rest[start..i.min(rest.len())], &mut body.paragraphs);
     }
     if let Some(from) = body.related_from {
-        body.related.extend(related_list(&rest[from..], &ctx, &mut body.times, &mut warnings));
+        let mut below = Vec::new();
+        body.related.extend(related_list(&rest[from..], &ctx, &mut below, &mut warnings));
+        // Times among the related stories are theirs; the story's own only
+        // when it gave none above.
+        if body.times.is_empty() && !below.is_empty() {
+            warnings.push("the only time line is below the related stories; it is taken as the story's".to_owned());
+            body.times = below;
+        }
     }
     if body.paragraphs.is_empty() {
         return Err(ParseError::NoBody { line: head_line });
