@@ -109,22 +109,21 @@ fn strip_word<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 fn split_and(part: &str) -> Vec<&str> {
     let mut names = Vec::new();
     let mut rest = part;
-    loop {
-        let lower = rest.to_lowercase();
-        let at = [" and ", " & ", " et "].iter().filter_map(|sep| lower.find(sep).map(|i| (i, sep.len()))).min();
-        // `to_lowercase` keeps byte offsets for the ASCII separators only when
-        // the text before them did not change length; check before slicing.
-        match at {
-            Some((i, len)) if lower.len() == rest.len() && rest.is_char_boundary(i) => {
-                names.push(&rest[..i]);
-                rest = &rest[i + len..];
-            }
-            _ => {
-                names.push(rest);
-                return names;
-            }
-        }
+    while let Some((i, len)) =
+        [" and ", " & ", " et "].iter().filter_map(|sep| find_ascii_ci(rest, sep).map(|i| (i, sep.len()))).min()
+    {
+        names.push(&rest[..i]);
+        rest = &rest[i + len..];
     }
+    names.push(rest);
+    names
+}
+
+/// Where an ASCII `needle` first occurs in `hay`, ignoring ASCII case. A match
+/// is all ASCII bytes, so both its ends are character boundaries.
+fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    (0..(h.len() + 1).saturating_sub(n.len())).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 fn is_name(name: &str) -> bool {

@@ -153,10 +153,14 @@ pub fn heading(content: &str) -> Option<Heading> {
             return section_name(name, 5).map(Heading::Section);
         }
     }
-    if let (Some(name), true) = (strip_ci(content, "more "), key.ends_with(" news")) {
-        let name = name.trim_end_matches(':').trim_end();
-        let name = &name[..name.len() - " news".len()];
-        return section_name(name, 3).map(Heading::Section);
+    if let Some(name) = strip_ci(content, "more ") {
+        let name = name.trim_end_matches(|c: char| c == ':' || c.is_whitespace());
+        let cut = name.len().saturating_sub(" news".len());
+        if let (Some(section), Some(suffix)) = (name.get(..cut), name.get(cut..)) {
+            if suffix.eq_ignore_ascii_case(" news") {
+                return section_name(section, 3).map(Heading::Section);
+            }
+        }
     }
     for prefix in [
         "Related: ",

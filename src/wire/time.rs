@@ -545,7 +545,7 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
         (None, Some(m), Some(d)) => match year {
             Some(y) => ymd(y, m, d)?,
             None => {
-                let latest = ctx.received.date_naive() + Duration::days(2);
+                let latest = ctx.received.date_naive().checked_add_signed(Duration::days(2))?;
                 let r = ctx.received.year();
                 let date = [r + 1, r, r - 1, r - 2].iter().filter_map(|&y| ymd(y, m, d)).find(|d| *d <= latest)?;
                 warnings.push(format!("no year in the time {value:?}: {} assumed from the receive time", date.year()));
