@@ -85,7 +85,13 @@ proptest! {
     fn no_wire_like_text_makes_it_panic(text in wireish()) {
         if let Ok(story) = parse(text.as_bytes(), &options()) {
             prop_assert!(!story.headline.trim().is_empty());
+            prop_assert!(story.headline.chars().count() <= wirefeed::wire::MAX_HEADLINE_CHARS);
             prop_assert!(!story.paragraphs.is_empty());
+            prop_assert!(story.paragraphs.iter().all(|p| !p.trim().is_empty()));
+            let all = std::iter::once(&story.headline).chain(&story.paragraphs).chain(&story.authors);
+            for field in all {
+                prop_assert!(!field.chars().any(|c| c.is_control() && c != '\n'), "control character in {:?}", field);
+            }
         }
     }
 
