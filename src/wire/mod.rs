@@ -1,14 +1,21 @@
 //! The story parser: wire-story bytes in, a [`Story`] or a [`ParseError`] out.
 //!
 //! Pure: no I/O and no clock (the receive time comes in [`ParseOptions`]).
-//! Parsing runs in stages: [`decode`] turns bytes of any usual encoding into
-//! clean UTF-8 text; [`blocks`] splits it into blank-line separated blocks
-//! with their line numbers; [`story`] recognises headline, byline, dateline,
-//! time lines, the section block and site furniture, and keeps every other
-//! block as a paragraph.
+//! Linear in the size of the text; never panics. Parsing runs in stages:
+//! - `decode`: bytes of any usual encoding to clean UTF-8 text (line ends,
+//!   odd spaces, characters XML 1.0 forbids);
+//! - `story`: the headline, then each line once: time lines (`time`), the
+//!   byline (`byline`), furniture and the section heading (`furniture`);
+//! - `layout`: the remaining lines to paragraphs (hard wraps, wire indents,
+//!   tables); `dateline` reads the first paragraph's dateline.
+//!
+//! `docs/parser.md` lists the formats read and the decisions taken.
 
-mod blocks;
+mod byline;
+mod dateline;
 mod decode;
+mod furniture;
+mod layout;
 mod story;
 mod time;
 
@@ -54,6 +61,8 @@ pub struct Story {
     pub related: Vec<Related>,
     /// Things a human may want to check (e.g. a weekday that does not match its date).
     pub warnings: Vec<String>,
+    /// The encoding the bytes were read as (`UTF-8`, `UTF-16LE`, `windows-1252`, ...).
+    pub encoding: String,
     /// The decoded, normalised text: identical text means the identical story.
     #[serde(skip)]
     pub text: String,
@@ -64,16 +73,22 @@ pub struct Story {
 #[non_exhaustive]
 pub enum ParseError {
     /// Nothing but whitespace.
-    #[error("the text is empty")]
+    #[error("the text is empty (or only whitespace)")]
     Empty,
     /// The bytes are not text (NUL bytes, undecodable sequences).
     #[error("the body is binary data, not text (line {line})")]
     Binary { line: usize },
+    /// The first block runs to the end of the text: no blank line separates
+    /// a headline from a body.
+    #[error("lines {line} to {last_line} are one block with no blank line; put the headline on the first line and a blank line after it")]
+    NoHeadline { line: usize, last_line: usize },
     /// Bigger than the configured limit.
-    #[error("the text is {bytes} bytes; the limit is {limit}")]
+    #[error("the text is {bytes} bytes; the limit is {limit} bytes")]
     TooLarge { bytes: usize, limit: usize },
     /// The headline block is too long to be a headline.
-    #[error("the headline (line {line}) is {chars} characters; the limit is {limit}")]
+    #[error(
+        "the headline (line {line}) is {chars} characters; the limit is {limit}: is a blank line missing after it?"
+    )]
     HeadlineTooLong { line: usize, chars: usize, limit: usize },
     /// A headline, but no paragraph after it.
     #[error("the headline on line {line} is followed by no story paragraph")]
@@ -89,6 +104,18 @@ impl ParseError {
             ParseError::TooLarge { .. } => "too_large",
             ParseError::HeadlineTooLong { .. } => "headline_too_long",
             ParseError::NoBody { .. } => "no_body",
+            ParseError::NoHeadline { .. } => "no_headline",
+        }
+    }
+
+    /// The 1-based line the problem is on, when it is on one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ParseError::Binary { line }
+            | ParseError::NoHeadline { line, .. }
+            | ParseError::HeadlineTooLong { line, .. }
+            | ParseError::NoBody { line } => Some(*line),
+            ParseError::Empty | ParseError::TooLarge { .. } => None,
         }
     }
 }
@@ -98,9 +125,8 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     if bytes.len() > options.max_bytes {
         return Err(ParseError::TooLarge { bytes: bytes.len(), limit: options.max_bytes });
     }
-    let text = decode::decode(bytes)?;
-    let blocks = blocks::split(&text);
-    story::build(text.clone(), &blocks, options)
+    let decoded = decode::decode(bytes)?;
+    story::build(decoded, options)
 }
 
 /// The calendar date of a story time, for ids.

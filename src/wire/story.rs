@@ -1,72 +1,356 @@
-//! Blocks to a story: headline, byline, time lines, section block, paragraphs.
+//! Lines to a story: the second stage of the parser.
+//!
+//! The headline is the first block (hard-wrapped lines joined). Then every
+//! line is looked at once: time lines, the byline and bare dates under the
+//! headline, furniture and headings are taken out; what is left is body,
+//! cut into paragraphs by [`layout`](super::layout). After a section or
+//! related heading, the rest of the text is the related list.
 
 use crate::domain::{Related, TimeSource};
 
-use super::blocks::Block;
-use super::time::{time_line, StoryTime};
+use super::byline::{byline, is_agency_line};
+use super::dateline::dateline;
+use super::decode::Decoded;
+use super::furniture::{heading, is_furniture, Heading};
+use super::layout::{self, is_table, join, Line, MAX_WRAP};
+use super::time::{bare_time, time_line, Context, Found, Role, StoryTime, TimeLine};
 use super::{ParseError, ParseOptions, Story, MAX_HEADLINE_CHARS};
 
-/// Builds the story from its blocks.
-pub fn build(text: String, blocks: &[Block<'_>], options: &ParseOptions) -> Result<Story, ParseError> {
-    let (head, rest) = blocks.split_first().ok_or(ParseError::Empty)?;
-    let headline = head.joined();
-    let chars = headline.chars().count();
-    if chars > MAX_HEADLINE_CHARS {
-        return Err(ParseError::HeadlineTooLong { line: head.line, chars, limit: MAX_HEADLINE_CHARS });
-    }
-    let mut paragraphs = Vec::new();
-    let mut published = None;
-    let mut updated = None;
-    let mut section = None;
-    let mut related = Vec::new();
-    let mut i = 0;
-    while i < rest.len() {
-        let block = &rest[i];
-        let joined = block.joined();
-        if let Some(found) = time_line(&joined, options.source_tz) {
-            if found.is_update {
-                updated = Some(found.time);
-            } else {
-                published = Some(found.time);
-            }
-        } else if let Some(name) = joined.strip_prefix("More from ") {
-            section = Some(name.trim().to_owned());
-            let teasers = &rest[i + 1..];
-            for pair in teasers.chunks(2) {
-                related.push(Related {
-                    headline: pair[0].joined(),
-                    teaser: pair.get(1).map(Block::joined).unwrap_or_default(),
-                });
-            }
+/// Builds the story from decoded text.
+pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseError> {
+    let Decoded { text, encoding, removed, removed_line } = decoded;
+    let lines: Vec<Line<'_>> = text.split('\n').enumerate().map(|(n, l)| Line::new(n + 1, l)).collect();
+    let ctx = Context { tz: options.source_tz, received: options.received };
+    let mut body = Body::default();
+    let mut first = lines.iter().position(|l| !l.is_blank()).ok_or(ParseError::Empty)?;
+    // A time line above the headline (`Published: ...` first) is read and skipped.
+    while let TimeLine::Times(found) = time_line(lines[first].content, &ctx) {
+        if lines.get(first + 1).is_some_and(|l| !l.is_blank()) {
             break;
-        } else {
-            paragraphs.push(joined);
+        }
+        body.times.extend(found);
+        first = match lines[first + 1..].iter().position(|l| !l.is_blank()) {
+            Some(n) => first + 1 + n,
+            None => return Err(ParseError::NoBody { line: lines[first].no }),
+        };
+    }
+    let block_end = lines[first..].iter().position(Line::is_blank).map_or(lines.len(), |n| first + n);
+    let (head_len, unbroken) = headline_len(&lines[first..block_end], &ctx);
+    let head_end = first + head_len;
+    let headline = join(lines[first..head_end].iter().map(|l| l.content));
+    let head_line = lines[first].no;
+    let chars = headline.chars().count();
+    let nothing_after = lines[head_end..].iter().all(Line::is_blank);
+    if nothing_after && chars > MAX_HEADLINE_CHARS {
+        return Err(ParseError::NoHeadline { line: head_line, last_line: lines[head_end - 1].no });
+    }
+    if chars > MAX_HEADLINE_CHARS {
+        return Err(ParseError::HeadlineTooLong { line: head_line, chars, limit: MAX_HEADLINE_CHARS });
+    }
+
+    let mut warnings = Vec::new();
+    if removed > 0 {
+        warnings.push(format!("removed {removed} invisible or control character(s) that feeds cannot carry (first on line {removed_line})"));
+    }
+    if unbroken {
+        warnings
+            .push(format!("no blank line after the headline on line {head_line}: the headline is taken to end there"));
+    }
+
+    let rest = &lines[head_end..];
+    let mut i = 0;
+    let mut segment_start = None;
+    while i < rest.len() {
+        let line = &rest[i];
+        let keep = !line.is_blank() && !body.take(rest, i, &ctx, &mut warnings);
+        if keep {
+            body.started = true;
+            segment_start.get_or_insert(i);
+        } else if let Some(start) = segment_start.take() {
+            layout::paragraphs(&rest[start..i], &mut body.paragraphs);
+        }
+        if body.related_from.is_some() {
+            break;
         }
         i += 1;
     }
-    if paragraphs.is_empty() {
-        return Err(ParseError::NoBody { line: head.line });
+    if let Some(start) = segment_start {
+        layout::paragraphs(&rest[start..i.min(rest.len())], &mut body.paragraphs);
     }
-    let mut warnings = Vec::new();
-    let (published, updated, time_source) = match (published, updated) {
-        (Some(p), u) => (p, u, TimeSource::Parsed),
-        (None, Some(u)) => (u, None, TimeSource::Parsed),
-        (None, None) => {
-            warnings.push("no time line found: the receive time is used".to_owned());
-            (StoryTime::Instant(options.received.fixed_offset()), None, TimeSource::Received)
+    if let Some(from) = body.related_from {
+        let mut below = Vec::new();
+        body.related.extend(related_list(&rest[from..], &ctx, &mut below, &mut warnings));
+        // Times among the related stories are theirs; the story's own only
+        // when it gave none above.
+        if body.times.is_empty() && !below.is_empty() {
+            warnings.push("the only time line is below the related stories; it is taken as the story's".to_owned());
+            body.times = below;
         }
-    };
+    }
+    if body.paragraphs.is_empty() {
+        return Err(ParseError::NoBody { line: head_line });
+    }
+
+    let (published, updated, time_source) = resolve_times(body.times, options, &mut warnings);
+    let dateline = body.paragraphs.first().and_then(|p| dateline(p));
     Ok(Story {
         headline,
-        paragraphs,
-        authors: Vec::new(),
-        dateline: None,
+        paragraphs: body.paragraphs,
+        authors: body.authors,
+        dateline,
         published,
         updated,
         time_source,
-        section,
-        related,
+        section: body.section,
+        related: body.related,
         warnings,
+        encoding: encoding.to_owned(),
         text,
     })
+}
+
+/// How many lines of the first block are the headline, and whether the body
+/// follows it without a blank line. A hard-wrapped headline is all of the
+/// block; a byline or time line ends it; a line that is indented deeper,
+/// tabular, or too long to be a wrapped headline line starts the body.
+fn headline_len(block: &[Line<'_>], ctx: &Context) -> (usize, bool) {
+    let first = &block[0];
+    for (n, line) in block.iter().enumerate().skip(1) {
+        let meta = byline(line.content).is_some_and(|a| !a.is_empty())
+            || matches!(time_line(line.content, ctx), TimeLine::Times(_));
+        if meta {
+            return (n, false);
+        }
+        if line.indent > first.indent || is_table(line) || line.width > MAX_WRAP {
+            return (n, true);
+        }
+    }
+    (block.len(), false)
+}
+
+#[derive(Default)]
+struct Body {
+    started: bool,
+    /// The last header line was a byline (an agency line may follow).
+    after_byline: bool,
+    paragraphs: Vec<String>,
+    authors: Vec<String>,
+    times: Vec<Found>,
+    section: Option<String>,
+    related: Vec<Related>,
+    /// Index of the first line of the related list.
+    related_from: Option<usize>,
+}
+
+impl Body {
+    /// Takes the line at `i` when it is not body text; says whether it did.
+    fn take(&mut self, lines: &[Line<'_>], i: usize, ctx: &Context, warnings: &mut Vec<String>) -> bool {
+        let line = &lines[i];
+        let content = line.content;
+        match time_line(content, ctx) {
+            TimeLine::Times(found) => {
+                self.times.extend(found);
+                return true;
+            }
+            TimeLine::Unreadable => {
+                warnings.push(format!("line {}: could not read the time in {content:?}; kept as text", line.no));
+                return false;
+            }
+            TimeLine::NotTime => {}
+        }
+        if !self.started && self.header_line(content, ctx) {
+            return true;
+        }
+        if is_furniture(content) {
+            return true;
+        }
+        if self.started {
+            match heading(content) {
+                Some(Heading::Section(name)) if starts_block(lines, i) => {
+                    self.section = Some(name);
+                    self.related_from = Some(i + 1);
+                    return true;
+                }
+                Some(Heading::Related) if starts_block(lines, i) => {
+                    self.related_from = Some(i + 1);
+                    return true;
+                }
+                Some(Heading::Inline(item)) => {
+                    self.related.push(Related { headline: item, teaser: String::new() });
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
+impl Body {
+    /// Lines only found under the headline: a byline, perhaps with a time
+    /// (`By Jane Doe | July 26, 2016`, `Posted on July 26, 2016 by Jane Doe`),
+    /// the agency line under a byline, a bare date.
+    fn header_line(&mut self, content: &str, ctx: &Context) -> bool {
+        if let Some(authors) = byline(content) {
+            self.authors.extend(authors);
+            self.after_byline = true;
+            return true;
+        }
+        if self.after_byline && is_agency_line(content) {
+            return true;
+        }
+        if let Some((time, w)) = bare_time(content, ctx) {
+            self.times.push(Found { role: Role::Published, time, warnings: w });
+            return true;
+        }
+        // A byline and a time on one line, split at `|`, at a comma, or at ` by `.
+        if content.len() > 160 {
+            return false;
+        }
+        for (at, _) in content.match_indices([',', '|']).chain(content.match_indices(" by ")) {
+            let (left, right) = content.split_at(at);
+            let right = right.trim_start_matches([',', '|']).trim();
+            let pair = match (byline(left.trim()), byline(right)) {
+                (Some(authors), _) => bare_time(right, ctx).map(|t| (authors, Role::Published, t)),
+                (None, Some(authors)) => match time_line(left, ctx) {
+                    TimeLine::Times(mut found) if found.len() == 1 => {
+                        found.pop().map(|f| (authors, f.role, (f.time, f.warnings)))
+                    }
+                    _ => bare_time(left, ctx).map(|t| (authors, Role::Published, t)),
+                },
+                (None, None) => None,
+            };
+            if let Some((authors, role, (time, warnings))) = pair {
+                self.authors.extend(authors);
+                self.times.push(Found { role, time, warnings });
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Whether the line at `i` stands as a line of its own: first in its block
+/// and not wrapped onto the next line.
+fn starts_block(lines: &[Line<'_>], i: usize) -> bool {
+    let first = i == 0 || lines[i - 1].is_blank();
+    let next = lines.get(i + 1).filter(|l| !l.is_blank());
+    first && next.is_none_or(|n| lines[i].width + 1 + n.first_word_width() <= n.width.max(MAX_WRAP / 2))
+}
+
+/// The related list: headline blocks, each optionally followed by a teaser block.
+fn related_list(lines: &[Line<'_>], ctx: &Context, times: &mut Vec<Found>, warnings: &mut Vec<String>) -> Vec<Related> {
+    let mut items: Vec<Related> = Vec::new();
+    let mut block: Vec<&str> = Vec::new();
+    let flush = |block: &mut Vec<&str>, items: &mut Vec<Related>| {
+        if block.is_empty() {
+            return;
+        }
+        let text = join(block.iter().copied());
+        let waiting = items.last().is_some_and(|r| r.teaser.is_empty());
+        if waiting && is_teaser(&text) {
+            if let Some(last) = items.last_mut() {
+                last.teaser = text;
+            }
+        } else if block.len() >= 2 && !is_teaser(block[0]) && is_teaser(&join(block[1..].iter().copied())) {
+            items.push(Related { headline: unbullet(block[0]), teaser: join(block[1..].iter().copied()) });
+        } else if block.len() >= 2
+            && block.iter().all(|l| !is_teaser(l))
+            && block.iter().any(|l| l.starts_with(BULLETS))
+        {
+            items.extend(block.iter().map(|l| Related { headline: unbullet(l), teaser: String::new() }));
+        } else {
+            items.push(Related { headline: unbullet(&text), teaser: String::new() });
+        }
+        block.clear();
+    };
+    for line in lines {
+        let content = line.content;
+        if line.is_blank() {
+            flush(&mut block, &mut items);
+            continue;
+        }
+        if let TimeLine::Times(found) = time_line(content, ctx) {
+            times.extend(found);
+            continue;
+        }
+        if is_furniture(content) || matches!(heading(content), Some(Heading::Section(_) | Heading::Related)) {
+            flush(&mut block, &mut items);
+            continue;
+        }
+        block.push(content);
+    }
+    flush(&mut block, &mut items);
+    if items.iter().any(|r| r.headline.is_empty()) {
+        warnings.push("a related story without a headline was dropped".to_owned());
+        items.retain(|r| !r.headline.is_empty());
+    }
+    items
+}
+
+const BULLETS: [char; 5] = ['-', '*', '•', '–', '·'];
+
+fn unbullet(s: &str) -> String {
+    let t = s.trim_start_matches(BULLETS).trim_start();
+    if t.len() < s.len() && !t.is_empty() {
+        t.to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A teaser: cut off (`...`), a sentence, or longer than a headline.
+fn is_teaser(text: &str) -> bool {
+    text.ends_with("...") || text.ends_with('…') || text.ends_with('.') || text.chars().count() > 150
+}
+
+/// Picks the publication and update times; the receive time when there is none.
+fn resolve_times(
+    times: Vec<Found>,
+    options: &ParseOptions,
+    warnings: &mut Vec<String>,
+) -> (StoryTime, Option<StoryTime>, TimeSource) {
+    let mut published = None;
+    let mut updated = None;
+    for found in times {
+        warnings.extend(found.warnings);
+        let slot = if found.role == Role::Published { &mut published } else { &mut updated };
+        match slot {
+            None => *slot = Some(found.time),
+            Some(first) if *first != found.time => {
+                warnings.push(format!("more than one {} time; the first is used", role_name(found.role)));
+            }
+            Some(_) => {}
+        }
+    }
+    match (published, updated) {
+        (Some(p), u) => {
+            if let Some(u) = u {
+                if instant_key(&u) < instant_key(&p) {
+                    warnings.push("the update time is before the publication time".to_owned());
+                }
+            }
+            (p, u, TimeSource::Parsed)
+        }
+        (None, Some(u)) => (u, None, TimeSource::Parsed),
+        (None, None) => {
+            warnings.push("no time in the text: the receive time is used".to_owned());
+            (StoryTime::Instant(options.received.fixed_offset()), None, TimeSource::Received)
+        }
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Published => "publication",
+        Role::Updated => "update",
+    }
+}
+
+/// A comparable key: a date counts as its start in UTC.
+fn instant_key(t: &StoryTime) -> chrono::NaiveDateTime {
+    match t {
+        StoryTime::Instant(t) => t.naive_utc(),
+        StoryTime::Date(d) => d.and_hms_opt(0, 0, 0).unwrap_or_default(),
+    }
 }
