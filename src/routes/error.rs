@@ -27,6 +27,9 @@ pub enum ApiError {
     /// The client took too long to send the body.
     #[error("the body took too long to arrive")]
     Timeout,
+    /// A method the resource does not take.
+    #[error("this resource does not take {0}")]
+    MethodNotAllowed(String),
     /// No such thing.
     #[error("{0}")]
     NotFound(String),
@@ -49,6 +52,7 @@ impl ApiError {
             ApiError::UnsupportedMedia(_) => "unsupported_media_type",
             ApiError::BadRequest { kind, .. } => kind,
             ApiError::Timeout => "timeout",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::NotFound(_) => "not_found",
             ApiError::Internal(_) => "internal",
         }
@@ -71,6 +75,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -22,7 +22,20 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    web::resource(path).route(web::get().to(handler.clone())).route(web::head().to(handler))
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(method_not_allowed))
+}
+
+/// A known path with a method it does not take.
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed(req.method().to_string()))
+}
+
+/// A path segment that does not decode (e.g. `%FF`): not found, as JSON.
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound(format!("no such resource: {err}")).into()
 }
 
 /// Every route, relative to the mount point.
@@ -40,9 +53,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/articles/{id}")
                 .route(web::get().to(pages::article))
                 .route(web::head().to(pages::article))
-                .route(web::delete().to(import::delete)),
+                .route(web::delete().to(import::delete))
+                .default_service(web::to(method_not_allowed)),
         )
-        .service(web::resource("/import").route(web::post().to(import::import)))
+        .service(
+            web::resource("/import").route(web::post().to(import::import)).default_service(web::to(method_not_allowed)),
+        )
         .service(read("/healthz", health))
         .service(read("/metrics", metrics));
 }

@@ -200,4 +200,12 @@ fn odd_paths_get_4xx_never_5xx() {
         );
     }
     assert_eq!(server.get("/healthz").status(), 200, "still serving");
+    let res = server.client().post(server.url("/rss.xml")).body("x").send().unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.json::<serde_json::Value>().unwrap()["error"], "method_not_allowed");
+    let res = server.get("/import");
+    assert_eq!(res.status(), 405);
+    let res = server.get("/sections/%FF/rss.xml");
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.json::<serde_json::Value>().unwrap()["error"], "not_found");
 }
