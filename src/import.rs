@@ -7,6 +7,11 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use crate::domain::{Article, ArticleId, Section};
 use crate::wire::{Story, StoryTime};
 
+/// The receive time: now, to the second (story times are to the minute or second).
+pub fn now() -> DateTime<Utc> {
+    chrono::SubsecRound::trunc_subsecs(Utc::now(), 0)
+}
+
 /// What turning a story into an article needs.
 #[derive(Debug, Clone)]
 pub struct ImportSettings {

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::Utc;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -57,7 +56,7 @@ fn check(cli: &Cli, file: &Path) -> ExitCode {
             std::fs::read(file).map_err(|e| ("unreadable".to_owned(), format!("reading {}: {e}", file.display())))?;
         let settings = startup::import_settings(&cli.parse).map_err(|e| ("settings".to_owned(), one_line(&e)))?;
         let options =
-            ParseOptions { source_tz: cli.parse.source_tz, received: Utc::now(), max_bytes: cli.parse.max_body };
+            ParseOptions { source_tz: cli.parse.source_tz, received: import::now(), max_bytes: cli.parse.max_body };
         import::check(&bytes, None, &settings, &options).map_err(|e| match e {
             IngestError::Parse(p) => (p.kind().to_owned(), p.to_string()),
             other => ("rejected".to_owned(), other.to_string()),
@@ -65,11 +64,13 @@ fn check(cli: &Cli, file: &Path) -> ExitCode {
     };
     match run() {
         Ok(checked) => {
-            println!("{}", serde_json::to_string_pretty(&checked).unwrap_or_default());
+            // A closed pipe (`| head`) is not worth a panic.
+            let _ =
+                writeln!(std::io::stdout().lock(), "{}", serde_json::to_string_pretty(&checked).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Err((kind, detail)) => {
-            println!("{}", serde_json::json!({"error": kind, "detail": detail}));
+            let _ = writeln!(std::io::stdout().lock(), "{}", serde_json::json!({"error": kind, "detail": detail}));
             eprintln!("wirefeed: {}: {detail}", file.display());
             ExitCode::from(2)
         }
@@ -119,7 +120,7 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
             }
         };
         let options =
-            ParseOptions { source_tz: cli.parse.source_tz, received: Utc::now(), max_bytes: cli.parse.max_body };
+            ParseOptions { source_tz: cli.parse.source_tz, received: import::now(), max_bytes: cli.parse.max_body };
         match import::ingest(&store, &bytes, section, &settings, &options) {
             Ok(done) => match done.put {
                 Put::Created(_) => created += 1,
@@ -137,7 +138,8 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
     for line in &rejected {
         writeln!(err, "rejected {line}")?;
     }
-    println!(
+    let _ = writeln!(
+        std::io::stdout().lock(),
         "{} files: {created} new, {updated} updated, {unchanged} unchanged, {stale} stale, {} rejected",
         files.len(),
         rejected.len()

@@ -10,7 +10,6 @@ use actix_web::dev::{Server, Service};
 use actix_web::http::header::HeaderValue;
 use actix_web::{web, App, HttpServer};
 use anyhow::{bail, Context};
-use chrono::Utc;
 
 use crate::cache::DocCache;
 use crate::config::{ParseArgs, ServeArgs, StoreArgs};
@@ -113,8 +112,11 @@ fn seed(store: &Store, dir: &Path, settings: &ImportSettings, parse: &ParseArgs)
     files.sort();
     for path in files {
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let options =
-            crate::wire::ParseOptions { source_tz: parse.source_tz, received: Utc::now(), max_bytes: parse.max_body };
+        let options = crate::wire::ParseOptions {
+            source_tz: parse.source_tz,
+            received: crate::import::now(),
+            max_bytes: parse.max_body,
+        };
         match import::ingest(store, &bytes, None, settings, &options) {
             Ok(done) => tracing::info!(file = %path.display(), id = %done.put.article().id, "seeded"),
             Err(e) => tracing::warn!(file = %path.display(), error = %e, "seed story rejected"),

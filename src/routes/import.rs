@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -91,8 +90,11 @@ pub async fn import(
         .map_err(|_| ApiError::Timeout)?
         .map_err(|_| ApiError::TooLarge { limit })?
         .map_err(|e| ApiError::bad("bad_body", format!("reading the body: {e}")))?;
-    let options =
-        crate::wire::ParseOptions { source_tz: state.import.source_tz, received: Utc::now(), max_bytes: limit };
+    let options = crate::wire::ParseOptions {
+        source_tz: state.import.source_tz,
+        received: crate::import::now(),
+        max_bytes: limit,
+    };
     if dry_run {
         let checked = import::check(&bytes, query.section.as_deref(), &state.import, &options)?;
         return Ok(HttpResponse::Ok().json(checked));
@@ -104,8 +106,9 @@ pub async fn import(
         let ingested = import::ingest(&state.store, &bytes, section.as_deref(), &state.import, &options)?;
         if let Put::Created(a) | Put::Updated { article: a, .. } = &ingested.put {
             state.cache.invalidate(&changed(a));
-            state.store.sync()?;
         }
+        // Even "unchanged" waits for the disk: the first copy may still be in flight.
+        state.store.sync()?;
         Ok(ingested)
     })
     .await??;
