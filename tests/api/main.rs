@@ -2,3 +2,5 @@
 
 mod end_to_end;
 mod helpers;
+mod observability;
+mod proxy;
