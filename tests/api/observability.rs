@@ -190,3 +190,21 @@ fn metrics_count_requests_latency_imports_articles_and_store_size() {
     assert_eq!(sample(&m, r#"wirefeed_articles{section="science"}"#), Some(1.0));
     assert!(sample(&m, "wirefeed_store_bytes").unwrap() > 0.0, "{m}");
 }
+
+#[test]
+fn healthcheck_command_answers_for_the_container() {
+    let server = TestServer::start();
+    let run = |port: u16| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+            .arg("healthcheck")
+            .env("WIREFEED_BIND", format!("0.0.0.0:{port}"))
+            .output()
+            .unwrap()
+    };
+    let up = run(server.port);
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = run(free);
+    assert_eq!(down.status.code(), Some(1), "nothing listening is unhealthy");
+    assert!(String::from_utf8_lossy(&down.stderr).contains("connecting to 127.0.0.1:"));
+}
