@@ -3,8 +3,9 @@
 //! (the proxy strips the prefix, or passes it through); forged forwarding
 //! headers change nothing; conditional requests and `proxy_cache` work.
 //!
-//! The tests start nginx from a generated config in a temp dir. Without
-//! nginx they are skipped with a note, unless `CI` is set: then they fail.
+//! The tests start nginx (`$NGINX`, or `nginx` from PATH or /usr/sbin) from a
+//! generated config in a temp dir. Without nginx they are skipped with a
+//! note, unless `CI` is set: then they fail.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -23,8 +24,12 @@ struct Nginx {
     dir: tempfile::TempDir,
 }
 
-/// The nginx binary, if installed (it lives in `/usr/sbin`, often not on a user's PATH).
+/// The nginx binary: `$NGINX` when set, else from PATH or `/usr/sbin` (often
+/// not on a user's PATH).
 fn nginx_binary() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os("NGINX") {
+        return Some(PathBuf::from(bin)).filter(|p| p.is_file());
+    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin".into(), "/usr/local/sbin".into(), "/usr/local/nginx/sbin".into()])
