@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, Service};
-use actix_web::http::header::HeaderValue;
-use actix_web::{web, App, HttpServer};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use anyhow::{bail, Context};
 use chrono::Utc;
 
@@ -181,7 +181,9 @@ impl Application {
                 }
             });
             if let Some(prefix) = &prefix {
-                app = app.service(web::scope(prefix).configure(routes::configure));
+                app = app
+                    .service(web::resource(prefix.as_str()).to(to_prefixed_home))
+                    .service(web::scope(prefix).configure(routes::configure));
             }
             app.configure(routes::configure).default_service(web::to(routes::not_found))
         })
@@ -224,6 +226,11 @@ impl Application {
         tracing::info!("stopped; store flushed");
         Ok(())
     }
+}
+
+/// The bare prefix (`/news`): the home page is under `/news/`.
+async fn to_prefixed_home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::MovedPermanently().insert_header((header::LOCATION, state.public.base(&req).url(""))).finish()
 }
 
 /// Waits for SIGTERM or SIGINT (Ctrl-C) and names it.

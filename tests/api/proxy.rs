@@ -330,6 +330,9 @@ fn links_carry_the_public_address_when_the_proxy_keeps_the_prefix() {
     links_follow_the_public_address(&client, &public, FORGED);
     import_through(&client, &public, "Telescope spots a new moon");
     not_modified_passes_through(&client, &format!("{public}atom.xml"));
+    let bare = client.get(server.url("/news")).send().unwrap();
+    assert_eq!(bare.status(), 301, "the bare prefix leads to the home page");
+    assert_eq!(bare.headers()["location"], public.as_str());
     // The routes answer both with and without the prefix, with the same links.
     for path in ["/news/healthz", "/healthz", "/news/rss.xml", "/rss.xml"] {
         let body = get_ok(&client, &server.url(path), FORGED);
