@@ -6,6 +6,8 @@
 # layer that only Cargo.toml, Cargo.lock and benches/ (declared in Cargo.toml)
 # invalidate; a source change rebuilds only wirefeed itself.
 FROM rust:1-slim-bookworm AS build
+# Cargo.toml keeps line tables in release builds for profiling; the image does not need them.
+ENV CARGO_PROFILE_RELEASE_DEBUG=0
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY benches/ benches/
