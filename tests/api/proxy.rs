@@ -303,6 +303,11 @@ fn links_carry_the_public_address_when_the_proxy_strips_the_prefix() {
 
     // Straight to wirefeed from an untrusted peer: forged headers are ignored.
     let direct = format!("{}/", server.base);
+    let via_proxy = parse_feed(get_ok(&client, &format!("{public}atom.xml"), &[]).as_bytes());
+    let straight = parse_feed(get_ok(&client, &format!("{direct}atom.xml"), &[]).as_bytes());
+    assert_eq!(via_proxy.id, straight.id, "feed ids do not depend on the address");
+    let ids = |f: &feed_rs::model::Feed| f.entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&via_proxy), ids(&straight), "entry ids do not depend on the address");
     for path in ["rss.xml", "sections/world/atom.xml", "opml.xml", ""] {
         let body = get_ok(&client, &format!("{direct}{path}"), FORGED);
         assert!(body.contains(&direct), "/{path}: {body}");
