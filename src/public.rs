@@ -52,7 +52,8 @@ impl PublicUrl {
         Ok(PublicUrl { configured, trusted })
     }
 
-    /// The path prefix of the configured public URL (`/news/`), when it has one.
+    /// The path prefix of the configured public URL, without its last slash
+    /// (`/news` for `https://example.org/news/`), when it has one.
     pub fn prefix(&self) -> Option<String> {
         let base = self.configured.as_ref()?.as_str();
         let after_scheme = base.split_once("://")?.1;
