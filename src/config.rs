@@ -50,6 +50,9 @@ pub enum Command {
         /// The export file.
         file: PathBuf,
     },
+    /// Ask the server on `WIREFEED_BIND` for `/healthz`; exit 0 when it answers 200
+    /// (the container HEALTHCHECK, so the image needs no curl).
+    Healthcheck,
 }
 
 /// Where the store lives and how much memory it may use.

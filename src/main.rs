@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Check { file } => return check(&cli, file),
         Command::Export { output } => export(&cli, output.as_deref()),
         Command::Restore { file } => restore(&cli, file),
+        Command::Healthcheck => healthcheck(&cli),
     };
     match result {
         Ok(code) => code,
@@ -167,4 +168,33 @@ fn restore(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {
     store.close()?;
     eprintln!("restored {n} articles");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `GET /healthz` on the bound port (loopback when bound to every address).
+fn healthcheck(cli: &Cli) -> anyhow::Result<ExitCode> {
+    use std::io::Read;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+    use std::time::Duration;
+
+    let bind = cli.serve.bind;
+    let ip = match bind.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let addr = SocketAddr::new(ip, bind.port());
+    let timeout = Duration::from_secs(3);
+    let mut conn = TcpStream::connect_timeout(&addr, timeout).with_context(|| format!("connecting to {addr}"))?;
+    conn.set_read_timeout(Some(timeout))?;
+    conn.set_write_timeout(Some(timeout))?;
+    conn.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut answer = Vec::new();
+    conn.take(4096).read_to_end(&mut answer).with_context(|| format!("reading the answer of {addr}"))?;
+    let status_line = String::from_utf8_lossy(&answer).lines().next().unwrap_or("").to_owned();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("wirefeed: unhealthy: {addr}/healthz answered {status_line:?}");
+        Ok(ExitCode::FAILURE)
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 
@@ -26,8 +27,10 @@ impl PublicUrl {
         let configured = match configured.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(url) => {
+                let host = url.split_once("://").map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
                 let ok = (url.starts_with("http://") || url.starts_with("https://"))
-                    && !url.contains(['?', '#', ' ', '"', '<', '>']);
+                    && valid_host(host)
+                    && !url.contains(['?', '#', ' ', '"', '<', '>', '\\']);
                 if !ok {
                     return Err(PublicUrlError(format!(
                         "WIREFEED_PUBLIC_URL {url:?} must be an absolute http(s) URL without query, e.g. https://example.org/news/"
@@ -49,7 +52,8 @@ impl PublicUrl {
         Ok(PublicUrl { configured, trusted })
     }
 
-    /// The path prefix of the configured public URL (`/news/`), when it has one.
+    /// The path prefix of the configured public URL, without its last slash
+    /// (`/news` for `https://example.org/news/`), when it has one.
     pub fn prefix(&self) -> Option<String> {
         let base = self.configured.as_ref()?.as_str();
         let after_scheme = base.split_once("://")?.1;
@@ -64,28 +68,43 @@ impl PublicUrl {
         }
         let local_host = req.app_config().host().to_owned();
         let own_host = header(req, "host").filter(|h| valid_host(h)).unwrap_or(local_host);
-        let trusted = req.peer_addr().is_some_and(|peer| self.trusted.iter().any(|net| net.contains(&peer.ip())));
+        // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`; compare them as IPv4.
+        let trusted =
+            req.peer_addr().is_some_and(|peer| self.trusted.iter().any(|net| net.contains(&peer.ip().to_canonical())));
         if !trusted {
             return Base::new(&format!("http://{own_host}/"));
         }
-        let forwarded = header(req, "forwarded").map(|f| parse_forwarded(&f)).unwrap_or_default();
-        let proto = forwarded
-            .proto
-            .or_else(|| header(req, "x-forwarded-proto").map(|p| p.split(',').next().unwrap_or("").trim().to_owned()))
-            .filter(|p| p == "http" || p == "https")
-            .unwrap_or_else(|| "http".to_owned());
-        let host = forwarded
-            .host
-            .or_else(|| header(req, "x-forwarded-host").map(|h| h.split(',').next().unwrap_or("").trim().to_owned()))
-            .filter(|h| valid_host(h))
-            .unwrap_or(own_host);
-        let prefix = header(req, "x-forwarded-prefix")
-            .map(|p| p.split(',').next().unwrap_or("").trim().trim_matches('/').to_owned())
-            .filter(|p| valid_prefix(p))
-            .unwrap_or_default();
-        let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
-        Base::new(&format!("{proto}://{host}/{prefix}"))
+        Base::new(&forwarded_base(req.headers(), &own_host))
     }
+}
+
+/// The base URL a trusted proxy describes. `X-Forwarded-Proto/Host/Prefix`
+/// win: nginx, Caddy and Traefik set those and pass a client's `Forwarded`
+/// through untouched, so `Forwarded` counts only when no `X-Forwarded-*`
+/// header came. Of a list, the last element counts: proxies append, so the
+/// last one is what the trusted peer itself saw; anything earlier may be the
+/// client's invention.
+fn forwarded_base(headers: &HeaderMap, own_host: &str) -> String {
+    let x_proto = last_value(headers, "x-forwarded-proto");
+    let x_host = last_value(headers, "x-forwarded-host");
+    let x_prefix = last_value(headers, "x-forwarded-prefix");
+    let (proto, host) = if x_proto.is_some() || x_host.is_some() || x_prefix.is_some() {
+        (x_proto.map(|p| p.to_ascii_lowercase()), x_host)
+    } else {
+        let forwarded = last_value(headers, "forwarded").map(|f| parse_forwarded(&f)).unwrap_or_default();
+        (forwarded.proto, forwarded.host)
+    };
+    let proto = proto.filter(|p| p == "http" || p == "https").unwrap_or_else(|| "http".to_owned());
+    let host = host.filter(|h| valid_host(h)).unwrap_or_else(|| own_host.to_owned());
+    let prefix = x_prefix.map(|p| p.trim_matches('/').to_owned()).filter(|p| valid_prefix(p)).unwrap_or_default();
+    let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
+    format!("{proto}://{host}/{prefix}")
+}
+
+/// The last element of the last `name` header line.
+fn last_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    let line = headers.get_all(name).last()?.to_str().ok()?;
+    Some(line.rsplit(',').next().unwrap_or("").trim().to_owned())
 }
 
 fn header(req: &HttpRequest, name: &str) -> Option<String> {
@@ -115,11 +134,10 @@ struct Forwarded {
     host: Option<String>,
 }
 
-/// RFC 7239 `Forwarded`: the first element's `proto` and `host`.
-fn parse_forwarded(value: &str) -> Forwarded {
+/// One RFC 7239 `Forwarded` element's `proto` and `host`.
+fn parse_forwarded(element: &str) -> Forwarded {
     let mut out = Forwarded::default();
-    let first = value.split(',').next().unwrap_or("");
-    for pair in first.split(';') {
+    for pair in element.split(';') {
         if let Some((k, v)) = pair.split_once('=') {
             let v = v.trim().trim_matches('"').to_owned();
             match k.trim().to_ascii_lowercase().as_str() {
@@ -134,6 +152,8 @@ fn parse_forwarded(value: &str) -> Forwarded {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
     use super::*;
 
     #[test]
@@ -146,15 +166,55 @@ mod tests {
     #[test]
     fn bad_settings_are_refused() {
         assert!(PublicUrl::new(Some("example.org"), &[]).is_err());
+        assert!(PublicUrl::new(Some("https:///news/"), &[]).is_err(), "no host");
+        assert!(PublicUrl::new(Some("https://evil@example.org/"), &[]).is_err(), "user info");
+        assert!(PublicUrl::new(Some("https://example.org:8443/news/"), &[]).is_ok());
         assert!(PublicUrl::new(None, &["nonsense".into()]).is_err());
         assert!(PublicUrl::new(None, &["10.0.0.0/8".into(), "127.0.0.1".into()]).is_ok());
     }
 
     #[test]
     fn forwarded_header_is_read() {
-        let f = parse_forwarded("for=1.2.3.4;proto=HTTPS;host=\"example.org\", for=5.6.7.8");
+        let f = parse_forwarded("for=1.2.3.4;proto=HTTPS;host=\"example.org\"");
         assert_eq!(f.proto.as_deref(), Some("https"));
         assert_eq!(f.host.as_deref(), Some("example.org"));
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn x_forwarded_headers_make_the_base() {
+        let h = headers(&[
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "example.org"),
+            ("x-forwarded-prefix", "/news/"),
+        ]);
+        assert_eq!(forwarded_base(&h, "10.0.0.5:8080"), "https://example.org/news/");
+        assert_eq!(forwarded_base(&HeaderMap::new(), "10.0.0.5:8080"), "http://10.0.0.5:8080/");
+    }
+
+    #[test]
+    fn a_clients_forwarded_header_does_not_beat_the_proxys_x_forwarded_headers() {
+        let h = headers(&[("forwarded", "host=evil.example;proto=https"), ("x-forwarded-proto", "http")]);
+        assert_eq!(forwarded_base(&h, "example.org"), "http://example.org/");
+        let h = headers(&[("forwarded", "for=1.2.3.4;host=example.org;proto=https")]);
+        assert_eq!(forwarded_base(&h, "10.0.0.5"), "https://example.org/");
+    }
+
+    #[test]
+    fn of_a_list_the_element_the_trusted_proxy_added_counts() {
+        let h = headers(&[("x-forwarded-host", "evil.example, example.org"), ("x-forwarded-proto", "https")]);
+        assert_eq!(forwarded_base(&h, "10.0.0.5"), "https://example.org/");
+        let h = headers(&[("forwarded", "host=evil.example"), ("forwarded", "host=example.org;proto=https")]);
+        assert_eq!(forwarded_base(&h, "10.0.0.5"), "https://example.org/");
+        let h = headers(&[("x-forwarded-host", "evil.example/\"><x"), ("x-forwarded-prefix", "../up")]);
+        assert_eq!(forwarded_base(&h, "example.org"), "http://example.org/");
     }
 
     #[test]

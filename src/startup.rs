@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, Service};
-use actix_web::http::header::HeaderValue;
-use actix_web::{web, App, HttpServer};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use anyhow::{bail, Context};
 
 use crate::cache::DocCache;
@@ -190,7 +190,9 @@ impl Application {
                 }
             });
             if let Some(prefix) = &prefix {
-                app = app.service(web::scope(prefix).configure(routes::configure));
+                app = app
+                    .service(web::resource(prefix.as_str()).to(to_prefixed_home))
+                    .service(web::scope(prefix).configure(routes::configure));
             }
             app.configure(routes::configure).default_service(web::to(routes::not_found))
         })
@@ -198,7 +200,11 @@ impl Application {
         .client_request_timeout(Duration::from_secs(10))
         .client_disconnect_timeout(Duration::from_secs(5))
         .keep_alive(Duration::from_secs(30))
-        .shutdown_timeout(20)
+        // Requests in flight get this long after SIGTERM; it stays under the 10 s
+        // that `docker stop` waits before SIGKILL, so the store is flushed first.
+        .shutdown_timeout(8)
+        // Signals are ours (see `run_until_stopped`): actix would stop abruptly on SIGINT.
+        .disable_signals()
         .bind(serve.bind)
         .with_context(|| format!("binding {}", serve.bind))?;
         let addrs = server.addrs();
@@ -210,11 +216,51 @@ impl Application {
         &self.addrs
     }
 
-    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests and flushes the store.
+    /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight
+    /// requests and flushes the store. A second signal stops at once (the
+    /// store is still flushed).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = stop_signal().await;
+            tracing::info!(signal, "stopping: no new connections, finishing requests in flight");
+            let graceful = actix_web::rt::spawn(handle.clone().stop(true));
+            let signal = stop_signal().await;
+            tracing::warn!(signal, "stopping now, without waiting for requests in flight");
+            handle.stop(false).await;
+            graceful.abort();
+        });
         self.server.await.context("running the server")?;
         self.store.close()?;
         tracing::info!("stopped; store flushed");
         Ok(())
+    }
+}
+
+/// The bare prefix (`/news`): the home page is under `/news/`.
+async fn to_prefixed_home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::MovedPermanently().insert_header((header::LOCATION, state.public.base(&req).url(""))).finish()
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C) and names it.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "cannot listen for stop signals");
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     }
 }

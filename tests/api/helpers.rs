@@ -41,7 +41,8 @@ impl TestServer {
         TestServer::start_with(&[])
     }
 
-    /// As [`TestServer::start`], with extra environment settings.
+    /// As [`TestServer::start`], with extra environment settings; an empty
+    /// value unsets the variable.
     pub fn start_with(env: &[(&str, &str)]) -> TestServer {
         let tmp = Arc::new(tempfile::tempdir().expect("temp dir"));
         let data = tmp.path().join("data");
@@ -65,7 +66,12 @@ impl TestServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (k, v) in &env {
-            cmd.env(k, v);
+            // An empty value unsets the variable (e.g. no import token: a generated one).
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let mut child = cmd.spawn().expect("starting wirefeed");
         let stdout = child.stdout.take().expect("stdout");
@@ -75,8 +81,12 @@ impl TestServer {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(at) = line.find("listening on http://") {
-                    let addr =
-                        line[at + "listening on http://".len()..].split_whitespace().next().unwrap_or("").to_owned();
+                    // The address ends at the first character an address cannot hold
+                    // (a space in text logs, a quote in JSON logs).
+                    let addr = line[at + "listening on http://".len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']'))
+                        .collect::<String>();
                     let _ = tx.send(addr);
                 }
                 sink.lock().unwrap().push(line);
@@ -117,10 +127,24 @@ impl TestServer {
         TestServer::spawn(data, tmp, env, port)
     }
 
-    /// Sends SIGTERM and waits; returns the exit status code.
+    /// Sends SIGTERM and waits; returns the exit status code. A server that
+    /// has already exited is not signalled again.
     pub fn terminate(&mut self) -> Option<i32> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return status.code();
+        }
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         self.child.wait().ok().and_then(|s| s.code())
+    }
+
+    /// Waits for the server to exit (after a signal sent some other way); returns the exit code.
+    pub fn wait(&mut self) -> Option<i32> {
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn url(&self, path: &str) -> String {

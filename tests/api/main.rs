@@ -4,4 +4,6 @@ mod end_to_end;
 mod feeds;
 mod helpers;
 mod hostile;
+mod observability;
+mod proxy;
 mod store;

@@ -1,0 +1,417 @@
+//! wirefeed behind a real nginx, under the `/news/` prefix: every link a
+//! reader or page follows carries the public address, in both prefix modes
+//! (the proxy strips the prefix, or passes it through); forged forwarding
+//! headers change nothing; conditional requests and `proxy_cache` work.
+//!
+//! The tests start nginx (`$NGINX`, or `nginx` from PATH or /usr/sbin) from a
+//! generated config in a temp dir. Without nginx they are skipped with a
+//! note, unless `CI` is set: then they fail.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Client;
+
+use crate::helpers::*;
+use crate::observability::sample;
+
+/// A running nginx on a loopback port.
+struct Nginx {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+/// The nginx binary: `$NGINX` when set, else from PATH or `/usr/sbin` (often
+/// not on a user's PATH).
+fn nginx_binary() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os("NGINX") {
+        return Some(PathBuf::from(bin)).filter(|p| p.is_file());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/usr/local/sbin".into(), "/usr/local/nginx/sbin".into()])
+        .map(|dir| dir.join("nginx"))
+        .find(|p| p.is_file())
+}
+
+/// A port free right now on 127.0.0.1.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Nginx {
+    /// nginx on `port` with `http` (extra http-level directives) and `server`
+    /// (the server block's body). `None` when nginx is not installed and `CI`
+    /// is not set.
+    fn start(port: u16, http: &str, server: &str) -> Option<Nginx> {
+        let Some(bin) = nginx_binary() else {
+            if std::env::var_os("CI").is_some() {
+                panic!("nginx is not installed, and CI is set: the proxy tests must run (apt-get install nginx)");
+            }
+            eprintln!("note: nginx is not installed; skipping the reverse-proxy test (apt-get install nginx)");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        // As root, nginx's workers would switch to `nobody`, which cannot
+        // enter the private temp dir; keep them as the test's user.
+        let user = if is_root() { "user root;" } else { "" };
+        let conf = format!(
+            "{user}
+worker_processes 1;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    {http}
+    server {{
+        listen 127.0.0.1:{port};
+        server_name localhost;
+        {server}
+    }}
+}}
+"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        let stderr = std::fs::File::create(dir.path().join("nginx.err")).unwrap();
+        let child = Command::new(bin)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .arg("-e")
+            .arg("stderr")
+            .arg("-g")
+            .arg(format!("daemon off; pid {d}/nginx.pid; error_log stderr;"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("starting nginx");
+        let mut nginx = Nginx { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = nginx.child.try_wait() {
+                panic!("nginx exited ({status}):\n{}", nginx.errors());
+            }
+            assert!(Instant::now() < deadline, "nginx did not listen on {port}:\n{}", nginx.errors());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(nginx)
+    }
+
+    fn errors(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("nginx.err")).unwrap_or_default()
+    }
+
+    /// The public base URL nginx serves wirefeed under.
+    fn public(&self) -> String {
+        format!("http://127.0.0.1:{}/news/", self.port)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM lets the master stop its workers; SIGKILL would orphan them.
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(unix)]
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+#[cfg(not(unix))]
+fn is_root() -> bool {
+    false
+}
+
+/// The forwarding headers a proxy that strips the prefix sends. nginx
+/// connects from 127.0.0.2, the only trusted proxy: a client on 127.0.0.1
+/// talking to wirefeed directly is not trusted.
+fn stripping_location(upstream: u16, extra: &str) -> String {
+    format!(
+        "location /news/ {{
+            proxy_pass http://127.0.0.1:{upstream}/;
+            proxy_bind 127.0.0.2;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $http_host;
+            proxy_set_header X-Forwarded-Prefix /news;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            {extra}
+        }}"
+    )
+}
+
+fn client() -> Client {
+    Client::builder().timeout(Duration::from_secs(30)).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn get_ok(client: &Client, url: &str, headers: &[(&str, &str)]) -> String {
+    let mut req = client.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert_eq!(res.status(), 200, "GET {url}");
+    res.text().unwrap()
+}
+
+/// Every absolute link in `body` starts with `public`: once its occurrences
+/// are taken out, no loopback address (wirefeed's own, or nginx's without
+/// the prefix) and nothing forged is left.
+fn only_public_links(what: &str, body: &str, public: &str) {
+    assert!(body.contains(public), "{what}: no link to {public}:\n{body}");
+    let rest = body.replace(public, "");
+    for bad in ["127.0.0.1", "evil", "localhost"] {
+        assert!(!rest.contains(bad), "{what}: a link not under {public} ({bad}):\n{body}");
+    }
+}
+
+/// What a reader and a browser see through the proxy at `public`.
+fn links_follow_the_public_address(client: &Client, public: &str, forged: &[(&str, &str)]) {
+    let rss = get_ok(client, &format!("{public}rss.xml"), forged);
+    only_public_links("rss.xml", &rss, public);
+    let doc = roxmltree::Document::parse(&rss).unwrap();
+    let self_link = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "link" && n.attribute("rel") == Some("self"))
+        .and_then(|n| n.attribute("href"));
+    assert_eq!(self_link, Some(format!("{public}rss.xml").as_str()));
+    let item_link = doc.descendants().find(|n| n.has_tag_name("item")).unwrap();
+    let item_link = item_link.children().find(|n| n.has_tag_name("link")).and_then(|n| n.text());
+    assert_eq!(item_link, Some(format!("{public}articles/{SEED_ID}").as_str()));
+    let guid = doc.descendants().find(|n| n.has_tag_name("guid")).and_then(|n| n.text()).unwrap();
+    assert!(guid.starts_with("urn:uuid:"), "item ids never depend on the address: {guid}");
+
+    let atom = get_ok(client, &format!("{public}sections/world/atom.xml"), forged);
+    only_public_links("section atom.xml", &atom, public);
+    let feed = parse_feed(atom.as_bytes());
+    assert!(feed
+        .links
+        .iter()
+        .any(|l| l.rel.as_deref() == Some("self") && l.href == format!("{public}sections/world/atom.xml")));
+    assert!(feed
+        .links
+        .iter()
+        .any(|l| l.rel.as_deref() == Some("alternate") && l.href == format!("{public}sections/world")));
+    assert_eq!(feed.entries[0].links[0].href, format!("{public}articles/{SEED_ID}"));
+    assert!(feed.entries[0].id.starts_with("urn:uuid:"), "{}", feed.entries[0].id);
+
+    let json: serde_json::Value = serde_json::from_str(&get_ok(client, &format!("{public}feed.json"), forged)).unwrap();
+    assert_eq!(json["feed_url"], format!("{public}feed.json"));
+    assert_eq!(json["items"][0]["url"], format!("{public}articles/{SEED_ID}"));
+    assert!(!json["items"][0]["id"].as_str().unwrap().contains("127.0.0.1"));
+
+    let opml = get_ok(client, &format!("{public}opml.xml"), forged);
+    only_public_links("opml.xml", &opml, public);
+    let doc = roxmltree::Document::parse(&opml).unwrap();
+    let outlines: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("outline")).collect();
+    assert_eq!(outlines.len(), 2, "all sections and World");
+    for outline in outlines {
+        assert!(outline.attribute("xmlUrl").unwrap().starts_with(public));
+        assert!(outline.attribute("htmlUrl").unwrap().starts_with(public));
+    }
+
+    for page in [String::new(), "sections/world".into(), format!("articles/{SEED_ID}"), "sections/none".into()] {
+        let res = client.get(format!("{public}{page}")).headers(headers(forged)).send().unwrap();
+        let status = res.status();
+        let html = res.text().unwrap();
+        assert_eq!(status, if page == "sections/none" { 404 } else { 200 }, "{page}");
+        only_public_links(&format!("page /{page}"), &html, public);
+        assert!(html.contains(&format!("href=\"{public}\"")), "page /{page} links home");
+    }
+}
+
+fn headers(pairs: &[(&str, &str)]) -> reqwest::header::HeaderMap {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (k, v) in pairs {
+        map.insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+    }
+    map
+}
+
+/// Forwarding headers a client might forge.
+const FORGED: &[(&str, &str)] = &[
+    ("X-Forwarded-Host", "evil.example"),
+    ("X-Forwarded-Proto", "https"),
+    ("X-Forwarded-Prefix", "/evil"),
+    ("Forwarded", "for=1.2.3.4;proto=https;host=evil.example"),
+];
+
+/// An import through the proxy answers with a public `Location`.
+fn import_through(client: &Client, public: &str, headline: &str) -> String {
+    let res = client
+        .post(format!("{public}import"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(story(headline, "Science", "Mon, 08/08/2016 - 12:00", "A story sent through the proxy."))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let answer: serde_json::Value = res.json().unwrap();
+    let id = answer["id"].as_str().unwrap();
+    assert_eq!(location, format!("{public}articles/{id}"));
+    assert_eq!(answer["url"], location.as_str());
+    let page = get_ok(client, &location, &[]);
+    assert!(page.contains(headline), "Location leads to the story");
+    location
+}
+
+/// An unchanged feed read again through nginx with its validators is a 304 without a body.
+fn not_modified_passes_through(client: &Client, url: &str) {
+    let res = client.get(url).send().unwrap();
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let last_modified = res.headers()["last-modified"].to_str().unwrap().to_owned();
+    for (name, value) in [("if-none-match", &etag), ("if-modified-since", &last_modified)] {
+        let res = client.get(url).header(name, value).send().unwrap();
+        assert_eq!(res.status(), 304, "{name} through nginx");
+        assert_eq!(res.headers()["etag"].to_str().unwrap(), etag);
+        assert!(res.bytes().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn links_carry_the_public_address_when_the_proxy_strips_the_prefix() {
+    let server = TestServer::start_with(&[("WIREFEED_TRUSTED_PROXIES", "127.0.0.2")]);
+    let Some(nginx) = Nginx::start(free_port(), "", &stripping_location(server.port, "")) else { return };
+    let public = nginx.public();
+    let client = client();
+
+    links_follow_the_public_address(&client, &public, &[]);
+    // nginx replaces what a client sends in these headers with its own.
+    links_follow_the_public_address(&client, &public, FORGED);
+    import_through(&client, &public, "Probe lands on a comet");
+    not_modified_passes_through(&client, &format!("{public}sections/world/rss.xml"));
+
+    // Straight to wirefeed from an untrusted peer: forged headers are ignored.
+    let direct = format!("{}/", server.base);
+    let via_proxy = parse_feed(get_ok(&client, &format!("{public}atom.xml"), &[]).as_bytes());
+    let straight = parse_feed(get_ok(&client, &format!("{direct}atom.xml"), &[]).as_bytes());
+    assert_eq!(via_proxy.id, straight.id, "feed ids do not depend on the address");
+    let ids = |f: &feed_rs::model::Feed| f.entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&via_proxy), ids(&straight), "entry ids do not depend on the address");
+    for path in ["rss.xml", "sections/world/atom.xml", "opml.xml", ""] {
+        let body = get_ok(&client, &format!("{direct}{path}"), FORGED);
+        assert!(body.contains(&direct), "/{path}: {body}");
+        assert!(!body.contains("evil") && !body.contains("https://"), "/{path} took a forged header:\n{body}");
+    }
+}
+
+#[test]
+fn links_carry_the_public_address_when_the_proxy_keeps_the_prefix() {
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}/news/");
+    let server = TestServer::start_with(&[("WIREFEED_PUBLIC_URL", &public)]);
+    let location = format!(
+        "location /news/ {{
+            proxy_pass http://127.0.0.1:{};
+            proxy_set_header Host $http_host;
+        }}",
+        server.port
+    );
+    let Some(nginx) = Nginx::start(port, "", &location) else { return };
+    assert_eq!(nginx.public(), public);
+    let client = client();
+
+    links_follow_the_public_address(&client, &public, &[]);
+    links_follow_the_public_address(&client, &public, FORGED);
+    import_through(&client, &public, "Telescope spots a new moon");
+    not_modified_passes_through(&client, &format!("{public}atom.xml"));
+    let bare = client.get(server.url("/news")).send().unwrap();
+    assert_eq!(bare.status(), 301, "the bare prefix leads to the home page");
+    assert_eq!(bare.headers()["location"], public.as_str());
+    // The routes answer both with and without the prefix, with the same links.
+    for path in ["/news/healthz", "/healthz", "/news/rss.xml", "/rss.xml"] {
+        let body = get_ok(&client, &server.url(path), FORGED);
+        if path.ends_with(".xml") {
+            only_public_links(path, &body, &public);
+        }
+    }
+}
+
+#[test]
+fn proxy_cache_serves_repeated_reads_until_max_age_runs_out() {
+    let server = TestServer::start_with(&[("WIREFEED_TRUSTED_PROXIES", "127.0.0.2"), ("WIREFEED_CACHE_MAX_AGE", "1")]);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let http = format!(
+        "proxy_cache_path {} levels=1:2 keys_zone=wirefeed:1m max_size=10m inactive=10m use_temp_path=off;",
+        cache_dir.path().display()
+    );
+    // The key holds the host: links are built from it, so one host's copy
+    // must never be served for another.
+    let cached = "proxy_cache wirefeed;
+            proxy_cache_key $scheme$http_host$request_uri;
+            proxy_cache_revalidate on;
+            add_header X-Cache-Status $upstream_cache_status always;";
+    let Some(nginx) = Nginx::start(free_port(), &http, &stripping_location(server.port, cached)) else { return };
+    let client = client();
+    let feed = format!("{}sections/science/rss.xml", nginx.public());
+    let served = || {
+        let m = server.text("/metrics");
+        sample(&m, r#"wirefeed_http_requests_total{route="/sections/{slug}/rss.xml",status="200"}"#).unwrap_or(0.0)
+    };
+    let read = || {
+        let res = client.get(&feed).send().unwrap();
+        let status = res.headers().get("x-cache-status").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        assert_eq!(res.headers()["cache-control"], "public, max-age=1");
+        (status, res.text().unwrap())
+    };
+    import_through(&client, &nginx.public(), "First science story");
+
+    // First read fills the cache; the next ones (within max-age) never reach wirefeed.
+    let (status, body) = read();
+    assert_eq!(status, "MISS");
+    assert!(body.contains("First science story"));
+    let logged = server.log_text().matches("path=/sections/science/rss.xml").count();
+    for _ in 0..5 {
+        let (status, again) = read();
+        assert_eq!(status, "HIT", "read again within max-age=1");
+        assert_eq!(again, body);
+    }
+    assert_eq!(served(), 1.0, "cache hits never reach wirefeed");
+    assert_eq!(server.log_text().matches("path=/sections/science/rss.xml").count(), logged);
+
+    // Expired and unchanged: nginx revalidates, wirefeed answers 304, nginx serves its copy.
+    std::thread::sleep(Duration::from_millis(2100));
+    let (status, again) = read();
+    assert_eq!(status, "REVALIDATED");
+    assert_eq!(again, body);
+    let m = server.text("/metrics");
+    assert_eq!(sample(&m, r#"wirefeed_http_requests_total{route="/sections/{slug}/rss.xml",status="304"}"#), Some(1.0));
+
+    // A new story: readers through the cache see it once the cached copy expires.
+    let imported_at = Instant::now();
+    import_through(&client, &nginx.public(), "Second science story");
+    let (status, stale) = read();
+    if status == "HIT" {
+        assert!(!stale.contains("Second science story"), "a hit is the cached copy");
+    }
+    loop {
+        let (status, body) = read();
+        if body.contains("Second science story") {
+            assert!(status == "EXPIRED" || status == "MISS", "{status}");
+            break;
+        }
+        assert!(imported_at.elapsed() < Duration::from_secs(4), "the import stayed invisible past max-age");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(served(), 2.0);
+}
