@@ -17,7 +17,8 @@ use wirefeed::wire::ParseOptions;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init_logs(cli.serve.log_format.eq_ignore_ascii_case("json"));
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    telemetry::init_logs(cli.serve.log_format.eq_ignore_ascii_case("json"), serving);
     let result = match cli.command.as_ref().unwrap_or(&Command::Serve) {
         Command::Serve => serve(&cli),
         Command::Import { paths, section } => bulk_import(&cli, paths, section.as_deref()),

@@ -4,14 +4,25 @@
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// Sets up logging to stdout; `json` selects JSON lines.
-pub fn init_logs(json: bool) {
+/// The server logs to stdout; the other commands log to stderr, because
+/// their stdout is data (`export`, `check`).
+pub fn init_logs(json: bool, to_stdout: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || -> Box<dyn std::io::Write> {
+        if to_stdout {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(std::io::stderr())
+        }
+    });
+    let ansi = if to_stdout {
+        std::io::IsTerminal::is_terminal(&std::io::stdout())
+    } else {
+        std::io::IsTerminal::is_terminal(&std::io::stderr())
+    };
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_target(false).with_ansi(ansi);
     if json {
         builder.json().flatten_event(true).init();
     } else {

@@ -78,6 +78,8 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let (sections, size) = web::block(move || store.sections().map(|s| (s, store.size_on_disk()))).await??;
+    // A section whose last story was deleted drops out of the list: start the gauge afresh.
+    state.metrics.articles.reset();
     for meta in sections {
         state.metrics.articles.with_label_values(&[meta.section.slug.as_str()]).set(meta.count as i64);
     }
