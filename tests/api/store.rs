@@ -186,3 +186,19 @@ fn every_acknowledged_import_survives_a_crash() {
     let feed = parse_feed(server.text("/sections/world/atom.xml").as_bytes());
     assert!(!feed.entries.is_empty());
 }
+
+#[test]
+fn concurrent_imports_of_one_story_store_it_once() {
+    let server = TestServer::start();
+    let body = story("Everyone sends this at once", "World", "Wed, 27/07/2016 - 10:00", "Same text.");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8).map(|_| s.spawn(|| server.import(body.clone(), "").status().as_u16())).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.iter().filter(|&&s| s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 7, "{statuses:?}");
+    let feed = parse_feed(server.text("/sections/world/atom.xml").as_bytes());
+    let copies =
+        feed.entries.iter().filter(|e| e.title.as_ref().unwrap().content == "Everyone sends this at once").count();
+    assert_eq!(copies, 1);
+}
