@@ -67,6 +67,11 @@ pub fn is_table(line: &Line<'_>) -> bool {
     if s.is_empty() || line.width > 160 {
         return false;
     }
+    // Every table sign needs a doubled space, a tab, a run of dots, or a rule.
+    let rule = s.starts_with(['-', '=', '_', '+', '|']);
+    if !rule && !s.contains("  ") && !s.as_bytes().contains(&b'\t') && !s.contains("....") {
+        return false;
+    }
     if s.len() >= 3 && s.chars().all(|c| matches!(c, '-' | '=' | '_' | '+' | ' ' | '|')) {
         return true;
     }
@@ -174,15 +179,22 @@ fn flush_table(table: &mut Vec<&Line<'_>>, out: &mut Vec<String>) {
 pub fn join<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
     for line in lines {
+        // After decoding, whitespace is only ` `, `\t` and `\n`: a line
+        // without doubled spaces or tabs is copied whole.
+        let simple = !line.is_empty() && !needs_collapse(line);
+        if simple && !out.is_empty() && !hyphen_break(&out, line) {
+            out.push(' ');
+            out.push_str(line);
+            continue;
+        }
+        if simple && out.is_empty() {
+            out.push_str(line);
+            continue;
+        }
         let mut words = line.split_whitespace();
         if let Some(first) = words.next() {
-            if !out.is_empty() {
-                let hyphen_break = out.ends_with('-')
-                    && out[..out.len() - 1].chars().next_back().is_some_and(char::is_alphabetic)
-                    && first.chars().next().is_some_and(char::is_lowercase);
-                if !hyphen_break {
-                    out.push(' ');
-                }
+            if !out.is_empty() && !hyphen_break(&out, first) {
+                out.push(' ');
             }
             out.push_str(first);
         }
@@ -192,6 +204,27 @@ pub fn join<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
         }
     }
     out
+}
+
+/// Whether a line has whitespace other than single spaces between words.
+fn needs_collapse(line: &str) -> bool {
+    let mut after_space = true;
+    for &b in line.as_bytes() {
+        match b {
+            b' ' if after_space => return true,
+            b' ' => after_space = true,
+            b'\t' | b'\n' => return true,
+            _ => after_space = false,
+        }
+    }
+    after_space
+}
+
+/// `English-` at a line end and `language` on the next: one word.
+fn hyphen_break(before: &str, next: &str) -> bool {
+    before.ends_with('-')
+        && before[..before.len() - 1].chars().next_back().is_some_and(char::is_alphabetic)
+        && next.chars().next().is_some_and(char::is_lowercase)
 }
 
 #[cfg(test)]
