@@ -41,13 +41,47 @@ fn to_utf8(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
             return Err(ParseError::Binary { line: 1 });
         }
         // A UTF-8 BOM in front of legacy bytes: detect like any other text.
-        return detect(body);
+        return mixed(body).map_or_else(|| detect(body), Ok);
     }
     nul_check(bytes)?;
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok((text.to_owned(), encoding_rs::UTF_8.name())),
-        Err(_) => detect(bytes),
+        Err(_) => mixed(bytes).map_or_else(|| detect(bytes), Ok),
     }
+}
+
+/// The name given to UTF-8 text with a few Windows-1252 bytes pasted in.
+pub const MIXED: &str = "UTF-8 with windows-1252 bytes";
+
+/// UTF-8 text with a few stray legacy bytes (a quote pasted from a
+/// Windows-1252 document): the UTF-8 is kept, each stray byte read as
+/// Windows-1252. Only when the valid non-ASCII UTF-8 characters outnumber
+/// the stray bytes; otherwise the whole text is in a legacy encoding.
+fn mixed(bytes: &[u8]) -> Option<(String, &'static str)> {
+    let mut text = String::with_capacity(bytes.len() + 16);
+    let mut rest = bytes;
+    let (mut utf8_chars, mut stray) = (0usize, 0usize);
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                utf8_chars += valid.chars().filter(|c| !c.is_ascii()).count();
+                text.push_str(valid);
+                break;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                let valid = std::str::from_utf8(valid).ok()?;
+                utf8_chars += valid.chars().filter(|c| !c.is_ascii()).count();
+                text.push_str(valid);
+                let bad = e.error_len().unwrap_or(after.len()).min(after.len());
+                let (legacy, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&after[..bad]);
+                text.push_str(&legacy);
+                stray += bad;
+                rest = &after[bad..];
+            }
+        }
+    }
+    (utf8_chars > stray).then_some((text, MIXED))
 }
 
 fn detect(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
@@ -202,6 +236,16 @@ mod tests {
             bytes.extend_from_slice(&unit.to_le_bytes());
         }
         assert_eq!(decode(&bytes).unwrap().text, "Héllo\n");
+    }
+
+    #[test]
+    fn utf8_with_a_stray_windows_1252_byte_keeps_both() {
+        let decoded = decode(
+            "Caf\u{e9} \u{201c}ok\u{201d} and ".bytes().chain(*b"\x93quoted\x94").collect::<Vec<u8>>().as_slice(),
+        )
+        .unwrap();
+        assert_eq!(decoded.text, "Caf\u{e9} \u{201c}ok\u{201d} and \u{201c}quoted\u{201d}");
+        assert_eq!(decoded.encoding, MIXED);
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub const MAX_WRAP: usize = 100;
 /// ragged.
 const SLACK: usize = 8;
 
+/// List markers that start an item.
+const BULLETS: [&str; 4] = ["- ", "* ", "• ", "– "];
+
 /// One line of the decoded text.
 #[derive(Debug, Clone, Copy)]
 pub struct Line<'a> {
@@ -68,6 +71,10 @@ pub fn is_table(line: &Line<'_>) -> bool {
         return false;
     }
     // Every table sign needs a doubled space, a tab, a run of dots, or a rule.
+    // `| a | b |`: a table drawn with bars.
+    if s.len() >= 3 && s.starts_with('|') && s.ends_with('|') {
+        return true;
+    }
     let rule = s.starts_with(['-', '=', '_', '+', '|']);
     if !rule && !s.contains("  ") && !s.as_bytes().contains(&b'\t') && !s.contains("....") {
         return false;
@@ -120,6 +127,15 @@ pub fn paragraphs(lines: &[Line<'_>], out: &mut Vec<String>) {
     let min_indent = prose().map(|l| l.indent).min().unwrap_or(0);
     let width = prose().map(|l| l.width).max().unwrap_or(0);
     let line_mode = width > MAX_WRAP;
+    // A bullet used on two lines or more marks list items, each a paragraph;
+    // a single `- ` at a line start is more likely a wrapped dash.
+    let bullet_of = |l: &Line<'_>| BULLETS.iter().position(|b| l.content.starts_with(b));
+    let mut bullets = [0usize; BULLETS.len()];
+    for l in lines {
+        if let Some(b) = bullet_of(l) {
+            bullets[b] += 1;
+        }
+    }
     let mut para: Vec<&Line<'_>> = Vec::new();
     let mut table: Vec<&Line<'_>> = Vec::new();
     for (line, &is_row) in lines.iter().zip(&tabular) {
@@ -132,7 +148,8 @@ pub fn paragraphs(lines: &[Line<'_>], out: &mut Vec<String>) {
         if let Some(prev) = para.last() {
             let sentence_end = prev.content.ends_with(['.', '!', '?', '"', '\u{201D}', ':']);
             let meant = sentence_end && prev.width + 1 + line.first_word_width() + SLACK <= width;
-            if line_mode || line.indent > min_indent || meant {
+            let item = bullet_of(line).is_some_and(|b| bullets[b] >= 2);
+            if line_mode || line.indent > min_indent || meant || item {
                 flush_prose(&mut para, out);
             }
         }
@@ -267,6 +284,12 @@ mod tests {
         assert!(!is_table(&Line::new(1, "move (ahead with the daily).... This is it")));
         assert!(is_table(&Line::new(1, " Required reserves (adj)....55,250 vs....55,366")));
         assert!(is_table(&Line::new(1, "    Two weeks ended Feb 25      daily avgs-mlns")));
+    }
+
+    #[test]
+    fn list_items_are_paragraphs() {
+        assert_eq!(paras("Key points:\n- one thing\n- another thing").len(), 3);
+        assert_eq!(paras("the rate rose sharply in the month\n- the highest since 1980.").len(), 1);
     }
 
     #[test]

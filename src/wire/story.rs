@@ -49,6 +49,9 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
     }
 
     let mut warnings = Vec::new();
+    if encoding == super::decode::MIXED {
+        warnings.push("the text is UTF-8 with some bytes that are not; those were read as windows-1252".to_owned());
+    }
     if removed > 0 {
         warnings.push(format!("removed {removed} invisible or control character(s) that feeds cannot carry (first on line {removed_line})"));
     }
@@ -150,6 +153,13 @@ impl Body {
         match time_line(content, ctx) {
             TimeLine::Times(found) => {
                 self.times.extend(found);
+                return true;
+            }
+            // `Updated: 2 hours ago` is a time line too, just not one we can
+            // place: out of the body, and said so. A long line is a sentence.
+            TimeLine::Unreadable if content.chars().count() <= 60 => {
+                warnings
+                    .push(format!("line {}: could not read the time in {content:?}; the line is left out", line.no));
                 return true;
             }
             TimeLine::Unreadable => {
