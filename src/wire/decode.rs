@@ -85,8 +85,18 @@ fn mixed(bytes: &[u8]) -> Option<(String, &'static str)> {
 }
 
 fn detect(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
+    // Only lines with non-ASCII bytes tell encodings apart; feeding just
+    // those (up to 64 KiB) keeps detection cheap on long, mostly ASCII text.
     let mut detector = chardetng::EncodingDetector::new();
-    detector.feed(bytes, true);
+    let mut fed = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n').filter(|l| !l.is_ascii()) {
+        detector.feed(line, false);
+        fed += line.len();
+        if fed > 64 * 1024 {
+            break;
+        }
+    }
+    detector.feed(&[], true);
     let encoding = detector.guess(None, true);
     let (text, _, had_errors) = encoding.decode(bytes);
     if had_errors {
