@@ -3,7 +3,8 @@
 //! Furniture is a whole line that is clearly not story text: `Advertisement`,
 //! `Play`, `Read more`, share buttons (`Share Tweet Email`), copyright lines
 //! (`© 2016 ...`, `Copyright 2016 ...`, `... All rights reserved.`, a
-//! photo credit `Image copyright Getty Images`), and the
+//! photo credit `Image copyright Getty Images`), separators standing alone
+//! (`___`, `* * *`), and the
 //! Reuters ` Reuter` sign-off. Only whole lines of these shapes go; a
 //! sentence that merely mentions copyright stays.
 //!
@@ -118,6 +119,14 @@ fn prefix_ci(s: &str, p: &str) -> bool {
     s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p))
 }
 
+/// A separator line (`___`, `* * *`, `-----`): no words. Furniture when it
+/// stands alone between blank lines; inside a table it is the table's rule.
+pub fn is_separator(content: &str) -> bool {
+    content.len() <= 200
+        && content.chars().filter(|c| !c.is_whitespace()).count() >= 3
+        && content.chars().all(|c| c.is_whitespace() || matches!(c, '-' | '_' | '=' | '*' | '~' | '#' | '•' | '·'))
+}
+
 /// A heading that starts or names related stories.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Heading {
@@ -217,6 +226,7 @@ mod tests {
 
     #[test]
     fn furniture_is_recognised() {
+        assert!(is_separator("___") && is_separator("* * *") && !is_separator("--"));
         for line in [
             "Advertisement",
             "Play",

@@ -11,7 +11,7 @@ use crate::domain::{Related, TimeSource};
 use super::byline::{byline, is_agency_line};
 use super::dateline::dateline;
 use super::decode::Decoded;
-use super::furniture::{heading, is_furniture, Heading};
+use super::furniture::{heading, is_furniture, is_separator, Heading};
 use super::layout::{self, is_table, join, Line, MAX_WRAP};
 use super::time::{bare_time, time_line, Context, Found, Role, StoryTime, TimeLine};
 use super::{ParseError, ParseOptions, Story, MAX_HEADLINE_CHARS};
@@ -185,7 +185,8 @@ impl Body {
         if !self.started && self.header_line(content, ctx) {
             return true;
         }
-        if is_furniture(content) {
+        let alone = (i == 0 || lines[i - 1].is_blank()) && lines.get(i + 1).is_none_or(Line::is_blank);
+        if is_furniture(content) || (alone && is_separator(content)) {
             return true;
         }
         if self.started {
