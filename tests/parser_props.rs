@@ -127,6 +127,39 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Furniture, time lines and a byline around the paragraphs go; every
+    /// word of the paragraphs stays, in order.
+    #[test]
+    fn furniture_goes_and_every_word_stays(
+        (headline, paragraphs) in story_words(),
+        extras in prop::collection::vec(0..6usize, 1..8),
+    ) {
+        const EXTRA: [&str; 6] = [
+            "Advertisement",
+            "Share this article",
+            "Last update: Tue, 26/07/2016 - 20:33",
+            "Read more",
+            "© 2016 Example News. All rights reserved.",
+            "Play",
+        ];
+        let mut text = format!("{}\n\nBy Jane Doe\n\n", headline.join(" "));
+        for (i, p) in paragraphs.iter().enumerate() {
+            text.push_str(&format!("{}\n\n", p.join(" ")));
+            if let Some(&e) = extras.get(i) {
+                text.push_str(&format!("{}\n\n", EXTRA[e]));
+            }
+        }
+        let story = parse(text.as_bytes(), &options()).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let out: Vec<&str> = story.paragraphs.iter().flat_map(|p| p.split_whitespace()).collect();
+        let expected: Vec<&str> = paragraphs.iter().flatten().map(String::as_str).collect();
+        prop_assert_eq!(out, expected);
+        prop_assert_eq!(story.authors, vec!["Jane Doe".to_owned()]);
+    }
+}
+
 /// Big hostile inputs finish quickly: nothing in the parser is quadratic.
 #[test]
 fn huge_inputs_parse_in_linear_time() {

@@ -4,8 +4,9 @@
 //! A byline is read only under the headline, before the first paragraph, and
 //! only when every part of it is a name, an agency or a role: `By Saturday
 //! morning, Trump ...` is a sentence. Agencies and roles after a comma
-//! (`Reuters`, `Staff Writer`) are not authors. Names written in capitals are
-//! turned into title case (`Ted D'Afflisio`); other names are kept as written.
+//! (`Reuters`, `Staff Writer`, or any single word: `Politico`) are not
+//! authors. Names written in capitals are turned into title case
+//! (`Ted D'Afflisio`); other names are kept as written.
 
 /// News agencies and outlets named after an author; lowercase.
 const AGENCIES: &[&str] = &[
@@ -82,8 +83,13 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
     }
     let rest = ["by ", "par "].iter().find_map(|p| strip_word(content, p))?.trim();
     let mut authors = Vec::new();
-    for part in rest.split([',', ';']) {
-        for name in split_and(part.trim()) {
+    for (n, part) in rest.split([',', ';']).enumerate() {
+        let part = part.trim();
+        // After a comma, one word is an outlet (`Jane Doe, Politico`), not a person.
+        if n > 0 && !part.is_empty() && !part.contains(' ') && is_name(part) {
+            continue;
+        }
+        for name in split_and(part) {
             let name = name.trim();
             if name.is_empty() {
                 return None;
@@ -183,6 +189,11 @@ mod tests {
             Some(vec!["Jane Doe".into(), "John Roe".into()])
         );
         assert_eq!(names("By Reuters Staff"), Some(vec![]));
+        assert_eq!(names("By Jane Doe, Politico"), Some(vec!["Jane Doe".into()]));
+        assert_eq!(
+            names("By Jane Doe, John Roe and Ann Poe"),
+            Some(vec!["Jane Doe".into(), "John Roe".into(), "Ann Poe".into()])
+        );
     }
 
     #[test]

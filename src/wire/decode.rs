@@ -27,8 +27,7 @@ pub struct Decoded {
 /// Decodes and cleans story bytes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     let (raw, encoding) = to_utf8(bytes)?;
-    binary_check(&raw)?;
-    Ok(clean(&raw, encoding))
+    clean(&raw, encoding)
 }
 
 fn to_utf8(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
@@ -42,18 +41,62 @@ fn to_utf8(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
             return Err(ParseError::Binary { line: 1 });
         }
         // A UTF-8 BOM in front of legacy bytes: detect like any other text.
-        return detect(body);
+        return mixed(body).map_or_else(|| detect(body), Ok);
     }
     nul_check(bytes)?;
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok((text.to_owned(), encoding_rs::UTF_8.name())),
-        Err(_) => detect(bytes),
+        Err(_) => mixed(bytes).map_or_else(|| detect(bytes), Ok),
     }
 }
 
+/// The name given to UTF-8 text with a few Windows-1252 bytes pasted in.
+pub const MIXED: &str = "UTF-8 with windows-1252 bytes";
+
+/// UTF-8 text with a few stray legacy bytes (a quote pasted from a
+/// Windows-1252 document): the UTF-8 is kept, each stray byte read as
+/// Windows-1252. Only when the valid non-ASCII UTF-8 characters outnumber
+/// the stray bytes; otherwise the whole text is in a legacy encoding.
+fn mixed(bytes: &[u8]) -> Option<(String, &'static str)> {
+    let mut text = String::with_capacity(bytes.len() + 16);
+    let mut rest = bytes;
+    let (mut utf8_chars, mut stray) = (0usize, 0usize);
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                utf8_chars += valid.chars().filter(|c| !c.is_ascii()).count();
+                text.push_str(valid);
+                break;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                let valid = std::str::from_utf8(valid).ok()?;
+                utf8_chars += valid.chars().filter(|c| !c.is_ascii()).count();
+                text.push_str(valid);
+                let bad = e.error_len().unwrap_or(after.len()).min(after.len());
+                let (legacy, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&after[..bad]);
+                text.push_str(&legacy);
+                stray += bad;
+                rest = &after[bad..];
+            }
+        }
+    }
+    (utf8_chars > stray).then_some((text, MIXED))
+}
+
 fn detect(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
+    // Only lines with non-ASCII bytes tell encodings apart; feeding just
+    // those (up to 64 KiB) keeps detection cheap on long, mostly ASCII text.
     let mut detector = chardetng::EncodingDetector::new();
-    detector.feed(bytes, true);
+    let mut fed = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n').filter(|l| !l.is_ascii()) {
+        detector.feed(line, false);
+        fed += line.len();
+        if fed > 64 * 1024 {
+            break;
+        }
+    }
+    detector.feed(&[], true);
     let encoding = detector.guess(None, true);
     let (text, _, had_errors) = encoding.decode(bytes);
     if had_errors {
@@ -66,6 +109,9 @@ fn detect(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
 /// Text may carry a stray NUL (it is removed like other controls); many NULs
 /// mean binary data, or UTF-16 without a BOM, which cannot be told from it.
 fn nul_check(bytes: &[u8]) -> Result<(), ParseError> {
+    if !bytes.contains(&0) {
+        return Ok(());
+    }
     let nuls = bytes.iter().filter(|&&b| b == 0).count();
     if nuls >= 8 || nuls * 100 > bytes.len() {
         let at = bytes.iter().position(|&b| b == 0).unwrap_or(0);
@@ -75,49 +121,69 @@ fn nul_check(bytes: &[u8]) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// Controls other than line ends, tabs and the wire framing are rare in text;
-/// when they are more than one character in twenty the bytes are not text.
-fn binary_check(raw: &str) -> Result<(), ParseError> {
-    let mut total = 0usize;
-    let mut odd = 0usize;
-    let mut first = None;
-    for (i, c) in raw.char_indices() {
-        total += 1;
-        let is_odd = matches!(c, '\0'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}'..='\u{84}' | '\u{86}'..='\u{9F}' | '\u{FFFD}')
-            && c != '\u{2}'
-            && c != '\u{3}';
-        if is_odd {
-            odd += 1;
-            first.get_or_insert(i);
-        }
-    }
-    if odd > 4 && odd * 20 > total {
-        return Err(ParseError::Binary { line: line_at(raw, first.unwrap_or(0)) });
-    }
-    Ok(())
-}
-
 fn line_at(text: &str, byte: usize) -> usize {
     1 + text.as_bytes()[..byte.min(text.len())].iter().filter(|&&b| b == b'\n').count()
 }
 
-/// Line ends to `\n`, odd spaces to ` `, forbidden and invisible characters removed.
-fn clean(raw: &str, encoding: &'static str) -> Decoded {
+/// Whether all eight bytes of `x` are printable ASCII (0x20..=0x7E), tested
+/// together: no high bit, no byte below 0x20, no 0x7F.
+fn printable_ascii(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    let y = x ^ (ONES * 0x7F);
+    let is_del = y.wrapping_sub(ONES) & !y & HIGH;
+    (x & HIGH) | below_space | is_del == 0
+}
+
+/// Bytes copied as they are: printable ASCII, `\n`, `\t`.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7F {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'\n' as usize] = true;
+    table[b'\t' as usize] = true;
+    table
+};
+
+/// Line ends to `\n`, odd spaces to ` `, forbidden and invisible characters
+/// removed; binary data refused.
+///
+/// Runs of plain bytes are copied whole; only the rest is looked at one
+/// character at a time. Controls other than line ends, tabs and the wire
+/// framing, and U+FFFD, are rare in text: when they are more than one
+/// character in twenty, the bytes are not text.
+fn clean(raw: &str, encoding: &'static str) -> Result<Decoded, ParseError> {
+    let bytes = raw.as_bytes();
     let mut text = String::with_capacity(raw.len());
     let mut removed = 0usize;
     let mut removed_line = 0usize;
-    let mut line = 1usize;
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        let out = match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                Some('\n')
+    let mut odd = 0usize;
+    let mut first_odd = None;
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            if printable_ascii(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]))) {
+                i += 8;
+                continue;
             }
-            '\n' | '\u{0085}' | '\u{2028}' | '\u{2029}' => Some('\n'),
-            '\t' => Some('\t'),
+        }
+        if PLAIN[bytes[i] as usize] {
+            i += 1;
+            continue;
+        }
+        let c = raw[i..].chars().next().unwrap_or(' ');
+        if (c.is_control() && !matches!(c, '\r' | '\u{2}' | '\u{3}' | '\u{85}')) || c == '\u{FFFD}' {
+            odd += 1;
+            first_odd.get_or_insert(i);
+        }
+        let out = match c {
+            '\r' => Some('\n'),
+            '\u{0085}' | '\u{2028}' | '\u{2029}' => Some('\n'),
             '\u{00A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => Some(' '),
             // Framing and zero-width characters: dropped without a word.
             '\u{2}' | '\u{3}' | '\u{FEFF}' | '\u{200B}' | '\u{2060}' => None,
@@ -126,25 +192,44 @@ fn clean(raw: &str, encoding: &'static str) -> Decoded {
             {
                 removed += 1;
                 if removed_line == 0 {
-                    removed_line = line;
+                    text.push_str(&raw[run..i]);
+                    run = i;
+                    removed_line = 1 + text.bytes().filter(|&b| b == b'\n').count();
                 }
                 None
             }
-            c => Some(c),
-        };
-        if let Some(o) = out {
-            if o == '\n' {
-                line += 1;
+            // Any other character is kept as it is.
+            _ => {
+                i += c.len_utf8();
+                continue;
             }
-            text.push(o);
+        };
+        text.push_str(&raw[run..i]);
+        text.extend(out);
+        i += c.len_utf8();
+        if c == '\r' && bytes.get(i) == Some(&b'\n') {
+            i += 1;
         }
+        run = i;
     }
-    Decoded { text, encoding, removed, removed_line }
+    text.push_str(&raw[run..]);
+    if odd > 4 && odd * 20 > raw.chars().count() {
+        return Err(ParseError::Binary { line: line_at(raw, first_odd.unwrap_or(0)) });
+    }
+    Ok(Decoded { text, encoding, removed, removed_line })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eight_printable_bytes_are_told_at_once() {
+        assert!(printable_ascii(u64::from_le_bytes(*b"abc ~XYZ")));
+        for bad in [*b"abc\nXYZ.", *b"abc\x7fXYZ.", *b"abc\x80XYZ.", *b"\x1fbcdXYZ.", *b"abcdXYZ\x00"] {
+            assert!(!printable_ascii(u64::from_le_bytes(bad[..8].try_into().unwrap())), "{bad:?}");
+        }
+    }
 
     #[test]
     fn windows_1252_quotes_are_decoded() {
@@ -161,6 +246,16 @@ mod tests {
             bytes.extend_from_slice(&unit.to_le_bytes());
         }
         assert_eq!(decode(&bytes).unwrap().text, "Héllo\n");
+    }
+
+    #[test]
+    fn utf8_with_a_stray_windows_1252_byte_keeps_both() {
+        let decoded = decode(
+            "Caf\u{e9} \u{201c}ok\u{201d} and ".bytes().chain(*b"\x93quoted\x94").collect::<Vec<u8>>().as_slice(),
+        )
+        .unwrap();
+        assert_eq!(decoded.text, "Caf\u{e9} \u{201c}ok\u{201d} and \u{201c}quoted\u{201d}");
+        assert_eq!(decoded.encoding, MIXED);
     }
 
     #[test]

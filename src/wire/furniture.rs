@@ -3,7 +3,8 @@
 //! Furniture is a whole line that is clearly not story text: `Advertisement`,
 //! `Play`, `Read more`, share buttons (`Share Tweet Email`), copyright lines
 //! (`© 2016 ...`, `Copyright 2016 ...`, `... All rights reserved.`, a
-//! photo credit `Image copyright Getty Images`), and the
+//! photo credit `Image copyright Getty Images`), separators standing alone
+//! (`___`, `* * *`), and the
 //! Reuters ` Reuter` sign-off. Only whole lines of these shapes go; a
 //! sentence that merely mentions copyright stays.
 //!
@@ -81,29 +82,49 @@ pub fn is_furniture(content: &str) -> bool {
     if content.len() > 200 {
         return false;
     }
-    let lower = content.to_lowercase();
-    let key = lower.trim_end_matches([':', '»', '›', '>', ' ', '.']).trim_start_matches(['»', '›', '>', ' ']);
-    if EXACT.contains(&key) {
-        return true;
-    }
+    // Every furniture word and share line is short; only copyright lines are long.
     if content.len() <= 80 {
-        let words: Vec<&str> = key.split_whitespace().collect();
-        if words.iter().all(|w| SHARE_WORDS.contains(w)) && words.iter().any(|w| SHARE_CORE.contains(w)) {
+        let lower = content.to_lowercase();
+        let key = lower.trim_end_matches([':', '»', '›', '>', ' ', '.']).trim_start_matches(['»', '›', '>', ' ']);
+        if EXACT.contains(&key) || key.starts_with("image copyright ") {
+            return true;
+        }
+        let mut words = key.split_whitespace();
+        if words.clone().all(|w| SHARE_WORDS.contains(&w)) && words.any(|w| SHARE_CORE.contains(&w)) {
             return true;
         }
     }
-    is_copyright(&lower) || (lower.starts_with("image copyright ") && lower.len() <= 80)
+    is_copyright(content)
 }
 
-fn is_copyright(lower: &str) -> bool {
-    if lower.starts_with('©') || lower.starts_with("(c) ") && lower[4..].starts_with(|c: char| c.is_ascii_digit()) {
+/// `© ...`, `(c) 2016 ...`, `Copyright 2016 ...`, `Copyright © ...`,
+/// `... All rights reserved.`; ASCII case ignored, nothing allocated.
+fn is_copyright(content: &str) -> bool {
+    let prefix = |p: &str| content.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    if content.starts_with('©') || prefix("(c) ") && content[4..].starts_with(|c: char| c.is_ascii_digit()) {
         return true;
     }
-    if let Some(rest) = lower.strip_prefix("copyright") {
-        let rest = rest.trim_start();
-        return rest.starts_with('©') || rest.starts_with("(c)") || rest.starts_with(|c: char| c.is_ascii_digit());
+    if prefix("copyright") {
+        let rest = content["copyright".len()..].trim_start();
+        return rest.starts_with('©') || prefix_ci(rest, "(c)") || rest.starts_with(|c: char| c.is_ascii_digit());
     }
-    lower.len() <= 120 && lower.trim_end_matches('.').ends_with("all rights reserved")
+    let end = content.trim_end_matches('.');
+    let suffix = "all rights reserved";
+    content.len() <= 120
+        && end.len() >= suffix.len()
+        && end.get(end.len() - suffix.len()..).is_some_and(|t| t.eq_ignore_ascii_case(suffix))
+}
+
+fn prefix_ci(s: &str, p: &str) -> bool {
+    s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p))
+}
+
+/// A separator line (`___`, `* * *`, `-----`): no words. Furniture when it
+/// stands alone between blank lines; inside a table it is the table's rule.
+pub fn is_separator(content: &str) -> bool {
+    content.len() <= 200
+        && content.chars().filter(|c| !c.is_whitespace()).count() >= 3
+        && content.chars().all(|c| c.is_whitespace() || matches!(c, '-' | '_' | '=' | '*' | '~' | '#' | '•' | '·'))
 }
 
 /// A heading that starts or names related stories.
@@ -143,10 +164,11 @@ pub fn heading(content: &str) -> Option<Heading> {
     if content.len() > 200 {
         return None;
     }
-    let lower = content.to_lowercase();
-    let key = lower.trim_end_matches([':', ' ']);
-    if RELATED.contains(&key) {
-        return Some(Heading::Related);
+    if content.len() <= 40 {
+        let lower = content.to_lowercase();
+        if RELATED.contains(&lower.trim_end_matches([':', ' '])) {
+            return Some(Heading::Related);
+        }
     }
     for prefix in ["more from ", "more in "] {
         if let Some(name) = strip_ci(content, prefix) {
@@ -204,6 +226,7 @@ mod tests {
 
     #[test]
     fn furniture_is_recognised() {
+        assert!(is_separator("___") && is_separator("* * *") && !is_separator("--"));
         for line in [
             "Advertisement",
             "Play",

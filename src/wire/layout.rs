@@ -22,6 +22,9 @@ pub const MAX_WRAP: usize = 100;
 /// ragged.
 const SLACK: usize = 8;
 
+/// List markers that start an item.
+const BULLETS: [&str; 4] = ["- ", "* ", "• ", "– "];
+
 /// One line of the decoded text.
 #[derive(Debug, Clone, Copy)]
 pub struct Line<'a> {
@@ -65,6 +68,15 @@ impl<'a> Line<'a> {
 pub fn is_table(line: &Line<'_>) -> bool {
     let s = line.content;
     if s.is_empty() || line.width > 160 {
+        return false;
+    }
+    // Every table sign needs a doubled space, a tab, a run of dots, or a rule.
+    // `| a | b |`: a table drawn with bars.
+    if s.len() >= 3 && s.starts_with('|') && s.ends_with('|') {
+        return true;
+    }
+    let rule = s.starts_with(['-', '=', '_', '+', '|']);
+    if !rule && !s.contains("  ") && !s.as_bytes().contains(&b'\t') && !s.contains("....") {
         return false;
     }
     if s.len() >= 3 && s.chars().all(|c| matches!(c, '-' | '=' | '_' | '+' | ' ' | '|')) {
@@ -115,6 +127,15 @@ pub fn paragraphs(lines: &[Line<'_>], out: &mut Vec<String>) {
     let min_indent = prose().map(|l| l.indent).min().unwrap_or(0);
     let width = prose().map(|l| l.width).max().unwrap_or(0);
     let line_mode = width > MAX_WRAP;
+    // A bullet used on two lines or more marks list items, each a paragraph;
+    // a single `- ` at a line start is more likely a wrapped dash.
+    let bullet_of = |l: &Line<'_>| BULLETS.iter().position(|b| l.content.starts_with(b));
+    let mut bullets = [0usize; BULLETS.len()];
+    for l in lines {
+        if let Some(b) = bullet_of(l) {
+            bullets[b] += 1;
+        }
+    }
     let mut para: Vec<&Line<'_>> = Vec::new();
     let mut table: Vec<&Line<'_>> = Vec::new();
     for (line, &is_row) in lines.iter().zip(&tabular) {
@@ -127,7 +148,8 @@ pub fn paragraphs(lines: &[Line<'_>], out: &mut Vec<String>) {
         if let Some(prev) = para.last() {
             let sentence_end = prev.content.ends_with(['.', '!', '?', '"', '\u{201D}', ':']);
             let meant = sentence_end && prev.width + 1 + line.first_word_width() + SLACK <= width;
-            if line_mode || line.indent > min_indent || meant {
+            let item = bullet_of(line).is_some_and(|b| bullets[b] >= 2);
+            if line_mode || line.indent > min_indent || meant || item {
                 flush_prose(&mut para, out);
             }
         }
@@ -174,15 +196,22 @@ fn flush_table(table: &mut Vec<&Line<'_>>, out: &mut Vec<String>) {
 pub fn join<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
     for line in lines {
+        // After decoding, whitespace is only ` `, `\t` and `\n`: a line
+        // without doubled spaces or tabs is copied whole.
+        let simple = !line.is_empty() && !needs_collapse(line);
+        if simple && !out.is_empty() && !hyphen_break(&out, line) {
+            out.push(' ');
+            out.push_str(line);
+            continue;
+        }
+        if simple && out.is_empty() {
+            out.push_str(line);
+            continue;
+        }
         let mut words = line.split_whitespace();
         if let Some(first) = words.next() {
-            if !out.is_empty() {
-                let hyphen_break = out.ends_with('-')
-                    && out[..out.len() - 1].chars().next_back().is_some_and(char::is_alphabetic)
-                    && first.chars().next().is_some_and(char::is_lowercase);
-                if !hyphen_break {
-                    out.push(' ');
-                }
+            if !out.is_empty() && !hyphen_break(&out, first) {
+                out.push(' ');
             }
             out.push_str(first);
         }
@@ -192,6 +221,27 @@ pub fn join<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
         }
     }
     out
+}
+
+/// Whether a line has whitespace other than single spaces between words.
+fn needs_collapse(line: &str) -> bool {
+    let mut after_space = true;
+    for &b in line.as_bytes() {
+        match b {
+            b' ' if after_space => return true,
+            b' ' => after_space = true,
+            b'\t' | b'\n' => return true,
+            _ => after_space = false,
+        }
+    }
+    after_space
+}
+
+/// `English-` at a line end and `language` on the next: one word.
+fn hyphen_break(before: &str, next: &str) -> bool {
+    before.ends_with('-')
+        && before[..before.len() - 1].chars().next_back().is_some_and(char::is_alphabetic)
+        && next.chars().next().is_some_and(char::is_lowercase)
 }
 
 #[cfg(test)]
@@ -234,6 +284,12 @@ mod tests {
         assert!(!is_table(&Line::new(1, "move (ahead with the daily).... This is it")));
         assert!(is_table(&Line::new(1, " Required reserves (adj)....55,250 vs....55,366")));
         assert!(is_table(&Line::new(1, "    Two weeks ended Feb 25      daily avgs-mlns")));
+    }
+
+    #[test]
+    fn list_items_are_paragraphs() {
+        assert_eq!(paras("Key points:\n- one thing\n- another thing").len(), 3);
+        assert_eq!(paras("the rate rose sharply in the month\n- the highest since 1980.").len(), 1);
     }
 
     #[test]

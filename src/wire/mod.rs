@@ -44,10 +44,13 @@ pub struct ParseOptions {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Story {
     pub headline: String,
-    /// Body paragraphs, in order, hard wraps joined.
+    /// Body paragraphs, in order, hard wraps joined. A fixed-width table is
+    /// one paragraph whose rows are separated by `\n`, alignment kept: show
+    /// it preformatted.
     pub paragraphs: Vec<String>,
-    /// Authors from a `By ...` line.
+    /// Authors from a `By ...` line (agencies and roles left out).
     pub authors: Vec<String>,
+    /// `GENEVA (Reuters) -` at the start of the first paragraph, which keeps it.
     pub dateline: Option<Dateline>,
     /// Publication time; the receive time when the text gives none.
     pub published: StoryTime,
@@ -57,7 +60,7 @@ pub struct Story {
     pub time_source: crate::domain::TimeSource,
     /// Section display name as the text gives it (`More from World`).
     pub section: Option<String>,
-    /// Related stories listed after the section line.
+    /// Related stories listed after the section line (and `Related: ...` lines).
     pub related: Vec<Related>,
     /// Things a human may want to check (e.g. a weekday that does not match its date).
     pub warnings: Vec<String>,

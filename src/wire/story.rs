@@ -11,7 +11,7 @@ use crate::domain::{Related, TimeSource};
 use super::byline::{byline, is_agency_line};
 use super::dateline::dateline;
 use super::decode::Decoded;
-use super::furniture::{heading, is_furniture, Heading};
+use super::furniture::{heading, is_furniture, is_separator, Heading};
 use super::layout::{self, is_table, join, Line, MAX_WRAP};
 use super::time::{bare_time, time_line, Context, Found, Role, StoryTime, TimeLine};
 use super::{ParseError, ParseOptions, Story, MAX_HEADLINE_CHARS};
@@ -22,42 +22,22 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
     let lines: Vec<Line<'_>> = text.split('\n').enumerate().map(|(n, l)| Line::new(n + 1, l)).collect();
     let ctx = Context { tz: options.source_tz, received: options.received };
     let mut body = Body::default();
-    let mut first = lines.iter().position(|l| !l.is_blank()).ok_or(ParseError::Empty)?;
-    // A time line above the headline (`Published: ...` first) is read and skipped.
-    while let TimeLine::Times(found) = time_line(lines[first].content, &ctx) {
-        if lines.get(first + 1).is_some_and(|l| !l.is_blank()) {
-            break;
-        }
-        body.times.extend(found);
-        first = match lines[first + 1..].iter().position(|l| !l.is_blank()) {
-            Some(n) => first + 1 + n,
-            None => return Err(ParseError::NoBody { line: lines[first].no }),
-        };
-    }
-    let block_end = lines[first..].iter().position(Line::is_blank).map_or(lines.len(), |n| first + n);
-    let (head_len, unbroken) = headline_len(&lines[first..block_end], &ctx);
-    let head_end = first + head_len;
-    let headline = join(lines[first..head_end].iter().map(|l| l.content));
-    let head_line = lines[first].no;
-    let chars = headline.chars().count();
-    let nothing_after = lines[head_end..].iter().all(Line::is_blank);
-    if nothing_after && chars > MAX_HEADLINE_CHARS {
-        return Err(ParseError::NoHeadline { line: head_line, last_line: lines[head_end - 1].no });
-    }
-    if chars > MAX_HEADLINE_CHARS {
-        return Err(ParseError::HeadlineTooLong { line: head_line, chars, limit: MAX_HEADLINE_CHARS });
-    }
+    let head = head(&lines, &ctx, &mut body.times)?;
+    let head_line = head.line;
 
     let mut warnings = Vec::new();
+    if encoding == super::decode::MIXED {
+        warnings.push("the text is UTF-8 with some bytes that are not; those were read as windows-1252".to_owned());
+    }
     if removed > 0 {
         warnings.push(format!("removed {removed} invisible or control character(s) that feeds cannot carry (first on line {removed_line})"));
     }
-    if unbroken {
+    if head.unbroken {
         warnings
             .push(format!("no blank line after the headline on line {head_line}: the headline is taken to end there"));
     }
 
-    let rest = &lines[head_end..];
+    let rest = &lines[head.end..];
     let mut i = 0;
     let mut segment_start = None;
     while i < rest.len() {
@@ -94,7 +74,7 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
     let (published, updated, time_source) = resolve_times(body.times, options, &mut warnings);
     let dateline = body.paragraphs.first().and_then(|p| dateline(p));
     Ok(Story {
-        headline,
+        headline: head.headline,
         paragraphs: body.paragraphs,
         authors: body.authors,
         dateline,
@@ -107,6 +87,43 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
         encoding: encoding.to_owned(),
         text,
     })
+}
+
+/// The headline and where it ends.
+struct Head {
+    headline: String,
+    /// 1-based line number it starts on.
+    line: usize,
+    /// Index of the first line after it.
+    end: usize,
+    /// The body follows it without a blank line.
+    unbroken: bool,
+}
+
+/// Finds the headline: the first block, after any time lines above it.
+fn head(lines: &[Line<'_>], ctx: &Context, times: &mut Vec<Found>) -> Result<Head, ParseError> {
+    let mut first = lines.iter().position(|l| !l.is_blank()).ok_or(ParseError::Empty)?;
+    // A time line above the headline (`Published: ...` first) is read and skipped.
+    while let TimeLine::Times(found) = time_line(lines[first].content, ctx) {
+        times.extend(found);
+        first = match lines[first + 1..].iter().position(|l| !l.is_blank()) {
+            Some(n) => first + 1 + n,
+            None => return Err(ParseError::NoBody { line: lines[first].no }),
+        };
+    }
+    let block_end = lines[first..].iter().position(Line::is_blank).map_or(lines.len(), |n| first + n);
+    let (len, unbroken) = headline_len(&lines[first..block_end], ctx);
+    let end = first + len;
+    let headline = join(lines[first..end].iter().map(|l| l.content));
+    let line = lines[first].no;
+    let chars = headline.chars().count();
+    if chars > MAX_HEADLINE_CHARS && lines[end..].iter().all(Line::is_blank) {
+        return Err(ParseError::NoHeadline { line, last_line: lines[end - 1].no });
+    }
+    if chars > MAX_HEADLINE_CHARS {
+        return Err(ParseError::HeadlineTooLong { line, chars, limit: MAX_HEADLINE_CHARS });
+    }
+    Ok(Head { headline, line, end, unbroken })
 }
 
 /// How many lines of the first block are the headline, and whether the body
@@ -152,6 +169,13 @@ impl Body {
                 self.times.extend(found);
                 return true;
             }
+            // `Updated: 2 hours ago` is a time line too, just not one we can
+            // place: out of the body, and said so. A long line is a sentence.
+            TimeLine::Unreadable if content.chars().count() <= 60 => {
+                warnings
+                    .push(format!("line {}: could not read the time in {content:?}; the line is left out", line.no));
+                return true;
+            }
             TimeLine::Unreadable => {
                 warnings.push(format!("line {}: could not read the time in {content:?}; kept as text", line.no));
                 return false;
@@ -161,7 +185,8 @@ impl Body {
         if !self.started && self.header_line(content, ctx) {
             return true;
         }
-        if is_furniture(content) {
+        let alone = (i == 0 || lines[i - 1].is_blank()) && lines.get(i + 1).is_none_or(Line::is_blank);
+        if is_furniture(content) || (alone && is_separator(content)) {
             return true;
         }
         if self.started {

@@ -144,7 +144,8 @@ pub fn bare_time(line: &str, ctx: &Context) -> Option<(StoryTime, Vec<String>)> 
 
 /// The role, the value after the label, and whether a colon followed the label.
 fn labelled(line: &str) -> Option<(Role, &str, bool)> {
-    LABELS.iter().find_map(|&(label, role)| {
+    let first = line.chars().next()?.to_lowercase().next()?;
+    LABELS.iter().filter(|(label, _)| label.starts_with(first)).find_map(|&(label, role)| {
         let rest = strip_label(line, label)?;
         let rest = rest.trim_start();
         let rest =
