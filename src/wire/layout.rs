@@ -224,17 +224,10 @@ pub fn join<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 /// Whether a line has whitespace other than single spaces between words.
+/// After decoding, whitespace is only ` `, `\t` and `\n`, and a line holds
+/// no `\n`; the searches here are the fast, vectorised ones.
 fn needs_collapse(line: &str) -> bool {
-    let mut after_space = true;
-    for &b in line.as_bytes() {
-        match b {
-            b' ' if after_space => return true,
-            b' ' => after_space = true,
-            b'\t' | b'\n' => return true,
-            _ => after_space = false,
-        }
-    }
-    after_space
+    line.starts_with(' ') || line.ends_with(' ') || line.as_bytes().contains(&b'\t') || line.contains("  ")
 }
 
 /// `English-` at a line end and `language` on the next: one word.
