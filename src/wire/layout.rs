@@ -115,6 +115,16 @@ pub fn is_table(line: &Line<'_>) -> bool {
 
 /// Paragraphs of one run of non-blank body lines.
 pub fn paragraphs(lines: &[Line<'_>], out: &mut Vec<String>) {
+    // The usual case, one line between blank lines: one paragraph.
+    if let [line] = lines {
+        let mut one = vec![line];
+        if is_table(line) {
+            flush_table(&mut one, out);
+        } else {
+            flush_prose(&mut one, out);
+        }
+        return;
+    }
     let mut tabular: Vec<bool> = lines.iter().map(is_table).collect();
     // A short line between two table rows (a sub-heading, a row with one
     // column) belongs to the table.
