@@ -9,6 +9,8 @@
 //! are removed, so no story can make a feed invalid or flip the text around
 //! it. Binary data (many NULs, many controls) is an error, not text.
 
+use std::borrow::Cow;
+
 use super::ParseError;
 
 /// Decoded, cleaned text and what was done to get it.
@@ -30,23 +32,24 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     clean(&raw, encoding)
 }
 
-fn to_utf8(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
+/// The text as UTF-8, borrowed when the bytes already are.
+fn to_utf8(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), ParseError> {
     if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let body = &bytes[bom_len..];
         let (text, had_errors) = encoding.decode_without_bom_handling(body);
         if !had_errors {
-            return Ok((text.into_owned(), encoding.name()));
+            return Ok((text, encoding.name()));
         }
         if encoding != encoding_rs::UTF_8 {
             return Err(ParseError::Binary { line: 1 });
         }
         // A UTF-8 BOM in front of legacy bytes: detect like any other text.
-        return mixed(body).map_or_else(|| detect(body), Ok);
+        return mixed(body).map(|(t, e)| (Cow::Owned(t), e)).map_or_else(|| detect(body), Ok);
     }
     nul_check(bytes)?;
     match std::str::from_utf8(bytes) {
-        Ok(text) => Ok((text.to_owned(), encoding_rs::UTF_8.name())),
-        Err(_) => mixed(bytes).map_or_else(|| detect(bytes), Ok),
+        Ok(text) => Ok((Cow::Borrowed(text), encoding_rs::UTF_8.name())),
+        Err(_) => mixed(bytes).map(|(t, e)| (Cow::Owned(t), e)).map_or_else(|| detect(bytes), Ok),
     }
 }
 
@@ -84,7 +87,7 @@ fn mixed(bytes: &[u8]) -> Option<(String, &'static str)> {
     (utf8_chars > stray).then_some((text, MIXED))
 }
 
-fn detect(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
+fn detect(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), ParseError> {
     // Only lines with non-ASCII bytes tell encodings apart; feeding just
     // those (up to 64 KiB) keeps detection cheap on long, mostly ASCII text.
     let mut detector = chardetng::EncodingDetector::new();
@@ -103,7 +106,7 @@ fn detect(bytes: &[u8]) -> Result<(String, &'static str), ParseError> {
         let at = text.find('\u{FFFD}').unwrap_or(0);
         return Err(ParseError::Binary { line: line_at(&text, at) });
     }
-    Ok((text.into_owned(), encoding.name()))
+    Ok((text, encoding.name()))
 }
 
 /// Text may carry a stray NUL (it is removed like other controls); many NULs

@@ -122,7 +122,8 @@ fn prefix_ci(s: &str, p: &str) -> bool {
 /// A separator line (`___`, `* * *`, `-----`): no words. Furniture when it
 /// stands alone between blank lines; inside a table it is the table's rule.
 pub fn is_separator(content: &str) -> bool {
-    content.len() <= 200
+    content.starts_with(['-', '_', '=', '*', '~', '#', '•', '·'])
+        && content.len() <= 200
         && content.chars().filter(|c| !c.is_whitespace()).count() >= 3
         && content.chars().all(|c| c.is_whitespace() || matches!(c, '-' | '_' | '=' | '*' | '~' | '#' | '•' | '·'))
 }

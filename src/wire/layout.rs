@@ -115,6 +115,16 @@ pub fn is_table(line: &Line<'_>) -> bool {
 
 /// Paragraphs of one run of non-blank body lines.
 pub fn paragraphs(lines: &[Line<'_>], out: &mut Vec<String>) {
+    // The usual case, one line between blank lines: one paragraph.
+    if let [line] = lines {
+        let mut one = vec![line];
+        if is_table(line) {
+            flush_table(&mut one, out);
+        } else {
+            flush_prose(&mut one, out);
+        }
+        return;
+    }
     let mut tabular: Vec<bool> = lines.iter().map(is_table).collect();
     // A short line between two table rows (a sub-heading, a row with one
     // column) belongs to the table.
@@ -224,17 +234,10 @@ pub fn join<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 /// Whether a line has whitespace other than single spaces between words.
+/// After decoding, whitespace is only ` `, `\t` and `\n`, and a line holds
+/// no `\n`; the searches here are the fast, vectorised ones.
 fn needs_collapse(line: &str) -> bool {
-    let mut after_space = true;
-    for &b in line.as_bytes() {
-        match b {
-            b' ' if after_space => return true,
-            b' ' => after_space = true,
-            b'\t' | b'\n' => return true,
-            _ => after_space = false,
-        }
-    }
-    after_space
+    line.starts_with(' ') || line.ends_with(' ') || line.as_bytes().contains(&b'\t') || line.contains("  ")
 }
 
 /// `English-` at a line end and `language` on the next: one word.
