@@ -399,9 +399,11 @@ impl Store {
         let prev = match before {
             None => None,
             Some(micros) => {
+                // Stop at the end of the scope: reading on into the next
+                // section's keys would make a page cost what the store costs.
                 let mut newer = tree
                     .range(bound(micros)..)
-                    .filter(|item| item.as_ref().map_or(true, |(k, _)| k.starts_with(&prefix)));
+                    .take_while(|item| item.as_ref().map_or(true, |(k, _)| k.starts_with(&prefix)));
                 match newer.nth(limit) {
                     Some(item) => {
                         let (key, _) = item.map_err(sled_err("reading an index"))?;
