@@ -165,14 +165,14 @@ def dir_bytes(path):
 class Server:
     """`wirefeed serve` on a free loopback port; `started_in` is spawn → /healthz 200."""
 
-    def __init__(self, data_dir, log_path=None, extra_env=None):
+    def __init__(self, data_dir, log_path=None, extra_env=None, wrapper=(), start_timeout=60):
         self.port = free_port()
         env = env_for(data_dir, self.port)
         env.update(extra_env or {})
         self.log = open(log_path or os.devnull, "wb")
         t0 = time.monotonic()
-        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = t0 + 60
+        self.proc = subprocess.Popen([*wrapper, BIN, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = t0 + start_timeout
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"wirefeed exited with {self.proc.returncode} (log: {log_path})")
@@ -184,7 +184,7 @@ class Server:
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("wirefeed did not answer /healthz within 60 s")
+                raise RuntimeError(f"wirefeed did not answer /healthz within {start_timeout} s")
             time.sleep(0.005)
         self.started_in = time.monotonic() - t0
         self.pid = self.proc.pid

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
+use actix_web::http::header::{HeaderValue, HttpDate};
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
 
@@ -33,14 +34,43 @@ pub struct Doc {
     /// Strong validator from the content (without quotes).
     pub etag: String,
     pub last_modified: Option<DateTime<Utc>>,
+    /// Header values made once here rather than on every answer (boxed: a
+    /// `Doc` travels by value in `Rendered`).
+    pub headers: Box<DocHeaders>,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
+}
+
+/// A document's response header values.
+pub struct DocHeaders {
+    /// `"<etag>"`, `"<etag>-gz"`, `"<etag>-br"`: the validator of each coding.
+    pub etag: HeaderValue,
+    pub etag_gzip: HeaderValue,
+    pub etag_brotli: HeaderValue,
+    pub content_type: HeaderValue,
+    pub last_modified: Option<HeaderValue>,
 }
 
 impl Doc {
     pub fn new(body: Vec<u8>, media_type: &'static str, last_modified: Option<DateTime<Utc>>) -> Doc {
         let etag = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&body));
-        Doc { body: Bytes::from(body), media_type, etag, last_modified, gzip: OnceLock::new(), brotli: OnceLock::new() }
+        let value = |v: String| HeaderValue::from_str(&v).expect("hex digits and a date are valid header values");
+        let headers = Box::new(DocHeaders {
+            etag: value(format!("\"{etag}\"")),
+            etag_gzip: value(format!("\"{etag}-gz\"")),
+            etag_brotli: value(format!("\"{etag}-br\"")),
+            content_type: HeaderValue::from_static(media_type),
+            last_modified: last_modified.map(|lm| value(HttpDate::from(std::time::SystemTime::from(lm)).to_string())),
+        });
+        Doc {
+            body: Bytes::from(body),
+            media_type,
+            etag,
+            last_modified,
+            headers,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
     }
 
     /// The gzip form, compressed on first use.
