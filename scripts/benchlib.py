@@ -20,7 +20,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "wirefeed")
+# WIREFEED_BIN: measure another build (A/B); it implies no build.
+BIN = os.environ.get("WIREFEED_BIN") or os.path.join(ROOT, "target", "release", "wirefeed")
 HOST = "127.0.0.1"
 TOKEN = "bench-token-0123456789abcdef"
 
@@ -52,8 +53,8 @@ def need(*tools):
 
 
 def build_release():
-    if os.environ.get("SKIP_BUILD"):
-        log(f"SKIP_BUILD set: using {BIN} as it is")
+    if os.environ.get("SKIP_BUILD") or os.environ.get("WIREFEED_BIN"):
+        log(f"SKIP_BUILD or WIREFEED_BIN set: using {BIN} as it is")
         return
     log("building release (cargo build --release --bin wirefeed)")
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "wirefeed"], cwd=ROOT, check=True)
