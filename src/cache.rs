@@ -52,7 +52,9 @@ pub struct DocHeaders {
 }
 
 impl Doc {
-    pub fn new(body: Vec<u8>, media_type: &'static str, last_modified: Option<DateTime<Utc>>) -> Doc {
+    pub fn new(mut body: Vec<u8>, media_type: &'static str, last_modified: Option<DateTime<Utc>>) -> Doc {
+        // A render grows its Vec by doubling; a cached body keeps only what it uses.
+        body.shrink_to_fit();
         let etag = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&body));
         let value = |v: String| HeaderValue::from_str(&v).expect("hex digits and a date are valid header values");
         let headers = Box::new(DocHeaders {
