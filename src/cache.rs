@@ -13,12 +13,19 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
+use actix_web::http::header::{HeaderValue, HttpDate};
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
 
 /// Most entries kept; past this the cache starts over (a guard against
 /// unbounded keys, e.g. many Host names).
 const MAX_ENTRIES: usize = 20_000;
+
+/// Most bytes kept, counting each body once and half again for its
+/// compressed forms; past this the cache starts over. The entry count alone
+/// does not bound memory: a 50-item feed page is ~100 KB and every distinct
+/// `?before=` cursor is a new key (20,000 pages would be ~2 GB).
+const MAX_BYTES: usize = 32 << 20;
 
 /// A rendered document.
 pub struct Doc {
@@ -27,14 +34,45 @@ pub struct Doc {
     /// Strong validator from the content (without quotes).
     pub etag: String,
     pub last_modified: Option<DateTime<Utc>>,
+    /// Header values made once here rather than on every answer (boxed: a
+    /// `Doc` travels by value in `Rendered`).
+    pub headers: Box<DocHeaders>,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
 }
 
+/// A document's response header values.
+pub struct DocHeaders {
+    /// `"<etag>"`, `"<etag>-gz"`, `"<etag>-br"`: the validator of each coding.
+    pub etag: HeaderValue,
+    pub etag_gzip: HeaderValue,
+    pub etag_brotli: HeaderValue,
+    pub content_type: HeaderValue,
+    pub last_modified: Option<HeaderValue>,
+}
+
 impl Doc {
-    pub fn new(body: Vec<u8>, media_type: &'static str, last_modified: Option<DateTime<Utc>>) -> Doc {
+    pub fn new(mut body: Vec<u8>, media_type: &'static str, last_modified: Option<DateTime<Utc>>) -> Doc {
+        // A render grows its Vec by doubling; a cached body keeps only what it uses.
+        body.shrink_to_fit();
         let etag = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&body));
-        Doc { body: Bytes::from(body), media_type, etag, last_modified, gzip: OnceLock::new(), brotli: OnceLock::new() }
+        let value = |v: String| HeaderValue::from_str(&v).expect("hex digits and a date are valid header values");
+        let headers = Box::new(DocHeaders {
+            etag: value(format!("\"{etag}\"")),
+            etag_gzip: value(format!("\"{etag}-gz\"")),
+            etag_brotli: value(format!("\"{etag}-br\"")),
+            content_type: HeaderValue::from_static(media_type),
+            last_modified: last_modified.map(|lm| value(HttpDate::from(std::time::SystemTime::from(lm)).to_string())),
+        });
+        Doc {
+            body: Bytes::from(body),
+            media_type,
+            etag,
+            last_modified,
+            headers,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
     }
 
     /// The gzip form, compressed on first use.
@@ -74,10 +112,24 @@ struct Entry {
     tags: Vec<Tag>,
 }
 
+impl Entry {
+    /// What the entry counts against [`MAX_BYTES`].
+    fn weight(&self, key: &str) -> usize {
+        key.len() + self.doc.body.len() + self.doc.body.len() / 2
+    }
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    /// Sum of the entries' weights.
+    bytes: usize,
+}
+
 /// The document cache.
 #[derive(Default)]
 pub struct DocCache {
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: RwLock<Entries>,
     writes: AtomicU64,
 }
 
@@ -85,7 +137,7 @@ impl DocCache {
     /// A cached document.
     pub fn get(&self, key: &str) -> Option<Arc<Doc>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.get(key).map(|e| Arc::clone(&e.doc))
+        entries.map.get(key).map(|e| Arc::clone(&e.doc))
     }
 
     /// The write generation: take it before reading the store for a render.
@@ -99,10 +151,17 @@ impl DocCache {
         if self.writes.load(Ordering::SeqCst) != generation {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        let entry = Entry { doc, tags };
+        let weight = entry.weight(&key);
+        if let Some(old) = entries.map.remove(&key) {
+            entries.bytes -= old.weight(&key);
         }
-        entries.insert(key, Entry { doc, tags });
+        if entries.map.len() >= MAX_ENTRIES || entries.bytes + weight > MAX_BYTES {
+            entries.map.clear();
+            entries.bytes = 0;
+        }
+        entries.bytes += weight;
+        entries.map.insert(key, entry);
     }
 
     /// Drops every document rendered from any of `changed`. Call after the
@@ -110,14 +169,53 @@ impl DocCache {
     pub fn invalidate(&self, changed: &[Tag]) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         self.writes.fetch_add(1, Ordering::SeqCst);
-        entries.retain(|_, entry| !entry.tags.iter().any(|t| *t == Tag::All || changed.contains(t)));
+        let Entries { map, bytes } = &mut *entries;
+        map.retain(|key, entry| {
+            let keep = !entry.tags.iter().any(|t| *t == Tag::All || changed.contains(t));
+            if !keep {
+                *bytes -= entry.weight(key);
+            }
+            keep
+        });
     }
 
     pub fn len(&self) -> usize {
-        self.entries.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.entries.read().unwrap_or_else(|e| e.into_inner()).map.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(bytes: usize) -> Arc<Doc> {
+        Arc::new(Doc::new(vec![b'x'; bytes], "text/plain", None))
+    }
+
+    #[test]
+    fn many_large_pages_stay_within_the_byte_budget() {
+        let cache = DocCache::default();
+        for i in 0..1_000 {
+            cache.insert(format!("page {i}"), doc(100_000), vec![Tag::All], cache.generation());
+            let bytes = cache.entries.read().unwrap().bytes;
+            assert!(bytes <= MAX_BYTES, "{bytes} bytes after {i} pages");
+        }
+        assert!(cache.len() < 1_000);
+        assert!(cache.get("page 999").is_some());
+    }
+
+    #[test]
+    fn invalidation_gives_back_the_bytes_of_what_it_drops() {
+        let cache = DocCache::default();
+        cache.insert("a".into(), doc(1_000), vec![Tag::Section("world".into())], cache.generation());
+        cache.insert("b".into(), doc(1_000), vec![Tag::Section("sport".into())], cache.generation());
+        cache.insert("b".into(), doc(2_000), vec![Tag::Section("sport".into())], cache.generation());
+        cache.invalidate(&[Tag::Section("world".into())]);
+        assert!(cache.get("a").is_none());
+        assert_eq!(cache.entries.read().unwrap().bytes, "b".len() + 3_000);
     }
 }

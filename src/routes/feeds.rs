@@ -67,6 +67,10 @@ async fn feed(
         format,
         before.map_or(String::new(), |b| b.to_string())
     );
+    // The hot path: a cached document is answered before anything else is built.
+    if let Some(doc) = state.cache.get(&key) {
+        return Ok(super::respond::respond(&req, &doc, &state.cache_control));
+    }
     let tags = vec![slug.as_ref().map_or(Tag::All, |s| Tag::Section(s.to_string()))];
     let site = state.site.clone();
     let limit = state.feed_items;

@@ -54,34 +54,35 @@ enum Coding {
     Brotli,
 }
 
-/// The answer for a document.
+/// The answer for a document. Every header value comes made from the
+/// [`Doc`]: a cached answer formats nothing.
 pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> HttpResponse {
     let coding = negotiate(req);
     let etag = match coding {
-        Coding::Identity => format!("\"{}\"", doc.etag),
-        Coding::Gzip => format!("\"{}-gz\"", doc.etag),
-        Coding::Brotli => format!("\"{}-br\"", doc.etag),
+        Coding::Identity => &doc.headers.etag,
+        Coding::Gzip => &doc.headers.etag_gzip,
+        Coding::Brotli => &doc.headers.etag_brotli,
     };
     let fresh = not_modified(req, doc);
     let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    res.insert_header((header::ETAG, etag))
+    res.insert_header((header::ETAG, etag.clone()))
         .insert_header((header::CACHE_CONTROL, cache_control.clone()))
-        .insert_header((header::VARY, "Accept-Encoding"));
-    if let Some(lm) = doc.last_modified {
-        res.insert_header((header::LAST_MODIFIED, HttpDate::from(std::time::SystemTime::from(lm))));
+        .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")));
+    if let Some(lm) = &doc.headers.last_modified {
+        res.insert_header((header::LAST_MODIFIED, lm.clone()));
     }
     if fresh {
         return res.finish();
     }
-    res.insert_header((header::CONTENT_TYPE, doc.media_type));
+    res.insert_header((header::CONTENT_TYPE, doc.headers.content_type.clone()));
     let body = match coding {
         Coding::Identity => doc.body.clone(),
         Coding::Gzip => {
-            res.insert_header((header::CONTENT_ENCODING, "gzip"));
+            res.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
             doc.gzip().clone()
         }
         Coding::Brotli => {
-            res.insert_header((header::CONTENT_ENCODING, "br"));
+            res.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("br")));
             doc.brotli().clone()
         }
     };
