@@ -38,6 +38,7 @@ pub struct Metrics {
     pub imports: IntCounterVec,
     pub articles: IntGaugeVec,
     pub store_bytes: IntGauge,
+    pub flushes: IntGauge,
 }
 
 impl Metrics {
@@ -59,6 +60,8 @@ impl Metrics {
         let articles = IntGaugeVec::new(Opts::new("wirefeed_articles", "Stored articles per section"), &["section"])
             .expect("valid metric");
         let store_bytes = IntGauge::new("wirefeed_store_bytes", "Size of the store on disk").expect("valid metric");
+        let flushes =
+            IntGauge::new("wirefeed_store_flushes", "Group-commit flushes (fsyncs) since start").expect("valid metric");
         let registry = Registry::new();
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -66,10 +69,11 @@ impl Metrics {
             Box::new(imports.clone()),
             Box::new(articles.clone()),
             Box::new(store_bytes.clone()),
+            Box::new(flushes.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
-        Metrics { registry, requests, latency, imports, articles, store_bytes }
+        Metrics { registry, requests, latency, imports, articles, store_bytes, flushes }
     }
 
     /// The text exposition format.

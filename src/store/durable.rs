@@ -11,6 +11,8 @@ struct State {
     requested: u64,
     /// Highest ticket covered by a finished flush.
     flushed: u64,
+    /// Flushes done since start: writers per flush shows the sharing.
+    flushes: u64,
     /// Highest ticket whose flush failed, and why.
     failed: Option<(u64, String)>,
     closed: bool,
@@ -49,6 +51,12 @@ impl GroupCommit {
         }
     }
 
+    /// Flushes done since start.
+    pub fn flushes(&self) -> u64 {
+        let (lock, _) = &*self.shared;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).flushes
+    }
+
     /// Stops the flusher after a last flush.
     pub fn close(&self) {
         let (lock, cvar) = &*self.shared;
@@ -78,6 +86,7 @@ fn flush_loop(db: &sled::Db, shared: &(Mutex<State>, Condvar)) {
             state.failed = Some((target, format!("flushing the store: {e}")));
         }
         state.flushed = target;
+        state.flushes += 1;
         cvar.notify_all();
     }
 }

@@ -170,6 +170,11 @@ impl Store {
         self.commit.sync().map_err(StoreError::Flush)
     }
 
+    /// Group-commit flushes done since the store was opened.
+    pub fn flushes(&self) -> u64 {
+        self.commit.flushes()
+    }
+
     /// Flushes and stops the flusher: call before exit.
     pub fn close(&self) -> Result<(), StoreError> {
         let result = self.db.flush().map_err(sled_err("flushing on close"));

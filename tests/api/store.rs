@@ -202,3 +202,32 @@ fn concurrent_imports_of_one_story_store_it_once() {
         feed.entries.iter().filter(|e| e.title.as_ref().unwrap().content == "Everyone sends this at once").count();
     assert_eq!(copies, 1);
 }
+
+/// Reads a metric's value from `/metrics`.
+fn metric(server: &TestServer, name: &str) -> u64 {
+    let text = server.text("/metrics");
+    let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name} in {text}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn concurrent_imports_share_flushes() {
+    let server = TestServer::start();
+    let before = metric(&server, "wirefeed_store_flushes");
+    let (threads, per) = (16, 10);
+    std::thread::scope(|s| {
+        for w in 0..threads {
+            let server = &server;
+            s.spawn(move || {
+                for n in 0..per {
+                    let body = story(&format!("Shared flush {w}-{n}"), "World", "Wed, 27/07/2016 - 10:00", "x");
+                    assert_eq!(server.import(body, "").status(), 201);
+                }
+            });
+        }
+    });
+    let flushes = metric(&server, "wirefeed_store_flushes") - before;
+    let imports = threads * per;
+    assert!(flushes > 0, "every acknowledged import waited for a flush");
+    assert!(flushes < imports, "{imports} concurrent imports took {flushes} flushes: the group commit shares them");
+}
