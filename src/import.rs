@@ -117,6 +117,18 @@ pub struct Ingested {
     pub warnings: Vec<String>,
 }
 
+/// Parses and prepares one story: what [`ingest`] stores and [`check`] shows.
+fn read(
+    bytes: &[u8],
+    section_override: Option<&str>,
+    settings: &ImportSettings,
+    options: &crate::wire::ParseOptions,
+) -> Result<(Story, Prepared), IngestError> {
+    let story = crate::wire::parse(bytes, options)?;
+    let prepared = prepare(&story, section_override, settings, options.received)?;
+    Ok((story, prepared))
+}
+
 /// Parses, prepares and stores one story: the one path shared by the HTTP
 /// import, the command-line import and seeding. Not yet durable: the caller
 /// calls [`crate::store::Store::sync`] (per request, or once per bulk import).
@@ -127,8 +139,7 @@ pub fn ingest(
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<Ingested, IngestError> {
-    let story = crate::wire::parse(bytes, options)?;
-    let prepared = prepare(&story, section_override, settings, options.received)?;
+    let (_, prepared) = read(bytes, section_override, settings, options)?;
     let put = store.put(prepared.draft)?;
     Ok(Ingested { put, warnings: prepared.warnings })
 }
@@ -153,8 +164,7 @@ pub fn check(
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<Checked, IngestError> {
-    let story = crate::wire::parse(bytes, options)?;
-    let prepared = prepare(&story, section_override, settings, options.received)?;
+    let (story, prepared) = read(bytes, section_override, settings, options)?;
     let draft = prepared.draft;
     Ok(Checked {
         dry_run: true,

@@ -97,6 +97,15 @@ impl Format {
         }
     }
 
+    /// The `Content-Type` a feed is served with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
     pub fn media_type(self) -> &'static str {
         match self {
             Format::Rss => "application/rss+xml",

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::respond::{cached, Rendered};
+use super::respond::{cached, hit, Rendered};
 use super::{cursor, ApiError};
 use crate::cache::{Doc, Tag};
 use crate::domain::SectionSlug;
@@ -68,8 +68,8 @@ async fn feed(
         before.map_or(String::new(), |b| b.to_string())
     );
     // The hot path: a cached document is answered before anything else is built.
-    if let Some(doc) = state.cache.get(&key) {
-        return Ok(super::respond::respond(&req, &doc, &state.cache_control));
+    if let Some(res) = hit(&req, &state, &key) {
+        return Ok(res);
     }
     let tags = vec![slug.as_ref().map_or(Tag::All, |s| Tag::Section(s.to_string()))];
     let site = state.site.clone();
@@ -90,13 +90,8 @@ async fn feed(
             Format::Atom => render::atom::render(&feed),
             Format::Json => render::json::render(&feed),
         };
-        let media = match format {
-            Format::Rss => "application/rss+xml; charset=utf-8",
-            Format::Atom => "application/atom+xml; charset=utf-8",
-            Format::Json => "application/feed+json; charset=utf-8",
-        };
         let last_modified = page.articles.iter().map(|a| a.sort_instant()).max();
-        Ok(Rendered::Doc(Doc::new(body, media, last_modified)))
+        Ok(Rendered::Doc(Doc::new(body, format.content_type(), last_modified), Vec::new()))
     };
     cached(&req, &state, key, tags, render, |what| Err(ApiError::NotFound(what))).await
 }
@@ -109,7 +104,7 @@ pub async fn opml(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         let sections = store.sections()?;
         let newest = store.newest(&Scope::All)?;
         let body = render::opml::render(&site, &base, &sections, newest.unwrap_or(chrono::DateTime::UNIX_EPOCH));
-        Ok(Rendered::Doc(Doc::new(body, "text/x-opml; charset=utf-8", newest)))
+        Ok(Rendered::Doc(Doc::new(body, "text/x-opml; charset=utf-8", newest), Vec::new()))
     };
     cached(&req, &state, key, vec![Tag::All], render, |what| Err(ApiError::NotFound(what))).await
 }

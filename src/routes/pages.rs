@@ -33,7 +33,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         let page = store.page(&Scope::All, None, HOME_STORIES)?;
         let body = render::html::home(&site, &render_base, &sections, &page);
         let newest = page.articles.iter().map(|a| a.sort_instant()).max();
-        Ok(Rendered::Doc(Doc::new(body, HTML, newest)))
+        Ok(Rendered::Doc(Doc::new(body, HTML, newest), Vec::new()))
     };
     cached(&req, &state, key, vec![Tag::All], render, |what| missing_page(&state, &base, what)).await
 }
@@ -60,7 +60,7 @@ pub async fn section(
         let page = store.page(&Scope::Section(slug), before, limit)?;
         let body = render::html::section(&site, &render_base, &meta.section, &page);
         let newest = page.articles.iter().map(|a| a.sort_instant()).max();
-        Ok(Rendered::Doc(Doc::new(body, HTML, newest)))
+        Ok(Rendered::Doc(Doc::new(body, HTML, newest), Vec::new()))
     };
     cached(&req, &state, key, tags, render, |what| missing_page(&state, &base, what)).await
 }
@@ -84,19 +84,9 @@ pub async fn article(
         };
     };
     let key = format!("{}|article|{id}|{json}", base.as_str());
-    if let Some(doc) = state.cache.get(&key) {
-        return Ok(super::respond::respond(&req, &doc, &state.cache_control));
-    }
     let site = state.site.clone();
     let render_base = base.clone();
-    let mut tags = vec![Tag::Article(id.to_string())];
-    // Which related headlines the page depends on is only known after
-    // reading the article; the store read below is cheap, so read it here.
-    let store = state.store.clone();
-    let lookup = id.clone();
-    if let Some(article) = web::block(move || store.get(&lookup)).await?? {
-        tags.extend(article.related.iter().map(|r| Tag::Identity(keys::identity(&article.section.slug, &r.headline))));
-    }
+    let tags = vec![Tag::Article(id.to_string())];
     let render = move |store: &Store| -> Result<Rendered, ApiError> {
         let Some(article) = store.get(&id)? else {
             return Ok(Rendered::Missing("There is no such story.".into()));
@@ -107,7 +97,8 @@ pub async fn article(
                 "article": &article,
             }))
             .map_err(ApiError::internal)?;
-            return Ok(Rendered::Doc(Doc::new(body, "application/json; charset=utf-8", Some(article.sort_instant()))));
+            let doc = Doc::new(body, "application/json; charset=utf-8", Some(article.sort_instant()));
+            return Ok(Rendered::Doc(doc, Vec::new()));
         }
         let related = article
             .related
@@ -115,7 +106,10 @@ pub async fn article(
             .map(|r| store.find(&article.section.slug, &r.headline))
             .collect::<Result<Vec<_>, _>>()?;
         let body = render::html::article(&site, &render_base, &article, &related);
-        Ok(Rendered::Doc(Doc::new(body, HTML, Some(article.sort_instant()))))
+        // The page links related stories once they are stored: it depends on their headlines.
+        let related_tags =
+            article.related.iter().map(|r| Tag::Identity(keys::identity(&article.section.slug, &r.headline))).collect();
+        Ok(Rendered::Doc(Doc::new(body, HTML, Some(article.sort_instant())), related_tags))
     };
     if json {
         cached(&req, &state, key, tags, render, |what| Err(ApiError::NotFound(what))).await

@@ -13,7 +13,9 @@ use crate::store::Store;
 
 /// What a render produced.
 pub enum Rendered {
-    Doc(Doc),
+    /// A document, and tags it depends on besides those given to [`cached`]
+    /// (known only once the store was read, e.g. an article's related headlines).
+    Doc(Doc, Vec<Tag>),
     /// The thing asked for does not exist; the text says what.
     Missing(String),
 }
@@ -32,19 +34,26 @@ where
     R: FnOnce(&Store) -> Result<Rendered, ApiError> + Send + 'static,
     M: FnOnce(String) -> Result<HttpResponse, ApiError>,
 {
-    if let Some(doc) = state.cache.get(&key) {
-        return Ok(respond(req, &doc, &state.cache_control));
+    if let Some(res) = hit(req, state, &key) {
+        return Ok(res);
     }
     let generation = state.cache.generation();
     let store = state.store.clone();
     match web::block(move || render(&store)).await?? {
-        Rendered::Doc(doc) => {
+        Rendered::Doc(doc, mut more) => {
             let doc = Arc::new(doc);
-            state.cache.insert(key, Arc::clone(&doc), tags, generation);
+            more.extend(tags);
+            state.cache.insert(key, Arc::clone(&doc), more, generation);
             Ok(respond(req, &doc, &state.cache_control))
         }
         Rendered::Missing(what) => missing(what),
     }
+}
+
+/// The answer for the document cached under `key`, if there is one: the hot
+/// path, which handlers may take before building anything for a render.
+pub fn hit(req: &HttpRequest, state: &AppState, key: &str) -> Option<HttpResponse> {
+    state.cache.get(key).map(|doc| respond(req, &doc, &state.cache_control))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

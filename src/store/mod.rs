@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional, TransactionalTree};
 use sled::Tree;
 
 use crate::domain::{Article, ArticleId, Section, SectionSlug};
@@ -238,21 +238,7 @@ impl Store {
                     attempt += 1;
                 };
             }
-            let micros = article.sort_instant().timestamp_micros();
-            articles.insert(article.id.as_str().as_bytes(), codec::encode(&article))?;
-            by_section.insert(keys::section_entry(slug, micros, &article.id), &[])?;
-            by_time.insert(keys::time_entry(micros, &article.id), &[])?;
-            identity.insert(identity_key.as_slice(), article.id.as_str().as_bytes())?;
-            let mut meta = match sections.get(slug.as_str().as_bytes())? {
-                Some(bytes) => codec::decode::<SectionMeta>(&bytes)
-                    .map_err(|source| abort(StoreError::Codec { what: format!("section {slug}"), source }))?,
-                None => SectionMeta { section: article.section.clone(), count: 0, newest: None },
-            };
-            if old.is_none() {
-                meta.count += 1;
-            }
-            meta.newest = meta.newest.max(Some(article.sort_instant()));
-            sections.insert(slug.as_str().as_bytes(), codec::encode(&meta))?;
+            write_entries((articles, by_section, by_time, identity, sections), &article, old.is_none())?;
             Ok(match old {
                 Some(old) => Put::Updated { article, old: Box::new(old) },
                 None => Put::Created(article),
@@ -467,33 +453,46 @@ impl Store {
 
     /// Inserts an article exactly as given (restore).
     fn insert_exact(&self, article: &Article) -> Result<(), StoreError> {
-        let slug = &article.section.slug;
-        let micros = article.sort_instant().timestamp_micros();
         let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
-        trees
-            .transaction(|(articles, by_section, by_time, identity, sections)| {
-                articles.insert(article.id.as_str().as_bytes(), codec::encode(article))?;
-                by_section.insert(keys::section_entry(slug, micros, &article.id), &[])?;
-                by_time.insert(keys::time_entry(micros, &article.id), &[])?;
-                identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
-                let mut meta = match sections.get(slug.as_str().as_bytes())? {
-                    Some(bytes) => codec::decode::<SectionMeta>(&bytes).unwrap_or(SectionMeta {
-                        section: article.section.clone(),
-                        count: 0,
-                        newest: None,
-                    }),
-                    None => SectionMeta { section: article.section.clone(), count: 0, newest: None },
-                };
-                meta.count += 1;
-                meta.newest = meta.newest.max(Some(article.sort_instant()));
-                sections.insert(slug.as_str().as_bytes(), codec::encode(&meta))?;
-                Ok::<_, ConflictableTransactionError<()>>(())
-            })
-            .map_err(|_| StoreError::BadBackup { line: 0, detail: format!("writing {}", article.id) })?;
+        trees.transaction(|(a, s, t, i, m)| write_entries((a, s, t, i, m), article, true)).map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled { what: format!("restoring {}", article.id), source: e },
+        })?;
         // Keep the order counter ahead of every restored order.
         while self.db.generate_id().map_err(sled_err("advancing the order counter"))? < article.order {}
         Ok(())
     }
+}
+
+/// The five trees as one transaction sees them.
+type Trees<'a> =
+    (&'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree);
+
+/// Writes an article with its index entries, identity key and section
+/// metadata (`is_new` counts it in its section): shared by `put` and `restore`.
+fn write_entries(
+    (articles, by_section, by_time, identity, sections): Trees<'_>,
+    article: &Article,
+    is_new: bool,
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    let slug = &article.section.slug;
+    let micros = article.sort_instant().timestamp_micros();
+    articles.insert(article.id.as_str().as_bytes(), codec::encode(article))?;
+    by_section.insert(keys::section_entry(slug, micros, &article.id), &[])?;
+    by_time.insert(keys::time_entry(micros, &article.id), &[])?;
+    identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
+    let mut meta = match sections.get(slug.as_str().as_bytes())? {
+        Some(bytes) => codec::decode::<SectionMeta>(&bytes).map_err(|source| {
+            ConflictableTransactionError::Abort(StoreError::Codec { what: format!("section {slug}"), source })
+        })?,
+        None => SectionMeta { section: article.section.clone(), count: 0, newest: None },
+    };
+    if is_new {
+        meta.count += 1;
+    }
+    meta.newest = meta.newest.max(Some(article.sort_instant()));
+    sections.insert(slug.as_str().as_bytes(), codec::encode(&meta))?;
+    Ok(())
 }
 
 #[cfg(test)]
