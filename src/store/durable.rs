@@ -21,6 +21,7 @@ struct State {
 /// The flusher thread and the writers' waiting room.
 pub struct GroupCommit {
     shared: Arc<(Mutex<State>, Condvar)>,
+    flusher: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 impl GroupCommit {
@@ -28,11 +29,11 @@ impl GroupCommit {
     pub fn start(db: sled::Db) -> GroupCommit {
         let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
         let flusher = Arc::clone(&shared);
-        thread::Builder::new()
+        let flusher = thread::Builder::new()
             .name("wirefeed-flush".into())
             .spawn(move || flush_loop(&db, &flusher))
             .expect("spawning the flush thread");
-        GroupCommit { shared }
+        GroupCommit { shared, flusher: Mutex::new(Some(flusher)) }
     }
 
     /// Blocks until every write made before this call is on disk.
@@ -57,12 +58,18 @@ impl GroupCommit {
         lock.lock().unwrap_or_else(|e| e.into_inner()).flushes
     }
 
-    /// Stops the flusher after a last flush.
+    /// Stops the flusher after a last flush and waits for it, so that its
+    /// handle on the store is gone when this returns.
     pub fn close(&self) {
         let (lock, cvar) = &*self.shared;
-        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
-        state.closed = true;
-        cvar.notify_all();
+        {
+            let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+            state.closed = true;
+            cvar.notify_all();
+        }
+        if let Some(flusher) = self.flusher.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = flusher.join();
+        }
     }
 }
 
