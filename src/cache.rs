@@ -25,7 +25,7 @@ const MAX_ENTRIES: usize = 20_000;
 /// compressed forms; past this the cache starts over. The entry count alone
 /// does not bound memory: a 50-item feed page is ~100 KB and every distinct
 /// `?before=` cursor is a new key (20,000 pages would be ~2 GB).
-const MAX_BYTES: usize = 32 << 20;
+const MAX_BYTES: usize = 16 << 20;
 
 /// A rendered document.
 pub struct Doc {

@@ -19,6 +19,7 @@ pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod import;
+pub mod memory;
 pub mod public;
 pub mod render;
 pub mod routes;

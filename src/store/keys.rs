@@ -1,33 +1,21 @@
 //! Every key's bytes, in one place.
 //!
-//! # Layout (store format 2)
-//! | tree        | key                                              | value                         |
-//! |-------------|--------------------------------------------------|-------------------------------|
-//! | `articles`  | article id (ASCII)                               | the article's `by_section` key|
-//! | `by_section`| section slug, `0x00`, time (8 bytes BE), id     | `Article` (codec)             |
-//! | `by_time`   | time (8 bytes BE), id                            | section slug                  |
-//! | `identity`  | section slug, `0x00`, normalised headline        | article id                    |
-//! | `sections`  | section slug                                     | `SectionMeta` (codec)         |
-//! | `meta`      | `format`                                         | store format ([`FORMAT`])     |
+//! # Layout
+//! | tree        | key                                              | value                 |
+//! |-------------|--------------------------------------------------|-----------------------|
+//! | `articles`  | article id (ASCII)                               | `Article` (codec)     |
+//! | `by_section`| section slug, `0x00`, time (8 bytes BE), id     | empty                 |
+//! | `by_time`   | time (8 bytes BE), id                            | empty                 |
+//! | `identity`  | section slug, `0x00`, normalised headline        | article id            |
+//! | `sections`  | section slug                                     | `SectionMeta` (codec) |
+//! | `meta`      | `format`                                         | store format (1 byte) |
 //!
 //! Times are microseconds since the epoch with the sign bit flipped, big-endian,
 //! so byte order is time order and a reverse prefix scan is newest first. The
 //! `0x00` after the slug ends it: `sport` never matches `sports` (slugs are
 //! `[a-z0-9-]`, so never contain `0x00`).
-//!
-//! An article is stored once, as the value of its section-index entry: a
-//! section page is one range read of neighbouring entries, so it costs the
-//! same at a million stories as at a thousand (sled leaves hold up to 16
-//! entries; keyed by id, a page's articles sat in up to 50 different leaves).
-//! `articles` maps an id to that entry, and `by_time` names the section, so
-//! an article page and the all-sections feed find it in one more lookup.
-//! Format 1 stored the article under its id with empty index values;
-//! `Store::open` moves such a store to format 2.
 
 use crate::domain::{ArticleId, SectionSlug};
-
-/// The key layout this build writes (the `meta` tree's `format`).
-pub const FORMAT: u8 = 2;
 
 /// Sortable bytes of a time in microseconds.
 pub fn time_bytes(micros: i64) -> [u8; 8] {

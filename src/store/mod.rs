@@ -1,14 +1,11 @@
-//! The sled store: a per-section index that holds the articles, an
-//! all-sections index, both newest-first by reverse prefix scan, ids, and
-//! per-section metadata.
+//! The sled store: articles by id, a per-section index and an all-sections
+//! index, both newest-first by reverse prefix scan, and per-section metadata.
 //!
-//! Key bytes live in [`keys`] (with the layout table), value bytes in
-//! [`codec`]. Every write that touches an article and its index entries is
-//! one sled transaction; a write is acknowledged only after [`Store::sync`]
-//! has put it on disk (group commit, [`durable`]). Reads cost what the page
-//! costs, never a whole-store scan: a section page is one range read of
-//! `limit` entries, an all-sections page a range read of its index plus one
-//! `get` per article.
+//! Key bytes live in [`keys`], value bytes in [`codec`]. Every write that
+//! touches an article and its index entries is one sled transaction; a write
+//! is acknowledged only after [`Store::sync`] has put it on disk (group
+//! commit, [`durable`]). Reads cost what the page costs: a range scan of the
+//! index for `limit` entries and one `get` per article, never a whole-store scan.
 
 pub mod codec;
 mod durable;
@@ -143,8 +140,16 @@ impl Store {
         })?;
         let tree = |name: &str| db.open_tree(name).map_err(sled_err(format!("opening tree {name}")));
         let meta = tree("meta")?;
-        let found = meta.get("format").map_err(sled_err("reading the store format"))?.map(|v| v.first().copied());
-        let store = Store {
+        match meta.get("format").map_err(sled_err("reading the store format"))? {
+            Some(v) if v.first().copied().unwrap_or(0) > codec::FORMAT => {
+                return Err(StoreError::NewerFormat { dir: shown, found: v[0], supported: codec::FORMAT });
+            }
+            Some(_) => {}
+            None => {
+                meta.insert("format", &[codec::FORMAT]).map_err(sled_err("writing the store format"))?;
+            }
+        }
+        Ok(Store {
             articles: tree("articles")?,
             by_section: tree("by_section")?,
             by_time: tree("by_time")?,
@@ -152,55 +157,7 @@ impl Store {
             sections: tree("sections")?,
             commit: Arc::new(durable::GroupCommit::start(db.clone())),
             db,
-        };
-        match found {
-            Some(Some(found)) if found > keys::FORMAT => {
-                store.commit.close();
-                return Err(StoreError::NewerFormat { dir: shown, found, supported: keys::FORMAT });
-            }
-            Some(Some(keys::FORMAT)) => {}
-            Some(_) => store.upgrade_from_format_1()?,
-            None if store.articles.is_empty() => {
-                meta.insert("format", &[keys::FORMAT]).map_err(sled_err("writing the store format"))?;
-            }
-            None => store.upgrade_from_format_1()?,
-        }
-        Ok(store)
-    }
-
-    /// Moves a format-1 store (article under its id, empty index values) to
-    /// the current layout, one article per transaction. An interrupted
-    /// upgrade resumes: ids already moved hold a key, not an article.
-    fn upgrade_from_format_1(&self) -> Result<(), StoreError> {
-        let mut moved = 0u64;
-        for item in self.articles.iter() {
-            let (id, value) = item.map_err(sled_err("reading articles to upgrade"))?;
-            if value.first() != Some(&codec::FORMAT) {
-                continue;
-            }
-            let article = decode_article(&value, &String::from_utf8_lossy(&id))?;
-            let slug = &article.section.slug;
-            let micros = article.sort_instant().timestamp_micros();
-            let entry = keys::section_entry(slug, micros, &article.id);
-            let trees = (&self.articles, &self.by_section, &self.by_time);
-            trees
-                .transaction(|(articles, by_section, by_time)| {
-                    by_section.insert(entry.as_slice(), &value)?;
-                    by_time.insert(keys::time_entry(micros, &article.id), slug.as_str().as_bytes())?;
-                    articles.insert(&id, entry.as_slice())?;
-                    Ok::<_, ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(|e| match e {
-                    TransactionError::Abort(e) => e,
-                    TransactionError::Storage(e) => StoreError::Sled { what: "upgrading the store".into(), source: e },
-                })?;
-            moved += 1;
-        }
-        let meta = self.db.open_tree("meta").map_err(sled_err("opening tree meta"))?;
-        meta.insert("format", &[keys::FORMAT]).map_err(sled_err("writing the store format"))?;
-        self.db.flush().map_err(sled_err("flushing the upgrade"))?;
-        tracing::info!(articles = moved, format = keys::FORMAT, "store upgraded from format 1");
-        Ok(())
+        })
     }
 
     /// Whether the store holds no article.
@@ -238,17 +195,23 @@ impl Store {
         let identity_key = keys::identity(&draft.section.slug, &draft.headline);
         let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
         let result = trees.transaction(|(articles, by_section, by_time, identity, sections)| {
+            let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
+            let decode_article = |bytes: &[u8], id: &str| {
+                codec::decode::<Article>(bytes)
+                    .map_err(|source| abort(StoreError::Codec { what: format!("article {id}"), source }))
+            };
             let mut article = draft.clone();
             article.order = order;
-            let mut old = None;
-            if let Some(id) = identity.get(&identity_key)? {
-                if let Some(entry) = articles.get(&id)? {
-                    if let Some(bytes) = by_section.get(&entry)? {
-                        let what = String::from_utf8_lossy(&id);
-                        old = Some(decode_article(&bytes, &what).map_err(ConflictableTransactionError::Abort)?);
+            let old = match identity.get(&identity_key)? {
+                Some(id_bytes) => {
+                    let id = String::from_utf8_lossy(&id_bytes).into_owned();
+                    match articles.get(id.as_bytes())? {
+                        Some(bytes) => Some(decode_article(&bytes, &id)?),
+                        None => None,
                     }
                 }
-            }
+                None => None,
+            };
             let slug = &article.section.slug;
             if let Some(old) = &old {
                 if old.source_hash == article.source_hash {
@@ -291,15 +254,16 @@ impl Store {
     pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
         let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
         let result = trees.transaction(|(articles, by_section, by_time, identity, sections)| {
-            let Some(entry) = articles.remove(id.as_str().as_bytes())? else {
+            let Some(bytes) = articles.remove(id.as_str().as_bytes())? else {
                 return Ok(None);
             };
-            let Some(bytes) = by_section.remove(entry)? else {
-                return Ok(None);
-            };
-            let article = decode_article(&bytes, id.as_str()).map_err(ConflictableTransactionError::Abort)?;
+            let article: Article = codec::decode(&bytes).map_err(|source| {
+                ConflictableTransactionError::Abort(StoreError::Codec { what: format!("article {id}"), source })
+            })?;
             let slug = &article.section.slug;
-            by_time.remove(keys::time_entry(article.sort_instant().timestamp_micros(), id))?;
+            let micros = article.sort_instant().timestamp_micros();
+            by_section.remove(keys::section_entry(slug, micros, id))?;
+            by_time.remove(keys::time_entry(micros, id))?;
             identity.remove(keys::identity(slug, &article.headline))?;
             if let Some(bytes) = sections.get(slug.as_str().as_bytes())? {
                 if let Ok(mut meta) = codec::decode::<SectionMeta>(&bytes) {
@@ -342,18 +306,10 @@ impl Store {
 
     /// One article.
     pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
-        // An update moves an article to a new entry between the two reads at
-        // most a few times in a row; the id's entry is read again when it did.
-        for _ in 0..8 {
-            let read = |tree: &Tree, key: &[u8]| tree.get(key).map_err(sled_err(format!("reading {id}")));
-            let Some(entry) = read(&self.articles, id.as_str().as_bytes())? else {
-                return Ok(None);
-            };
-            if let Some(bytes) = read(&self.by_section, &entry)? {
-                return decode_article(&bytes, id.as_str()).map(Some);
-            }
-        }
-        Ok(None)
+        let Some(bytes) = self.articles.get(id.as_str().as_bytes()).map_err(sled_err(format!("reading {id}")))? else {
+            return Ok(None);
+        };
+        codec::decode(&bytes).map(Some).map_err(|source| StoreError::Codec { what: format!("article {id}"), source })
     }
 
     /// The id of the stored story with this section and headline.
@@ -399,28 +355,6 @@ impl Store {
             .and_then(|(micros, _)| DateTime::from_timestamp_micros(micros)))
     }
 
-    /// The article an index entry holds (`by_section`) or names (`by_time`);
-    /// `None` when it was updated or deleted since the index was read.
-    fn entry_article(
-        &self,
-        scope: &Scope,
-        (micros, id): (i64, &ArticleId),
-        value: &[u8],
-    ) -> Result<Option<Article>, StoreError> {
-        let bytes = match scope {
-            Scope::Section(_) => Some(sled::IVec::from(value)),
-            Scope::All => {
-                let Some(slug) = std::str::from_utf8(value).ok().and_then(SectionSlug::parse) else {
-                    return Ok(None);
-                };
-                self.by_section
-                    .get(keys::section_entry(&slug, micros, id))
-                    .map_err(sled_err(format!("reading {id}")))?
-            }
-        };
-        bytes.map(|b| decode_article(&b, id.as_str())).transpose()
-    }
-
     fn index(&self, scope: &Scope) -> (&Tree, Vec<u8>) {
         match scope {
             Scope::All => (&self.by_time, Vec::new()),
@@ -440,23 +374,19 @@ impl Store {
             Some(micros) => Box::new(tree.range(prefix.clone()..bound(micros))),
             None => Box::new(tree.scan_prefix(&prefix)),
         };
-        let mut articles = Vec::with_capacity(limit);
-        let mut next = None;
-        for item in older.rev() {
-            let (key, value) = item.map_err(sled_err("reading an index"))?;
-            let Some((micros, id)) = keys::split_entry(&key, prefix.len()) else {
-                continue;
-            };
-            if articles.len() == limit {
-                next = articles.last().map(|a: &Article| a.sort_instant().timestamp_micros());
-                break;
-            }
-            // An entry whose article is gone (updated or deleted meanwhile) is skipped.
-            if let Some(article) = self.entry_article(scope, (micros, &id), &value)? {
-                debug_assert_eq!(article.sort_instant().timestamp_micros(), micros);
-                articles.push(article);
+        let mut entries = Vec::with_capacity(limit + 1);
+        for item in older.rev().take(limit + 1) {
+            let (key, _) = item.map_err(sled_err("reading an index"))?;
+            if let Some(entry) = keys::split_entry(&key, prefix.len()) {
+                entries.push(entry);
             }
         }
+        let next = if entries.len() > limit {
+            entries.truncate(limit);
+            entries.last().map(|(micros, _)| *micros)
+        } else {
+            None
+        };
         let prev = match before {
             None => None,
             Some(micros) => {
@@ -474,6 +404,13 @@ impl Store {
                 }
             }
         };
+        let mut articles = Vec::with_capacity(entries.len());
+        for (_, id) in entries {
+            // An index entry whose article is gone would be a bug; skip it rather than fail a page.
+            if let Some(article) = self.get(&id)? {
+                articles.push(article);
+            }
+        }
         Ok(Page { articles, next, prev })
     }
 
@@ -481,12 +418,11 @@ impl Store {
     pub fn export(&self, mut out: impl Write) -> Result<u64, StoreError> {
         let mut n = 0;
         for item in self.articles.iter() {
-            let (id, entry) = item.map_err(sled_err("reading articles"))?;
-            let id = String::from_utf8_lossy(&id);
-            let Some(bytes) = self.by_section.get(&entry).map_err(sled_err(format!("reading {id}")))? else {
-                continue;
-            };
-            let article = decode_article(&bytes, &id)?;
+            let (id, bytes) = item.map_err(sled_err("reading articles"))?;
+            let article: Article = codec::decode(&bytes).map_err(|source| StoreError::Codec {
+                what: format!("article {}", String::from_utf8_lossy(&id)),
+                source,
+            })?;
             serde_json::to_writer(&mut out, &article).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
             n += 1;
@@ -528,11 +464,6 @@ impl Store {
     }
 }
 
-/// Decodes a stored article; `what` names it in the error.
-fn decode_article(bytes: &[u8], what: &str) -> Result<Article, StoreError> {
-    codec::decode(bytes).map_err(|source| StoreError::Codec { what: format!("article {what}"), source })
-}
-
 /// The five trees as one transaction sees them.
 type Trees<'a> =
     (&'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree);
@@ -546,10 +477,9 @@ fn write_entries(
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     let slug = &article.section.slug;
     let micros = article.sort_instant().timestamp_micros();
-    let entry = keys::section_entry(slug, micros, &article.id);
-    by_section.insert(entry.as_slice(), codec::encode(article))?;
-    articles.insert(article.id.as_str().as_bytes(), entry)?;
-    by_time.insert(keys::time_entry(micros, &article.id), slug.as_str().as_bytes())?;
+    articles.insert(article.id.as_str().as_bytes(), codec::encode(article))?;
+    by_section.insert(keys::section_entry(slug, micros, &article.id), &[])?;
+    by_time.insert(keys::time_entry(micros, &article.id), &[])?;
     identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
     let mut meta = match sections.get(slug.as_str().as_bytes())? {
         Some(bytes) => codec::decode::<SectionMeta>(&bytes).map_err(|source| {
@@ -574,7 +504,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let db = sled::open(dir.path()).unwrap();
-            db.open_tree("meta").unwrap().insert("format", &[keys::FORMAT + 1]).unwrap();
+            db.open_tree("meta").unwrap().insert("format", &[codec::FORMAT + 1]).unwrap();
             db.flush().unwrap();
         }
         let err = Store::open(dir.path(), 1 << 20).err().expect("refused");
@@ -582,7 +512,7 @@ mod tests {
         assert!(err.to_string().contains("upgrade wirefeed"));
     }
 
-    fn article(id: &str, section: &str, second: u32, order: u64) -> Article {
+    fn article(id: &str, section: &str, second: u32) -> Article {
         use chrono::TimeZone;
         let published = Utc.with_ymd_and_hms(2016, 7, 26, 20, 33, second).unwrap();
         Article {
@@ -598,64 +528,29 @@ mod tests {
             updated: None,
             received: published,
             time_source: crate::domain::TimeSource::Parsed,
-            order,
+            order: 0,
             source_hash: format!("hash of {id}"),
         }
     }
 
     #[test]
-    fn a_format_1_store_is_upgraded_when_opened() {
-        let dir = tempfile::tempdir().unwrap();
-        let stored = [article("2016-07-26-a", "World", 1, 1), article("2016-07-26-b", "World", 2, 2)];
-        let other = article("2016-07-26-c", "Sport", 3, 3);
-        {
-            // Format 1: the article under its id, empty index values.
-            let db = sled::open(dir.path()).unwrap();
-            let tree = |name: &str| db.open_tree(name).unwrap();
-            for a in stored.iter().chain([&other]) {
-                let micros = a.sort_instant().timestamp_micros();
-                tree("articles").insert(a.id.as_str(), codec::encode(a)).unwrap();
-                tree("by_section").insert(keys::section_entry(&a.section.slug, micros, &a.id), &[]).unwrap();
-                tree("by_time").insert(keys::time_entry(micros, &a.id), &[]).unwrap();
-                tree("identity").insert(keys::identity(&a.section.slug, &a.headline), a.id.as_str()).unwrap();
-            }
-            tree("meta").insert("format", &[1]).unwrap();
-            db.flush().unwrap();
-        }
-        for _ in 0..2 {
-            let store = Store::open(dir.path(), 1 << 20).unwrap();
-            assert_eq!(store.get(&stored[0].id).unwrap().unwrap().paragraphs, stored[0].paragraphs);
-            let world = Scope::Section(stored[0].section.slug.clone());
-            let ids = |page: Page| page.articles.into_iter().map(|a| a.id.as_str().to_owned()).collect::<Vec<_>>();
-            assert_eq!(ids(store.page(&world, None, 10).unwrap()), ["2016-07-26-b", "2016-07-26-a"]);
-            assert_eq!(
-                ids(store.page(&Scope::All, None, 10).unwrap()),
-                ["2016-07-26-c", "2016-07-26-b", "2016-07-26-a"]
-            );
-            assert!(matches!(store.put(stored[1].clone()).unwrap(), Put::Unchanged(_)));
-            let mut exported = Vec::new();
-            assert_eq!(store.export(&mut exported).unwrap(), 3);
-            store.close().unwrap();
-        }
-    }
-
-    #[test]
-    fn an_update_moves_the_article_and_leaves_no_old_entry() {
+    fn an_update_moves_the_index_entries_and_a_delete_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 1 << 20).unwrap();
-        let first = store.put(article("2016-07-26-a", "World", 1, 0)).unwrap().article().clone();
-        let mut newer = article("2016-07-26-a", "World", 30, 0);
+        let first = store.put(article("2016-07-26-a", "World", 1)).unwrap().article().clone();
+        let mut newer = article("2016-07-26-a", "World", 30);
         newer.source_hash = "changed".into();
         let Put::Updated { article, .. } = store.put(newer).unwrap() else { panic!("not an update") };
         assert_eq!(article.id, first.id);
-        assert_eq!(store.by_section.len(), 1);
-        assert_eq!(store.by_time.len(), 1);
+        assert_eq!((store.articles.len(), store.by_section.len(), store.by_time.len()), (1, 1, 1));
         assert_eq!(store.get(&first.id).unwrap().unwrap().source_hash, "changed");
-        let page = store.page(&Scope::Section(first.section.slug.clone()), None, 10).unwrap();
-        assert_eq!(page.articles.len(), 1);
+        let world = Scope::Section(first.section.slug.clone());
+        assert_eq!(store.page(&world, None, 10).unwrap().articles.len(), 1);
         assert_eq!(store.delete(&first.id).unwrap().unwrap().source_hash, "changed");
-        assert!(store.by_section.is_empty() && store.by_time.is_empty() && store.articles.is_empty());
-        assert!(store.get(&first.id).unwrap().is_none());
+        for tree in [&store.articles, &store.by_section, &store.by_time, &store.identity] {
+            assert!(tree.is_empty());
+        }
+        assert_eq!(store.section(&first.section.slug).unwrap().unwrap().count, 0);
     }
 
     #[test]
