@@ -144,8 +144,10 @@ impl Store {
             Some(v) if v.first().copied().unwrap_or(0) > codec::FORMAT => {
                 return Err(StoreError::NewerFormat { dir: shown, found: v[0], supported: codec::FORMAT });
             }
-            Some(_) => {}
-            None => {
+            Some(v) if v.first() == Some(&codec::FORMAT) => {}
+            // New, or older: values of every earlier format are read, and from
+            // now on this format's are written, which older builds must refuse.
+            _ => {
                 meta.insert("format", &[codec::FORMAT]).map_err(sled_err("writing the store format"))?;
             }
         }
@@ -551,6 +553,29 @@ mod tests {
             assert!(tree.is_empty());
         }
         assert_eq!(store.section(&first.section.slug).unwrap().unwrap().count, 0);
+    }
+
+    #[test]
+    fn a_format_1_store_is_read_and_marked_as_the_current_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = article("2016-07-26-a", "World", 1);
+        {
+            let db = sled::open(dir.path()).unwrap();
+            let micros = old.sort_instant().timestamp_micros();
+            db.open_tree("articles").unwrap().insert(old.id.as_str(), codec::encode_plain(&old)).unwrap();
+            db.open_tree("by_section")
+                .unwrap()
+                .insert(keys::section_entry(&old.section.slug, micros, &old.id), &[])
+                .unwrap();
+            db.open_tree("meta").unwrap().insert("format", &[1]).unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(store.get(&old.id).unwrap().unwrap().paragraphs, old.paragraphs);
+        let world = Scope::Section(old.section.slug.clone());
+        assert_eq!(store.page(&world, None, 10).unwrap().articles[0].id, old.id);
+        let meta = store.db.open_tree("meta").unwrap().get("format").unwrap().unwrap();
+        assert_eq!(meta.as_ref(), [codec::FORMAT]);
     }
 
     #[test]
