@@ -547,7 +547,9 @@ mod tests {
         assert_eq!((store.articles.len(), store.by_section.len(), store.by_time.len()), (1, 1, 1));
         assert_eq!(store.get(&first.id).unwrap().unwrap().source_hash, "changed");
         let world = Scope::Section(first.section.slug.clone());
-        assert_eq!(store.page(&world, None, 10).unwrap().articles.len(), 1);
+        let page = store.page(&world, None, 10).unwrap();
+        assert_eq!(page.articles.len(), 1);
+        assert_eq!(page.articles[0].source_hash, "changed", "a page shows the new version");
         assert_eq!(store.delete(&first.id).unwrap().unwrap().source_hash, "changed");
         for tree in [&store.articles, &store.by_section, &store.by_time, &store.identity] {
             assert!(tree.is_empty());
