@@ -31,8 +31,10 @@ pub enum CodecError {
     Corrupt(String),
 }
 
-fn config() -> bincode::config::Configuration {
-    bincode::config::standard()
+/// bincode's standard encoding; decoding never claims more than
+/// [`MAX_DECODED`] bytes, whatever a damaged length prefix says.
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<{ MAX_DECODED as usize }>()
 }
 
 /// Encodes a value with its format byte.
@@ -91,6 +93,7 @@ mod tests {
     #[test]
     fn format_1_values_are_still_read() {
         let bytes = encode_plain(&("a".to_string(), 7u64));
+        assert_eq!(bytes, [PLAIN, 1, b'a', 7], "bincode's standard layout, as format 1 wrote it");
         assert_eq!(decode::<(String, u64)>(&bytes).unwrap(), ("a".to_string(), 7));
     }
 
@@ -105,6 +108,27 @@ mod tests {
         let mut huge = bytes;
         huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(decode::<String>(&huge), Err(CodecError::Corrupt(_))));
+    }
+
+    #[test]
+    fn damaged_values_are_errors_never_panics() {
+        let good = encode(&("The talks in Geneva resumed.".repeat(20), vec![1u64, 2, 3]));
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let mut bytes = good.clone();
+            for _ in 0..(next() % 4 + 1) {
+                let at = (next() as usize) % bytes.len();
+                bytes[at] = next() as u8;
+            }
+            bytes.truncate(1 + (next() as usize) % bytes.len());
+            let _ = decode::<(String, Vec<u64>)>(&bytes);
+        }
     }
 
     #[test]
