@@ -62,7 +62,7 @@ pub struct StoreArgs {
     #[arg(long, env = "WIREFEED_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
     /// sled page cache capacity in MiB.
-    #[arg(long, env = "WIREFEED_CACHE_MIB", default_value_t = 32, global = true)]
+    #[arg(long, env = "WIREFEED_CACHE_MIB", default_value_t = 8, global = true)]
     pub cache_mib: u64,
 }
 
