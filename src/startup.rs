@@ -43,9 +43,7 @@ pub struct AppState {
 
 /// Opens the store in the data directory.
 pub fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
-    let store = Store::open(&args.data_dir, args.cache_mib * 1024 * 1024)?;
-    crate::memory::release_free_pages();
-    Ok(store)
+    Ok(Store::open(&args.data_dir, args.cache_mib * 1024 * 1024)?)
 }
 
 /// Settings for turning stories into articles.
@@ -163,6 +161,8 @@ impl Application {
     /// Opens the store, seeds it, binds the server. Call inside the actix runtime.
     pub fn build(store_args: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<Application> {
         let store = open_store(store_args)?;
+        // Opening a large store leaves sled's snapshot freed but resident.
+        crate::memory::release_free_pages();
         crate::memory::release_free_pages_every(std::time::Duration::from_secs(10));
         let settings = import_settings(parse)?;
         let token = import_token(serve.import_token.as_deref(), &store_args.data_dir)?;

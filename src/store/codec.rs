@@ -63,14 +63,13 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     };
     match bytes.first() {
         Some(&FORMAT) => {
+            let corrupt = |e: lz4_flex::block::DecompressError| CodecError::Corrupt(e.to_string());
             // The size comes first; a damaged one must not make a huge allocation.
-            let size = bytes.get(1..5).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-            if size > MAX_DECODED {
+            let (size, compressed) = lz4_flex::block::uncompressed_size(&bytes[1..]).map_err(corrupt)?;
+            if size > MAX_DECODED as usize {
                 return Err(CodecError::Corrupt(format!("claims {size} bytes")));
             }
-            let body = lz4_flex::block::decompress_size_prepended(&bytes[1..])
-                .map_err(|e| CodecError::Corrupt(e.to_string()))?;
-            plain(&body)
+            plain(&lz4_flex::block::decompress(compressed, size).map_err(corrupt)?)
         }
         Some(&PLAIN) => plain(&bytes[1..]),
         Some(&found) if found > FORMAT => Err(CodecError::Newer { found }),
