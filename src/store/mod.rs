@@ -509,9 +509,22 @@ mod tests {
             db.open_tree("meta").unwrap().insert("format", &[codec::FORMAT + 1]).unwrap();
             db.flush().unwrap();
         }
-        let err = Store::open(dir.path(), 1 << 20).err().expect("refused");
+        let err = open_after_raw_sled(dir.path()).err().expect("refused");
         assert!(matches!(err, StoreError::NewerFormat { .. }), "{err}");
         assert!(err.to_string().contains("upgrade wirefeed"));
+    }
+
+    /// Opens a store that the test has just written with sled directly:
+    /// sled's own threads let go of the directory lock a moment after the
+    /// `Db` is dropped.
+    fn open_after_raw_sled(dir: &Path) -> Result<Store, StoreError> {
+        for _ in 0..100 {
+            match Store::open(dir, 1 << 20) {
+                Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(50)),
+                other => return other,
+            }
+        }
+        Store::open(dir, 1 << 20)
     }
 
     fn article(id: &str, section: &str, second: u32) -> Article {
@@ -572,7 +585,7 @@ mod tests {
             db.open_tree("meta").unwrap().insert("format", &[1]).unwrap();
             db.flush().unwrap();
         }
-        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let store = open_after_raw_sled(dir.path()).unwrap();
         assert_eq!(store.get(&old.id).unwrap().unwrap().paragraphs, old.paragraphs);
         let world = Scope::Section(old.section.slug.clone());
         assert_eq!(store.page(&world, None, 10).unwrap().articles[0].id, old.id);
