@@ -3,14 +3,16 @@
 # `docker run -p 8080:8080 -v wirefeed-data:/data wirefeed` (README: "Run in a container").
 
 # Build stage. Dependencies are compiled first against a stub crate, in a
-# layer that only Cargo.toml, Cargo.lock and benches/ (declared in Cargo.toml)
-# invalidate; a source change rebuilds only wirefeed itself.
+# layer that only Cargo.toml, Cargo.lock, benches/ (declared in Cargo.toml) and
+# vendor/ invalidate; a source change rebuilds only wirefeed itself.
 FROM rust:1-slim-bookworm AS build
 # Cargo.toml keeps line tables in release builds for profiling; the image does not need them.
 ENV CARGO_PROFILE_RELEASE_DEBUG=0
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY benches/ benches/
+# sled, patched (vendor/sled/PATCHES.md), is built from here.
+COPY vendor/ vendor/
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked --bin wirefeed \
     && rm -rf src
