@@ -1,7 +1,14 @@
 //! Group commit: writers wait for a flush that started after their write,
 //! and one flush serves every writer that was waiting for it, instead of one
 //! fsync each.
+//!
+//! A flush is sled's `flush` and then `fdatasync` of sled's log file. On
+//! Linux sled 0.34 makes its writes stable with `sync_file_range` only, which
+//! neither records a grown file's new size and blocks nor empties the disk's
+//! write cache (sled's own `fsync` comes every 500 ms): an acknowledged story
+//! could be lost to a power cut. The `fdatasync` closes that window.
 
+use std::fs::File;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
@@ -25,13 +32,13 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the flusher thread for `db`.
-    pub fn start(db: sled::Db) -> GroupCommit {
+    /// Starts the flusher thread for `db`, whose log file is `log`.
+    pub fn start(db: sled::Db, log: File) -> GroupCommit {
         let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
         let flusher = Arc::clone(&shared);
         let flusher = thread::Builder::new()
             .name("wirefeed-flush".into())
-            .spawn(move || flush_loop(&db, &flusher))
+            .spawn(move || flush_loop(&db, &log, &flusher))
             .expect("spawning the flush thread");
         GroupCommit { shared, flusher: Mutex::new(Some(flusher)) }
     }
@@ -73,7 +80,7 @@ impl GroupCommit {
     }
 }
 
-fn flush_loop(db: &sled::Db, shared: &(Mutex<State>, Condvar)) {
+fn flush_loop(db: &sled::Db, log: &File, shared: &(Mutex<State>, Condvar)) {
     let (lock, cvar) = shared;
     loop {
         let target = {
@@ -86,7 +93,7 @@ fn flush_loop(db: &sled::Db, shared: &(Mutex<State>, Condvar)) {
             }
             state.requested
         };
-        let result = db.flush();
+        let result = db.flush().map_err(|e| e.to_string()).and_then(|_| log.sync_data().map_err(|e| e.to_string()));
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(e) = result {
             tracing::error!(error = %e, "store: flush failed");

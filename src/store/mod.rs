@@ -138,6 +138,10 @@ impl Store {
             }
             e => StoreError::Sled { what: format!("opening {shown}"), source: e },
         })?;
+        // sled 0.34 keeps its log, every tree's pages, in `db`: the group
+        // commit fdatasyncs it (durable.rs says why).
+        let log = std::fs::File::open(dir.join("db"))
+            .map_err(|e| StoreError::Flush(format!("opening sled's log file in {shown}: {e}")))?;
         let tree = |name: &str| db.open_tree(name).map_err(sled_err(format!("opening tree {name}")));
         let meta = tree("meta")?;
         match meta.get("format").map_err(sled_err("reading the store format"))? {
@@ -157,7 +161,7 @@ impl Store {
             by_time: tree("by_time")?,
             identity: tree("identity")?,
             sections: tree("sections")?,
-            commit: Arc::new(durable::GroupCommit::start(db.clone())),
+            commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
             db,
         })
     }

@@ -231,3 +231,52 @@ fn concurrent_imports_share_flushes() {
     assert!(flushes > 0, "every acknowledged import waited for a flush");
     assert!(flushes < imports, "{imports} concurrent imports took {flushes} flushes: the group commit shares them");
 }
+
+/// An import is answered only after sled's log file has been fdatasynced:
+/// sled's own `sync_file_range` neither records a grown file's size nor
+/// empties the disk's write cache, so without the fdatasync an acknowledged
+/// story could be lost to a power cut (src/store/durable.rs). Watched with
+/// strace attached to the running server: an `fdatasync` of `db` must start
+/// after the request is sent and before the answer arrives.
+#[test]
+fn an_import_is_answered_only_after_the_log_is_fdatasynced() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "strace is not installed (CI installs it: apt-get install strace)");
+        eprintln!("note: strace not installed; skipping the fdatasync check");
+        return;
+    }
+    let server = TestServer::start();
+    let trace = tempfile::tempdir().unwrap();
+    let trace = trace.path().join("trace");
+    let mut tracer = Command::new("strace")
+        .args(["-f", "-y", "-ttt", "-e", "trace=fdatasync", "-o"])
+        .arg(&trace)
+        .args(["-p", &server.pid().to_string()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting strace");
+    // strace says "Process N attached" on stderr once it is watching.
+    let mut stderr = std::io::BufReader::new(tracer.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    assert!(line.contains("attached"), "strace could not attach to the server: {line}");
+
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let sent = now();
+    server.import_new(story("Synced before answered", "World", "Wed, 27/07/2016 - 10:00", "Durable."));
+    let answered = now();
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = Command::new("kill").arg("-INT").arg(tracer.id().to_string()).status();
+    tracer.wait().unwrap();
+
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let syncs: Vec<f64> = text
+        .lines()
+        .filter(|l| l.contains("fdatasync(") && l.contains("/data/db>"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .collect();
+    assert!(
+        syncs.iter().any(|&t| t > sent && t < answered),
+        "no fdatasync of the log between the request ({sent}) and the answer ({answered}):\n{text}"
+    );
+}
