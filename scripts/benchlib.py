@@ -152,6 +152,17 @@ def vm_rss_kib(pid):
     return 0
 
 
+def page_cached(path):
+    """(bytes of `path` in the OS page cache, its size), by util-linux fincore; None without fincore."""
+    try:
+        out = subprocess.run(["fincore", "--bytes", "--noheadings", "--raw", "-o", "RES,SIZE", path],
+                             check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    res, size = out.split()[:2]
+    return int(res), int(size)
+
+
 def dir_bytes(path):
     total = 0
     for root, _, files in os.walk(path):
