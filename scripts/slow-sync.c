@@ -21,21 +21,18 @@ static void wait_for_the_disk(void) {
     }
 }
 
-int fsync(int fd) {
-    static int (*real)(int);
-    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    int r = real(fd);
-    wait_for_the_disk();
-    return r;
-}
+/* fsync and fdatasync: the real call, then the wait. */
+#define DELAYED(name)                                                   \
+    int name(int fd) {                                                  \
+        static int (*real)(int);                                        \
+        if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, #name);        \
+        int r = real(fd);                                               \
+        wait_for_the_disk();                                            \
+        return r;                                                       \
+    }
 
-int fdatasync(int fd) {
-    static int (*real)(int);
-    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    int r = real(fd);
-    wait_for_the_disk();
-    return r;
-}
+DELAYED(fsync)
+DELAYED(fdatasync)
 
 int sync_file_range(int fd, off64_t offset, off64_t nbytes, unsigned int flags) {
     static int (*real)(int, off64_t, off64_t, unsigned int);

@@ -610,14 +610,11 @@ impl Node {
         // 4 KiB of keys and values, or 128 entries. Every page costs ~230
         // bytes of page table in memory whatever it holds, and a leaf of 16
         // index entries holds well under 1 KiB.
-        let size_checks = if self.data.is_index()
-            || cfg!(any(test, feature = "lock_free_delays"))
-        {
-            self.data.len() > threshold
-        } else {
-            self.data.len() > threshold
-                && (self.data.len() > 128 || self.data.rss() > 4096)
-        };
+        let size_checks = self.data.len() > threshold
+            && (self.data.is_index()
+                || cfg!(any(test, feature = "lock_free_delays"))
+                || self.data.len() > 128
+                || self.data.rss() > 4096);
         let safety_checks = self.merging_child.is_none() && !self.merging;
 
         size_checks && safety_checks
