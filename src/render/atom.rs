@@ -2,7 +2,7 @@
 
 use atom_syndication::{Category, Content, Entry, Feed, Generator, Link, Person, Text};
 
-use super::{byline, content_html, FeedPage, Format};
+use super::{byline, content_html, feed_capacity, FeedPage, Format};
 
 /// Renders one Atom page.
 pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
@@ -65,7 +65,7 @@ pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
         lang: Some(feed.site.language.clone()),
         ..Default::default()
     };
-    doc.write_to(Vec::new()).expect("writing Atom into memory")
+    doc.write_to(Vec::with_capacity(feed_capacity(&feed.page.articles))).expect("writing Atom into memory")
 }
 
 fn link(rel: &str, href: String, media_type: Option<&str>) -> Link {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{byline, content_html, FeedPage, Format};
+use super::{byline, content_html, feed_capacity, FeedPage, Format};
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -66,5 +66,7 @@ pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
         authors: vec![Author { name: feed.site.title.clone() }],
         items,
     };
-    serde_json::to_vec_pretty(&doc).expect("serialising JSON Feed")
+    let mut out = Vec::with_capacity(feed_capacity(&feed.page.articles));
+    serde_json::to_writer_pretty(&mut out, &doc).expect("serialising JSON Feed");
+    out
 }

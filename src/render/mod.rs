@@ -176,6 +176,14 @@ pub fn content_html(article: &Article) -> String {
     html::content(article)
 }
 
+/// Room for a feed document of `articles`, so that writing it does not grow
+/// the buffer by doubling through hundreds of kilobytes: each article's
+/// content and summary with some escaping, and a kilobyte of the rest.
+fn feed_capacity(articles: &[Article]) -> usize {
+    let item = |a: &Article| a.paragraphs.iter().map(String::len).sum::<usize>() * 5 / 4 + a.summary().len() + 1024;
+    4096 + articles.iter().map(item).sum::<usize>()
+}
+
 /// Authors as one display string: `A`, `A and B`, `A, B and C`.
 pub fn byline(authors: &[String]) -> Option<String> {
     match authors {

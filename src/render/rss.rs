@@ -5,7 +5,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item};
 
-use super::{byline, content_html, FeedPage, Format, GENERATOR};
+use super::{byline, content_html, feed_capacity, FeedPage, Format, GENERATOR};
 
 /// Renders one RSS page.
 pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
@@ -52,7 +52,7 @@ pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
         ..Default::default()
     };
     // Writing into a Vec cannot fail.
-    channel.write_to(Vec::new()).expect("writing RSS into memory")
+    channel.write_to(Vec::with_capacity(feed_capacity(&feed.page.articles))).expect("writing RSS into memory")
 }
 
 fn link(rel: &str, href: String, media_type: Option<&str>) -> Link {

@@ -16,6 +16,13 @@ pub const FORMAT: u8 = 2;
 /// Largest decoded value: far above any story (imports are capped at a few MiB).
 const MAX_DECODED: u32 = 64 << 20;
 
+/// Largest decompression buffer a thread keeps between values.
+const KEPT_BUFFER: usize = 256 << 10;
+
+thread_local! {
+    static DECOMPRESSED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Plain bincode: what format 1 wrote.
 const PLAIN: u8 = 1;
 
@@ -69,7 +76,18 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
             if size > MAX_DECODED as usize {
                 return Err(CodecError::Corrupt(format!("claims {size} bytes")));
             }
-            plain(&lz4_flex::block::decompress(compressed, size).map_err(corrupt)?)
+            // Into a buffer kept per thread: a fresh buffer per value is a
+            // kilobytes-sized allocation per article read (docs/benchmarks.md).
+            DECOMPRESSED.with_borrow_mut(|buf| {
+                buf.clear();
+                buf.resize(size, 0);
+                let n = lz4_flex::block::decompress_into(compressed, buf).map_err(corrupt)?;
+                let value = plain(&buf[..n]);
+                if buf.capacity() > KEPT_BUFFER {
+                    *buf = Vec::new();
+                }
+                value
+            })
         }
         Some(&PLAIN) => plain(&bytes[1..]),
         Some(&found) if found > FORMAT => Err(CodecError::Newer { found }),
