@@ -6,6 +6,12 @@
 # layer that only Cargo.toml, Cargo.lock, benches/ (declared in Cargo.toml) and
 # vendor/ invalidate; a source change rebuilds only wirefeed itself.
 FROM rust:1-slim-bookworm AS build
+# jemalloc (the server's allocator, src/memory.rs) is built from C by
+# tikv-jemalloc-sys with configure and make; the slim image has gcc, not make.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make \
+    && rm -rf /var/lib/apt/lists/*
 # Cargo.toml keeps line tables in release builds for profiling; the image does not need them.
 ENV CARGO_PROFILE_RELEASE_DEBUG=0
 WORKDIR /src

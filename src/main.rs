@@ -15,8 +15,17 @@ use wirefeed::store::Put;
 use wirefeed::telemetry;
 use wirefeed::wire::ParseOptions;
 
+/// jemalloc, with the settings and reasons in `wirefeed::memory`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// The name jemalloc looks up for its settings (prefixed, as tikv-jemalloc-sys builds it).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[export_name = "_rjem_malloc_conf"]
+pub static MALLOC_CONF: &u8 = &wirefeed::memory::MALLOC_CONF[0];
+
 fn main() -> ExitCode {
-    wirefeed::memory::cap_malloc_arenas();
     let cli = Cli::parse();
     let serving = matches!(cli.command, None | Some(Command::Serve));
     telemetry::init_logs(cli.serve.log_format.eq_ignore_ascii_case("json"), serving);

@@ -163,7 +163,6 @@ impl Application {
         let store = open_store(store_args)?;
         // Opening a large store leaves sled's snapshot freed but resident.
         crate::memory::release_free_pages();
-        crate::memory::release_free_pages_every(std::time::Duration::from_secs(10));
         let settings = import_settings(parse)?;
         let token = import_token(serve.import_token.as_deref(), &store_args.data_dir)?;
         seed(&store, &serve.seed_dir, &settings, parse)?;
