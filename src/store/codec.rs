@@ -149,6 +149,20 @@ mod tests {
     }
 
     #[test]
+    fn the_shared_buffer_never_leaks_one_value_into_the_next() {
+        // Larger than the buffer a thread keeps, then smaller, then larger again:
+        // each decodes to itself, whatever the buffer held before.
+        let big: String = (0..(KEPT_BUFFER / 8)).map(|i| format!("{i:07} ")).collect();
+        let small = "Geneva".to_string();
+        for text in [&big, &small, &big, &small] {
+            assert_eq!(&decode::<String>(&encode(text)).unwrap(), text);
+        }
+        let shorter = encode(&vec![1u8; 10]);
+        assert_eq!(decode::<Vec<u8>>(&encode(&vec![7u8; 4000])).unwrap(), vec![7u8; 4000]);
+        assert_eq!(decode::<Vec<u8>>(&shorter).unwrap(), vec![1u8; 10]);
+    }
+
+    #[test]
     fn newer_values_are_refused() {
         let mut bytes = encode(&1u8);
         bytes[0] = FORMAT + 1;
