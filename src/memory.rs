@@ -7,8 +7,8 @@
 //! between live ones, and every large allocation of a feed render then pays
 //! for sorting and merging them: at 1,000,000 stories the newest-50 feed page
 //! took ~1.6x its time at 1,000, with `_int_malloc` at 28% of the server's
-//! time against 10% (perf; docs/benchmarks.md). jemalloc's size classes keep
-//! the two within ~1.3x.
+//! time against 10% (perf; docs/benchmarks.md). With jemalloc the ratio was
+//! 1.20–1.36x in four full runs on a quiet host (1.50–1.59x on a busier one).
 //!
 //! [`MALLOC_CONF`] is read by jemalloc at its first allocation:
 //! - `narenas:1`: one arena, not four per core, shared by every thread (each
