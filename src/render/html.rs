@@ -219,12 +219,9 @@ pub fn not_found(site: &Site, base: &Base, what: &str) -> Vec<u8> {
     })
 }
 
-/// The story as HTML paragraphs, for feed content.
-pub fn content(article: &Article) -> String {
-    // Sized up front: growing by doubling through kilobytes is several
-    // large allocations per article in a feed.
-    let text: usize = article.paragraphs.iter().map(|p| p.len() + 16).sum();
-    let mut out = String::with_capacity(text + text / 8);
+/// The story as HTML paragraphs, for feed content, in a string of `capacity`.
+pub fn content(article: &Article, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
     Content { paragraphs: &article.paragraphs }.render_into(&mut out).expect("rendering content");
     out
 }

@@ -173,15 +173,22 @@ impl FeedPage<'_> {
 
 /// The full story as HTML paragraphs, escaped.
 pub fn content_html(article: &Article) -> String {
-    html::content(article)
+    html::content(article, content_capacity(article))
 }
 
 /// Room for a feed document of `articles`, so that writing it does not grow
 /// the buffer by doubling through hundreds of kilobytes: each article's
 /// content and summary with some escaping, and a kilobyte of the rest.
 fn feed_capacity(articles: &[Article]) -> usize {
-    let item = |a: &Article| a.paragraphs.iter().map(String::len).sum::<usize>() * 5 / 4 + a.summary().len() + 1024;
+    let item = |a: &Article| content_capacity(a) + a.summary().len() + 1024;
     4096 + articles.iter().map(item).sum::<usize>()
+}
+
+/// Room for [`content_html`] of `article`: its paragraphs, their tags and
+/// some escaping, so that rendering it does not grow the string by doubling.
+fn content_capacity(article: &Article) -> usize {
+    let text: usize = article.paragraphs.iter().map(|p| p.len() + 16).sum();
+    text + text / 8
 }
 
 /// Authors as one display string: `A`, `A and B`, `A, B and C`.

@@ -78,10 +78,13 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
             }
             // Into a buffer kept per thread: a fresh buffer per value is a
             // kilobytes-sized allocation per article read (docs/benchmarks.md).
+            // LZ4 writes every byte it reports before it reads it back, so the
+            // buffer is zeroed only when it grows, not for every value.
             DECOMPRESSED.with_borrow_mut(|buf| {
-                buf.clear();
-                buf.resize(size, 0);
-                let n = lz4_flex::block::decompress_into(compressed, buf).map_err(corrupt)?;
+                if buf.len() < size {
+                    buf.resize(size, 0);
+                }
+                let n = lz4_flex::block::decompress_into(compressed, &mut buf[..size]).map_err(corrupt)?;
                 let value = plain(&buf[..n]);
                 if buf.capacity() > KEPT_BUFFER {
                     *buf = Vec::new();
