@@ -1,19 +1,37 @@
 //! Every key's bytes, in one place.
 //!
-//! # Layout
-//! | tree        | key                                              | value                 |
-//! |-------------|--------------------------------------------------|-----------------------|
-//! | `articles`  | article id (ASCII)                               | `Article` (codec)     |
-//! | `by_section`| section slug, `0x00`, time (8 bytes BE), id     | empty                 |
-//! | `by_time`   | time (8 bytes BE), id                            | empty                 |
-//! | `identity`  | section slug, `0x00`, normalised headline        | article id            |
-//! | `sections`  | section slug                                     | `SectionMeta` (codec) |
-//! | `meta`      | `format`                                         | store format (1 byte) |
+//! # Layout (store format 3)
+//! | tree        | key                                              | value                          |
+//! |-------------|--------------------------------------------------|--------------------------------|
+//! | `by_section`| section slug, `0x00`, time (8 bytes BE), id     | `Article` (codec)              |
+//! | `articles`  | article id (ASCII)                               | the article's `by_section` key |
+//! | `by_time`   | time (8 bytes BE), id                            | the article's `by_section` key |
+//! | `identity`  | section slug, `0x00`, normalised headline        | article id                     |
+//! | `sections`  | section slug                                     | `SectionMeta` (codec)          |
+//! | `meta`      | `format`                                         | store format (1 byte)          |
+//! | `meta`      | `upgrading`                                      | the format being upgraded from |
 //!
 //! Times are microseconds since the epoch with the sign bit flipped, big-endian,
 //! so byte order is time order and a reverse prefix scan is newest first. The
 //! `0x00` after the slug ends it: `sport` never matches `sports` (slugs are
 //! `[a-z0-9-]`, so never contain `0x00`).
+//!
+//! The articles live in the section index itself, so a section's page is one
+//! range scan over neighbouring entries, whatever the store's size; `articles`
+//! and `by_time` point into it. Formats 1 and 2 kept the articles by id in
+//! `articles` and empty values in both indexes: a page was a scan and then one
+//! lookup per article in a tree of every article ([`crate::store::Store::open`]
+//! upgrades such a store). A stored article's value begins with its codec
+//! format byte (1 or 2) and a key with a slug character, so the two are never
+//! confused.
+
+/// The store format this build writes.
+pub const STORE_FORMAT: u8 = 3;
+
+/// Whether an `articles` value is an article (formats 1 and 2), not a key.
+pub fn is_article_value(value: &[u8]) -> bool {
+    !matches!(value.first(), Some(b'a'..=b'z' | b'0'..=b'9' | b'-'))
+}
 
 use crate::domain::{ArticleId, SectionSlug};
 
@@ -62,6 +80,12 @@ pub fn split_entry(key: &[u8], prefix_len: usize) -> Option<(i64, ArticleId)> {
     let time: [u8; 8] = rest.get(..8)?.try_into().ok()?;
     let id = ArticleId::parse(std::str::from_utf8(&rest[8..]).ok()?)?;
     Some((time_from_bytes(time), id))
+}
+
+/// The id in a section-index key, for messages (lossy: the key may be damaged).
+pub fn entry_id(key: &[u8]) -> String {
+    let id = key.iter().position(|&b| b == 0).and_then(|end| key.get(end + 9..)).unwrap_or_default();
+    String::from_utf8_lossy(id).into_owned()
 }
 
 /// Identity key: a story is the same story when its section and headline are.

@@ -1,11 +1,13 @@
-//! The sled store: articles by id, a per-section index and an all-sections
-//! index, both newest-first by reverse prefix scan, and per-section metadata.
+//! The sled store: articles in a per-section index, an all-sections index
+//! and ids pointing into it, both indexes newest-first by reverse prefix scan,
+//! and per-section metadata.
 //!
-//! Key bytes live in [`keys`], value bytes in [`codec`]. Every write that
-//! touches an article and its index entries is one sled transaction; a write
-//! is acknowledged only after [`Store::sync`] has put it on disk (group
-//! commit, [`durable`]). Reads cost what the page costs: a range scan of the
-//! index for `limit` entries and one `get` per article, never a whole-store scan.
+//! Key bytes and the layout live in [`keys`], value bytes in [`codec`]. Every
+//! write that touches an article and its index entries is one sled
+//! transaction; a write is acknowledged only after [`Store::sync`] has put it
+//! on disk (group commit, [`durable`]). Reads cost what the page costs: a
+//! section's page is one range scan of `limit` neighbouring entries, the
+//! all-sections page a scan and one `get` per article; never a whole-store scan.
 
 pub mod codec;
 mod durable;
@@ -38,6 +40,9 @@ pub enum StoreError {
     /// sled failed.
     #[error("store: {what}: {source}")]
     Sled { what: String, source: sled::Error },
+    /// An entry points at one that is not there.
+    #[error("store is damaged: {0}")]
+    Damaged(String),
     /// The write could not be made durable.
     #[error("store: {0}")]
     Flush(String),
@@ -144,18 +149,12 @@ impl Store {
             .map_err(|e| StoreError::Flush(format!("opening sled's log file in {shown}: {e}")))?;
         let tree = |name: &str| db.open_tree(name).map_err(sled_err(format!("opening tree {name}")));
         let meta = tree("meta")?;
-        match meta.get("format").map_err(sled_err("reading the store format"))? {
-            Some(v) if v.first().copied().unwrap_or(0) > codec::FORMAT => {
-                return Err(StoreError::NewerFormat { dir: shown, found: v[0], supported: codec::FORMAT });
-            }
-            Some(v) if v.first() == Some(&codec::FORMAT) => {}
-            // New, or older: values of every earlier format are read, and from
-            // now on this format's are written, which older builds must refuse.
-            _ => {
-                meta.insert("format", &[codec::FORMAT]).map_err(sled_err("writing the store format"))?;
-            }
+        let found = meta.get("format").map_err(sled_err("reading the store format"))?;
+        let found = found.and_then(|v| v.first().copied());
+        if let Some(found) = found.filter(|&f| f > keys::STORE_FORMAT) {
+            return Err(StoreError::NewerFormat { dir: shown, found, supported: keys::STORE_FORMAT });
         }
-        Ok(Store {
+        let store = Store {
             articles: tree("articles")?,
             by_section: tree("by_section")?,
             by_time: tree("by_time")?,
@@ -163,7 +162,76 @@ impl Store {
             sections: tree("sections")?,
             commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
             db,
-        })
+        };
+        let upgrading = meta.get("upgrading").map_err(sled_err("reading the store format"))?.is_some();
+        if found != Some(keys::STORE_FORMAT) || upgrading {
+            // New, older, or an upgrade that was cut short. The format is
+            // marked first, so that an older build refuses the store from
+            // the first moved article on; `upgrading` is removed last.
+            let from = found.unwrap_or(keys::STORE_FORMAT);
+            if !upgrading {
+                meta.insert("upgrading", &[from]).map_err(sled_err("writing the store format"))?;
+                meta.insert("format", &[keys::STORE_FORMAT]).map_err(sled_err("writing the store format"))?;
+                store.db.flush().map_err(sled_err("writing the store format"))?;
+            }
+            let moved = store.upgrade()?;
+            if moved > 0 {
+                tracing::info!(moved, from, to = keys::STORE_FORMAT, "upgraded the store's layout");
+            }
+            meta.remove("upgrading").map_err(sled_err("writing the store format"))?;
+            store.db.flush().map_err(sled_err("writing the store format"))?;
+        }
+        Ok(store)
+    }
+
+    /// Moves every article of a format 1 or 2 store from `articles` into the
+    /// section index (format 3), a thousand to a transaction. Values are
+    /// copied as they are (the codec reads both value formats); an article
+    /// already moved is skipped, so an upgrade cut short resumes where it was.
+    fn upgrade(&self) -> Result<u64, StoreError> {
+        const BATCH: usize = 1000;
+        let mut moved = 0;
+        let mut after: Option<sled::IVec> = None;
+        loop {
+            let rest = match &after {
+                Some(id) => self
+                    .articles
+                    .range::<&[u8], _>((std::ops::Bound::Excluded(id.as_ref()), std::ops::Bound::Unbounded)),
+                None => self.articles.iter(),
+            };
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut last = None;
+            for item in rest.take(BATCH) {
+                let (id, value) = item.map_err(sled_err("reading articles to upgrade"))?;
+                last = Some(id.clone());
+                if keys::is_article_value(&value) {
+                    let article: Article = codec::decode(&value).map_err(|source| StoreError::Codec {
+                        what: format!("article {}", String::from_utf8_lossy(&id)),
+                        source,
+                    })?;
+                    let micros = article.sort_instant().timestamp_micros();
+                    let key = keys::section_entry(&article.section.slug, micros, &article.id);
+                    batch.push((id, value, key, keys::time_entry(micros, &article.id)));
+                }
+            }
+            let Some(last) = last else { return Ok(moved) };
+            after = Some(last);
+            let trees = (&self.articles, &self.by_section, &self.by_time);
+            trees
+                .transaction(|(articles, by_section, by_time)| {
+                    for (id, value, key, time_key) in &batch {
+                        by_section.insert(key.as_slice(), value)?;
+                        by_time.insert(time_key.as_slice(), key.as_slice())?;
+                        articles.insert(id, key.as_slice())?;
+                    }
+                    Ok::<_, ConflictableTransactionError<StoreError>>(())
+                })
+                .map_err(|e| match e {
+                    TransactionError::Abort(e) => e,
+                    TransactionError::Storage(e) => StoreError::Sled { what: "upgrading the store".into(), source: e },
+                })?;
+            moved += batch.len() as u64;
+        }
     }
 
     /// Whether the store holds no article.
@@ -209,13 +277,13 @@ impl Store {
             let mut article = draft.clone();
             article.order = order;
             let old = match identity.get(&identity_key)? {
-                Some(id_bytes) => {
-                    let id = String::from_utf8_lossy(&id_bytes).into_owned();
-                    match articles.get(id.as_bytes())? {
-                        Some(bytes) => Some(decode_article(&bytes, &id)?),
+                Some(id_bytes) => match articles.get(&id_bytes)? {
+                    Some(key) => match by_section.get(&key)? {
+                        Some(bytes) => Some(decode_article(&bytes, &String::from_utf8_lossy(&id_bytes))?),
                         None => None,
-                    }
-                }
+                    },
+                    None => None,
+                },
                 None => None,
             };
             let slug = &article.section.slug;
@@ -260,16 +328,17 @@ impl Store {
     pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
         let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
         let result = trees.transaction(|(articles, by_section, by_time, identity, sections)| {
-            let Some(bytes) = articles.remove(id.as_str().as_bytes())? else {
+            let Some(key) = articles.remove(id.as_str().as_bytes())? else {
+                return Ok(None);
+            };
+            let Some(bytes) = by_section.remove(key)? else {
                 return Ok(None);
             };
             let article: Article = codec::decode(&bytes).map_err(|source| {
                 ConflictableTransactionError::Abort(StoreError::Codec { what: format!("article {id}"), source })
             })?;
             let slug = &article.section.slug;
-            let micros = article.sort_instant().timestamp_micros();
-            by_section.remove(keys::section_entry(slug, micros, id))?;
-            by_time.remove(keys::time_entry(micros, id))?;
+            by_time.remove(keys::time_entry(article.sort_instant().timestamp_micros(), id))?;
             identity.remove(keys::identity(slug, &article.headline))?;
             if let Some(bytes) = sections.get(slug.as_str().as_bytes())? {
                 if let Ok(mut meta) = codec::decode::<SectionMeta>(&bytes) {
@@ -312,10 +381,18 @@ impl Store {
 
     /// One article.
     pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
-        let Some(bytes) = self.articles.get(id.as_str().as_bytes()).map_err(sled_err(format!("reading {id}")))? else {
+        let Some(key) = self.articles.get(id.as_str().as_bytes()).map_err(sled_err(format!("reading {id}")))? else {
             return Ok(None);
         };
-        codec::decode(&bytes).map(Some).map_err(|source| StoreError::Codec { what: format!("article {id}"), source })
+        self.at(&key)
+    }
+
+    /// The article at a section-index key.
+    fn at(&self, key: &[u8]) -> Result<Option<Article>, StoreError> {
+        match self.by_section.get(key).map_err(sled_err("reading an article"))? {
+            Some(bytes) => decode_at(key, &bytes).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The id of the stored story with this section and headline.
@@ -380,16 +457,18 @@ impl Store {
             Some(micros) => Box::new(tree.range(prefix.clone()..bound(micros))),
             None => Box::new(tree.scan_prefix(&prefix)),
         };
+        // A section's entries hold its articles; the all-sections index
+        // points into the section index.
         let mut entries = Vec::with_capacity(limit + 1);
         for item in older.rev().take(limit + 1) {
-            let (key, _) = item.map_err(sled_err("reading an index"))?;
-            if let Some(entry) = keys::split_entry(&key, prefix.len()) {
-                entries.push(entry);
+            let (key, value) = item.map_err(sled_err("reading an index"))?;
+            if let Some((micros, _)) = keys::split_entry(&key, prefix.len()) {
+                entries.push((micros, key, value));
             }
         }
         let next = if entries.len() > limit {
             entries.truncate(limit);
-            entries.last().map(|(micros, _)| *micros)
+            entries.last().map(|(micros, ..)| *micros)
         } else {
             None
         };
@@ -411,10 +490,11 @@ impl Store {
             }
         };
         let mut articles = Vec::with_capacity(entries.len());
-        for (_, id) in entries {
-            // An index entry whose article is gone would be a bug; skip it rather than fail a page.
-            if let Some(article) = self.get(&id)? {
-                articles.push(article);
+        for (_, key, value) in entries {
+            match scope {
+                Scope::Section(_) => articles.push(decode_at(&key, &value)?),
+                // An index entry whose article is gone would be a bug; skip it rather than fail a page.
+                Scope::All => articles.extend(self.at(&value)?),
             }
         }
         Ok(Page { articles, next, prev })
@@ -424,11 +504,11 @@ impl Store {
     pub fn export(&self, mut out: impl Write) -> Result<u64, StoreError> {
         let mut n = 0;
         for item in self.articles.iter() {
-            let (id, bytes) = item.map_err(sled_err("reading articles"))?;
-            let article: Article = codec::decode(&bytes).map_err(|source| StoreError::Codec {
-                what: format!("article {}", String::from_utf8_lossy(&id)),
-                source,
-            })?;
+            let (id, key) = item.map_err(sled_err("reading articles"))?;
+            let Some(article) = self.at(&key)? else {
+                let id = String::from_utf8_lossy(&id);
+                return Err(StoreError::Damaged(format!("article {id} is missing from its section's index")));
+            };
             serde_json::to_writer(&mut out, &article).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
             n += 1;
@@ -470,6 +550,12 @@ impl Store {
     }
 }
 
+/// Decodes the article stored at a section-index key.
+fn decode_at(key: &[u8], bytes: &[u8]) -> Result<Article, StoreError> {
+    codec::decode(bytes)
+        .map_err(|source| StoreError::Codec { what: format!("article {}", keys::entry_id(key)), source })
+}
+
 /// The five trees as one transaction sees them.
 type Trees<'a> =
     (&'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree);
@@ -483,9 +569,10 @@ fn write_entries(
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     let slug = &article.section.slug;
     let micros = article.sort_instant().timestamp_micros();
-    articles.insert(article.id.as_str().as_bytes(), codec::encode(article))?;
-    by_section.insert(keys::section_entry(slug, micros, &article.id), &[])?;
-    by_time.insert(keys::time_entry(micros, &article.id), &[])?;
+    let key = keys::section_entry(slug, micros, &article.id);
+    by_section.insert(key.as_slice(), codec::encode(article))?;
+    articles.insert(article.id.as_str().as_bytes(), key.as_slice())?;
+    by_time.insert(keys::time_entry(micros, &article.id), key)?;
     identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
     let mut meta = match sections.get(slug.as_str().as_bytes())? {
         Some(bytes) => codec::decode::<SectionMeta>(&bytes).map_err(|source| {
@@ -510,7 +597,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let db = sled::open(dir.path()).unwrap();
-            db.open_tree("meta").unwrap().insert("format", &[codec::FORMAT + 1]).unwrap();
+            db.open_tree("meta").unwrap().insert("format", &[keys::STORE_FORMAT + 1]).unwrap();
             db.flush().unwrap();
         }
         let err = open_after_raw_sled(dir.path()).err().expect("refused");
@@ -574,27 +661,70 @@ mod tests {
         assert_eq!(store.section(&first.section.slug).unwrap().unwrap().count, 0);
     }
 
-    #[test]
-    fn a_format_1_store_is_read_and_marked_as_the_current_format() {
-        let dir = tempfile::tempdir().unwrap();
-        let old = article("2016-07-26-a", "World", 1);
-        {
-            let db = sled::open(dir.path()).unwrap();
-            let micros = old.sort_instant().timestamp_micros();
-            db.open_tree("articles").unwrap().insert(old.id.as_str(), codec::encode_plain(&old)).unwrap();
-            db.open_tree("by_section")
-                .unwrap()
-                .insert(keys::section_entry(&old.section.slug, micros, &old.id), &[])
-                .unwrap();
-            db.open_tree("meta").unwrap().insert("format", &[1]).unwrap();
-            db.flush().unwrap();
+    /// Writes articles as formats 1 and 2 laid them out: values by id in
+    /// `articles`, empty index entries; `upgrading` as an upgrade cut short
+    /// after the first article left it.
+    fn write_old_layout(dir: &Path, format: u8, stored: &[Article], cut_short: bool) {
+        let db = sled::open(dir).unwrap();
+        let tree = |name: &str| db.open_tree(name).unwrap();
+        for (i, a) in stored.iter().enumerate() {
+            let micros = a.sort_instant().timestamp_micros();
+            let key = keys::section_entry(&a.section.slug, micros, &a.id);
+            let value = if format == 1 { codec::encode_plain(a) } else { codec::encode(a) };
+            if cut_short && i == 0 {
+                tree("by_section").insert(&key, value).unwrap();
+                tree("articles").insert(a.id.as_str(), key.as_slice()).unwrap();
+                tree("by_time").insert(keys::time_entry(micros, &a.id), key).unwrap();
+            } else {
+                tree("articles").insert(a.id.as_str(), value).unwrap();
+                tree("by_section").insert(key, &[]).unwrap();
+                tree("by_time").insert(keys::time_entry(micros, &a.id), &[]).unwrap();
+            }
+            tree("identity").insert(keys::identity(&a.section.slug, &a.headline), a.id.as_str()).unwrap();
         }
-        let store = open_after_raw_sled(dir.path()).unwrap();
-        assert_eq!(store.get(&old.id).unwrap().unwrap().paragraphs, old.paragraphs);
-        let world = Scope::Section(old.section.slug.clone());
-        assert_eq!(store.page(&world, None, 10).unwrap().articles[0].id, old.id);
-        let meta = store.db.open_tree("meta").unwrap().get("format").unwrap().unwrap();
-        assert_eq!(meta.as_ref(), [codec::FORMAT]);
+        let meta = tree("meta");
+        if cut_short {
+            meta.insert("format", &[keys::STORE_FORMAT]).unwrap();
+            meta.insert("upgrading", &[format]).unwrap();
+        } else {
+            meta.insert("format", &[format]).unwrap();
+        }
+        db.flush().unwrap();
+    }
+
+    #[test]
+    fn stores_of_formats_1_and_2_are_upgraded_even_when_an_upgrade_was_cut_short() {
+        for (format, cut_short) in [(1, false), (2, false), (2, true)] {
+            let dir = tempfile::tempdir().unwrap();
+            // More than one batch of the upgrade, in two sections.
+            let stored: Vec<Article> = (0..2_500)
+                .map(|i| {
+                    let mut a = article(&format!("2016-07-26-story-{i}"), ["World", "Sport"][i % 2], (i % 60) as u32);
+                    a.order = i as u64;
+                    a
+                })
+                .collect();
+            write_old_layout(dir.path(), format, &stored, cut_short);
+            let store = open_after_raw_sled(dir.path()).unwrap();
+            let case = format!("format {format}, cut short: {cut_short}");
+            let meta = store.db.open_tree("meta").unwrap();
+            assert_eq!(meta.get("format").unwrap().unwrap().as_ref(), [keys::STORE_FORMAT], "{case}");
+            assert!(meta.get("upgrading").unwrap().is_none(), "{case}");
+            assert!(store.articles.iter().values().all(|v| !keys::is_article_value(&v.unwrap())), "{case}");
+            assert_eq!((store.articles.len(), store.by_section.len(), store.by_time.len()), (2_500, 2_500, 2_500));
+            for a in [&stored[0], &stored[1], &stored[2_499]] {
+                assert_eq!(store.get(&a.id).unwrap().as_ref(), Some(a), "{case}");
+            }
+            let world = Scope::Section(stored[0].section.slug.clone());
+            let page = store.page(&world, None, 10).unwrap();
+            let mut newest: Vec<&Article> = stored.iter().filter(|a| a.section == stored[0].section).collect();
+            newest.sort_by_key(|a| std::cmp::Reverse(a.sort_instant()));
+            assert_eq!(page.articles.iter().collect::<Vec<_>>(), newest[..10], "{case}");
+            assert_eq!(store.page(&Scope::All, None, 3).unwrap().articles.len(), 3, "{case}");
+            // An upgraded store is updated and deleted from like any other.
+            assert_eq!(store.delete(&stored[0].id).unwrap().as_ref(), Some(&stored[0]), "{case}");
+            assert_eq!((store.articles.len(), store.by_section.len(), store.by_time.len()), (2_499, 2_499, 2_499));
+        }
     }
 
     /// Thousands of entries: sled splits leaves (by size, with the vendored
