@@ -163,20 +163,24 @@ impl Store {
             commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
             db,
         };
-        let upgrading = meta.get("upgrading").map_err(sled_err("reading the store format"))?.is_some();
-        if found != Some(keys::STORE_FORMAT) || upgrading {
+        let upgrading = meta.get("upgrading").map_err(sled_err("reading the store format"))?;
+        let upgrading = upgrading.and_then(|v| v.first().copied());
+        if found != Some(keys::STORE_FORMAT) || upgrading.is_some() {
             // New, older, or an upgrade that was cut short. The format is
             // marked first, so that an older build refuses the store from
             // the first moved article on; `upgrading` is removed last.
-            let from = found.unwrap_or(keys::STORE_FORMAT);
-            if !upgrading {
+            let from = upgrading.or(found).unwrap_or(keys::STORE_FORMAT);
+            if upgrading.is_none() {
                 meta.insert("upgrading", &[from]).map_err(sled_err("writing the store format"))?;
                 meta.insert("format", &[keys::STORE_FORMAT]).map_err(sled_err("writing the store format"))?;
                 store.db.flush().map_err(sled_err("writing the store format"))?;
             }
+            if from < keys::STORE_FORMAT {
+                tracing::info!(from, to = keys::STORE_FORMAT, "upgrading the store (about a minute a million stories)");
+            }
             let moved = store.upgrade()?;
             if moved > 0 {
-                tracing::info!(moved, from, to = keys::STORE_FORMAT, "upgraded the store's layout");
+                tracing::info!(moved, from, to = keys::STORE_FORMAT, "upgraded the store");
             }
             meta.remove("upgrading").map_err(sled_err("writing the store format"))?;
             store.db.flush().map_err(sled_err("writing the store format"))?;
@@ -231,6 +235,9 @@ impl Store {
                     TransactionError::Storage(e) => StoreError::Sled { what: "upgrading the store".into(), source: e },
                 })?;
             moved += batch.len() as u64;
+            if moved / 100_000 > (moved - batch.len() as u64) / 100_000 {
+                tracing::info!(moved, "upgrading the store");
+            }
         }
     }
 

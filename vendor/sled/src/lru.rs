@@ -16,14 +16,20 @@ use crate::{
 #[cfg(any(test, feature = "lock_free_delays"))]
 const MAX_QUEUE_ITEMS: usize = 4;
 
+// wirefeed patch (PATCHES.md): 8 queued accesses and 32 shards, not 64 and
+// 256. A page read since its shard last took its queue is not yet counted
+// in the cache's size and cannot be evicted, so up to 256 × 63 pages stayed
+// in memory beyond the capacity; with leaves of a dozen stories that was
+// tens of MiB. A shard of an 8 MiB cache now holds 256 KiB, several leaves,
+// instead of 32 KiB, less than one.
 #[cfg(not(any(test, feature = "lock_free_delays")))]
-const MAX_QUEUE_ITEMS: usize = 64;
+const MAX_QUEUE_ITEMS: usize = 8;
 
 #[cfg(any(test, feature = "lock_free_delays"))]
 const N_SHARDS: usize = 2;
 
 #[cfg(not(any(test, feature = "lock_free_delays")))]
-const N_SHARDS: usize = 256;
+const N_SHARDS: usize = 32;
 
 struct AccessBlock {
     len: AtomicUsize,
