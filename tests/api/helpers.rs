@@ -50,6 +50,11 @@ impl TestServer {
         TestServer::spawn(data, Some(tmp), env, 0)
     }
 
+    /// A server on an existing data directory (made by the test).
+    pub fn start_on(data: PathBuf) -> TestServer {
+        TestServer::spawn(data, None, Vec::new(), 0)
+    }
+
     fn spawn(data: PathBuf, tmp: Option<Arc<tempfile::TempDir>>, env: Vec<(String, String)>, port: u16) -> TestServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wirefeed"));
         for (key, _) in std::env::vars() {
