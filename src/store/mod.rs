@@ -607,15 +607,15 @@ mod tests {
             db.open_tree("meta").unwrap().insert("format", &[keys::STORE_FORMAT + 1]).unwrap();
             db.flush().unwrap();
         }
-        let err = open_after_raw_sled(dir.path()).err().expect("refused");
+        let err = reopen(dir.path()).err().expect("refused");
         assert!(matches!(err, StoreError::NewerFormat { .. }), "{err}");
         assert!(err.to_string().contains("upgrade wirefeed"));
     }
 
-    /// Opens a store that the test has just written with sled directly:
-    /// sled's own threads let go of the directory lock a moment after the
-    /// `Db` is dropped.
-    fn open_after_raw_sled(dir: &Path) -> Result<Store, StoreError> {
+    /// Opens a store that the test has just written, with sled directly or
+    /// through a `Store` now dropped: sled's own threads let go of the
+    /// directory lock a moment after the `Db` is dropped.
+    fn reopen(dir: &Path) -> Result<Store, StoreError> {
         for _ in 0..100 {
             match Store::open(dir, 1 << 20) {
                 Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(50)),
@@ -712,7 +712,7 @@ mod tests {
                 })
                 .collect();
             write_old_layout(dir.path(), format, &stored, cut_short);
-            let store = open_after_raw_sled(dir.path()).unwrap();
+            let store = reopen(dir.path()).unwrap();
             let case = format!("format {format}, cut short: {cut_short}");
             let meta = store.db.open_tree("meta").unwrap();
             assert_eq!(meta.get("format").unwrap().unwrap().as_ref(), [keys::STORE_FORMAT], "{case}");
@@ -765,7 +765,7 @@ mod tests {
             });
             store.close().unwrap();
         }
-        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let store = reopen(dir.path()).unwrap();
         let newest_first = |of: &dyn Fn(&Article) -> bool| {
             let mut ids: Vec<_> = kept.iter().filter(|a| of(a)).collect();
             ids.sort_by_key(|a| std::cmp::Reverse(a.sort_instant()));
