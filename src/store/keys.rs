@@ -118,6 +118,9 @@ mod tests {
         let id = ArticleId::parse("2016-07-26-a").unwrap();
         let key = section_entry(&sport, 42, &id);
         assert_eq!(split_entry(&key, section_prefix(&sport).len()), Some((42, id.clone())));
+        assert_eq!(entry_id(&key), "2016-07-26-a");
+        assert!(!is_article_value(&key), "a key is never taken for a stored article");
+        assert!(is_article_value(&crate::store::codec::encode(&1u8)));
         assert!(!section_entry(&sports, 42, &id).starts_with(&section_prefix(&sport)));
     }
 

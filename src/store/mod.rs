@@ -168,13 +168,13 @@ impl Store {
         if found != Some(keys::STORE_FORMAT) || upgrading.is_some() {
             // New, older, or an upgrade that was cut short. The format is
             // marked first, so that an older build refuses the store from
-            // the first moved article on; `upgrading` is removed last.
+            // the first moved article on (and marked again on a resumed
+            // upgrade: a crash may have kept `upgrading` and lost `format`);
+            // `upgrading` is removed last.
             let from = upgrading.or(found).unwrap_or(keys::STORE_FORMAT);
-            if upgrading.is_none() {
-                meta.insert("upgrading", &[from]).map_err(sled_err("writing the store format"))?;
-                meta.insert("format", &[keys::STORE_FORMAT]).map_err(sled_err("writing the store format"))?;
-                store.db.flush().map_err(sled_err("writing the store format"))?;
-            }
+            meta.insert("upgrading", &[from]).map_err(sled_err("writing the store format"))?;
+            meta.insert("format", &[keys::STORE_FORMAT]).map_err(sled_err("writing the store format"))?;
+            store.db.flush().map_err(sled_err("writing the store format"))?;
             if from < keys::STORE_FORMAT {
                 tracing::info!(from, to = keys::STORE_FORMAT, "upgrading the store (about a minute a million stories)");
             }
@@ -690,11 +690,10 @@ mod tests {
             tree("identity").insert(keys::identity(&a.section.slug, &a.headline), a.id.as_str()).unwrap();
         }
         let meta = tree("meta");
+        // A crash may keep `upgrading` and lose the `format` written with it.
+        meta.insert("format", &[format]).unwrap();
         if cut_short {
-            meta.insert("format", &[keys::STORE_FORMAT]).unwrap();
             meta.insert("upgrading", &[format]).unwrap();
-        } else {
-            meta.insert("format", &[format]).unwrap();
         }
         db.flush().unwrap();
     }
