@@ -4,8 +4,8 @@
 //! | tree        | key                                              | value                          |
 //! |-------------|--------------------------------------------------|--------------------------------|
 //! | `by_section`| section slug, `0x00`, time (8 bytes BE), id     | `Article` (codec)              |
-//! | `articles`  | article id (ASCII)                               | the article's `by_section` key |
-//! | `by_time`   | time (8 bytes BE), id                            | the article's `by_section` key |
+//! | `articles`  | article id (ASCII)                               | section slug, `0x00`, time     |
+//! | `by_time`   | time (8 bytes BE), id                            | section slug                   |
 //! | `identity`  | section slug, `0x00`, normalised headline        | article id                     |
 //! | `sections`  | section slug                                     | `SectionMeta` (codec)          |
 //! | `meta`      | `format`                                         | store format (1 byte)          |
@@ -18,7 +18,8 @@
 //!
 //! The articles live in the section index itself, so a section's page is one
 //! range scan over neighbouring entries, whatever the store's size; `articles`
-//! and `by_time` point into it. Formats 1 and 2 kept the articles by id in
+//! and `by_time` point into it with the part of the entry's key that their
+//! own key lacks ([`entry_of_id`], [`entry_of_time`]). Formats 1 and 2 kept the articles by id in
 //! `articles` and empty values in both indexes: a page was a scan and then one
 //! lookup per article in a tree of every article ([`crate::store::Store::open`]
 //! upgrades such a store). A stored article's value begins with its codec
@@ -82,6 +83,16 @@ pub fn split_entry(key: &[u8], prefix_len: usize) -> Option<(i64, ArticleId)> {
     Some((time_from_bytes(time), id))
 }
 
+/// The section-index key of an article from its `articles` entry.
+pub fn entry_of_id(id: &[u8], pointer: &[u8]) -> Vec<u8> {
+    [pointer, id].concat()
+}
+
+/// The section-index key of an article from its `by_time` entry.
+pub fn entry_of_time(time_key: &[u8], slug: &[u8]) -> Vec<u8> {
+    [slug, &[0], time_key].concat()
+}
+
 /// The id in a section-index key, for messages (lossy: the key may be damaged).
 pub fn entry_id(key: &[u8]) -> String {
     let id = key.iter().position(|&b| b == 0).and_then(|end| key.get(end + 9..)).unwrap_or_default();
@@ -119,6 +130,8 @@ mod tests {
         let key = section_entry(&sport, 42, &id);
         assert_eq!(split_entry(&key, section_prefix(&sport).len()), Some((42, id.clone())));
         assert_eq!(entry_id(&key), "2016-07-26-a");
+        assert_eq!(entry_of_id(id.as_str().as_bytes(), &section_bound(&sport, 42)), key);
+        assert_eq!(entry_of_time(&time_entry(42, &id), b"sport"), key);
         assert!(!is_article_value(&key), "a key is never taken for a stored article");
         assert!(is_article_value(&crate::store::codec::encode(&1u8)));
         assert!(!section_entry(&sports, 42, &id).starts_with(&section_prefix(&sport)));

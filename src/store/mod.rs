@@ -214,8 +214,9 @@ impl Store {
                         source,
                     })?;
                     let micros = article.sort_instant().timestamp_micros();
-                    let key = keys::section_entry(&article.section.slug, micros, &article.id);
-                    batch.push((id, value, key, keys::time_entry(micros, &article.id)));
+                    let slug = &article.section.slug;
+                    let time_key = keys::time_entry(micros, &article.id);
+                    batch.push((id, value, keys::section_bound(slug, micros), time_key, slug.as_str().to_owned()));
                 }
             }
             let Some(last) = last else { return Ok(moved) };
@@ -223,10 +224,10 @@ impl Store {
             let trees = (&self.articles, &self.by_section, &self.by_time);
             trees
                 .transaction(|(articles, by_section, by_time)| {
-                    for (id, value, key, time_key) in &batch {
-                        by_section.insert(key.as_slice(), value)?;
-                        by_time.insert(time_key.as_slice(), key.as_slice())?;
-                        articles.insert(id, key.as_slice())?;
+                    for (id, value, pointer, time_key, slug) in &batch {
+                        by_section.insert(keys::entry_of_id(id, pointer), value)?;
+                        by_time.insert(time_key.as_slice(), slug.as_bytes())?;
+                        articles.insert(id, pointer.as_slice())?;
                     }
                     Ok::<_, ConflictableTransactionError<StoreError>>(())
                 })
@@ -285,7 +286,7 @@ impl Store {
             article.order = order;
             let old = match identity.get(&identity_key)? {
                 Some(id_bytes) => match articles.get(&id_bytes)? {
-                    Some(key) => match by_section.get(&key)? {
+                    Some(pointer) => match by_section.get(keys::entry_of_id(&id_bytes, &pointer))? {
                         Some(bytes) => Some(decode_article(&bytes, &String::from_utf8_lossy(&id_bytes))?),
                         None => None,
                     },
@@ -335,10 +336,10 @@ impl Store {
     pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
         let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
         let result = trees.transaction(|(articles, by_section, by_time, identity, sections)| {
-            let Some(key) = articles.remove(id.as_str().as_bytes())? else {
+            let Some(pointer) = articles.remove(id.as_str().as_bytes())? else {
                 return Ok(None);
             };
-            let Some(bytes) = by_section.remove(key)? else {
+            let Some(bytes) = by_section.remove(keys::entry_of_id(id.as_str().as_bytes(), &pointer))? else {
                 return Ok(None);
             };
             let article: Article = codec::decode(&bytes).map_err(|source| {
@@ -388,10 +389,11 @@ impl Store {
 
     /// One article.
     pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
-        let Some(key) = self.articles.get(id.as_str().as_bytes()).map_err(sled_err(format!("reading {id}")))? else {
+        let Some(pointer) = self.articles.get(id.as_str().as_bytes()).map_err(sled_err(format!("reading {id}")))?
+        else {
             return Ok(None);
         };
-        self.at(&key)
+        self.at(&keys::entry_of_id(id.as_str().as_bytes(), &pointer))
     }
 
     /// The article at a section-index key.
@@ -501,7 +503,7 @@ impl Store {
             match scope {
                 Scope::Section(_) => articles.push(decode_at(&key, &value)?),
                 // An index entry whose article is gone would be a bug; skip it rather than fail a page.
-                Scope::All => articles.extend(self.at(&value)?),
+                Scope::All => articles.extend(self.at(&keys::entry_of_time(&key, &value))?),
             }
         }
         Ok(Page { articles, next, prev })
@@ -511,8 +513,8 @@ impl Store {
     pub fn export(&self, mut out: impl Write) -> Result<u64, StoreError> {
         let mut n = 0;
         for item in self.articles.iter() {
-            let (id, key) = item.map_err(sled_err("reading articles"))?;
-            let Some(article) = self.at(&key)? else {
+            let (id, pointer) = item.map_err(sled_err("reading articles"))?;
+            let Some(article) = self.at(&keys::entry_of_id(&id, &pointer))? else {
                 let id = String::from_utf8_lossy(&id);
                 return Err(StoreError::Damaged(format!("article {id} is missing from its section's index")));
             };
@@ -576,10 +578,9 @@ fn write_entries(
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     let slug = &article.section.slug;
     let micros = article.sort_instant().timestamp_micros();
-    let key = keys::section_entry(slug, micros, &article.id);
-    by_section.insert(key.as_slice(), codec::encode(article))?;
-    articles.insert(article.id.as_str().as_bytes(), key.as_slice())?;
-    by_time.insert(keys::time_entry(micros, &article.id), key)?;
+    by_section.insert(keys::section_entry(slug, micros, &article.id), codec::encode(article))?;
+    articles.insert(article.id.as_str().as_bytes(), keys::section_bound(slug, micros))?;
+    by_time.insert(keys::time_entry(micros, &article.id), slug.as_str().as_bytes())?;
     identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
     let mut meta = match sections.get(slug.as_str().as_bytes())? {
         Some(bytes) => codec::decode::<SectionMeta>(&bytes).map_err(|source| {
@@ -680,8 +681,8 @@ mod tests {
             let value = if format == 1 { codec::encode_plain(a) } else { codec::encode(a) };
             if cut_short && i == 0 {
                 tree("by_section").insert(&key, value).unwrap();
-                tree("articles").insert(a.id.as_str(), key.as_slice()).unwrap();
-                tree("by_time").insert(keys::time_entry(micros, &a.id), key).unwrap();
+                tree("articles").insert(a.id.as_str(), keys::section_bound(&a.section.slug, micros)).unwrap();
+                tree("by_time").insert(keys::time_entry(micros, &a.id), a.section.slug.as_str()).unwrap();
             } else {
                 tree("articles").insert(a.id.as_str(), value).unwrap();
                 tree("by_section").insert(key, &[]).unwrap();
