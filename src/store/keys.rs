@@ -19,22 +19,23 @@
 //! The articles live in the section index itself, so a section's page is one
 //! range scan over neighbouring entries, whatever the store's size; `articles`
 //! and `by_time` point into it with the part of the entry's key that their
-//! own key lacks ([`entry_of_id`], [`entry_of_time`]). Formats 1 and 2 kept the articles by id in
-//! `articles` and empty values in both indexes: a page was a scan and then one
-//! lookup per article in a tree of every article ([`crate::store::Store::open`]
-//! upgrades such a store). A stored article's value begins with its codec
-//! format byte (1 or 2) and a key with a slug character, so the two are never
-//! confused.
+//! own key lacks ([`entry_of_id`], [`entry_of_time`]). Formats 1 and 2 kept
+//! the articles by id in `articles` and empty values in both indexes: a page
+//! was a scan and then one lookup per article in a tree of every article
+//! ([`crate::store::Store::open`] upgrades such a store). A stored article's
+//! value begins with its codec format byte (1 or 2) and a pointer with a slug
+//! character, so the two are never confused.
+
+use crate::domain::{ArticleId, SectionSlug};
 
 /// The store format this build writes.
 pub const STORE_FORMAT: u8 = 3;
 
-/// Whether an `articles` value is an article (formats 1 and 2), not a key.
+/// Whether an `articles` value is a stored article (formats 1 and 2), not a
+/// pointer into the section index (format 3).
 pub fn is_article_value(value: &[u8]) -> bool {
     !matches!(value.first(), Some(b'a'..=b'z' | b'0'..=b'9' | b'-'))
 }
-
-use crate::domain::{ArticleId, SectionSlug};
 
 /// Sortable bytes of a time in microseconds.
 pub fn time_bytes(micros: i64) -> [u8; 8] {

@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional, TransactionalTree};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree, UnabortableTransactionError,
+};
 use sled::Tree;
 
 use crate::domain::{Article, ArticleId, Section, SectionSlug};
@@ -213,10 +215,7 @@ impl Store {
                         what: format!("article {}", String::from_utf8_lossy(&id)),
                         source,
                     })?;
-                    let micros = article.sort_instant().timestamp_micros();
-                    let slug = &article.section.slug;
-                    let time_key = keys::time_entry(micros, &article.id);
-                    batch.push((id, value, keys::section_bound(slug, micros), time_key, slug.as_str().to_owned()));
+                    batch.push((article, value));
                 }
             }
             let Some(last) = last else { return Ok(moved) };
@@ -224,10 +223,8 @@ impl Store {
             let trees = (&self.articles, &self.by_section, &self.by_time);
             trees
                 .transaction(|(articles, by_section, by_time)| {
-                    for (id, value, pointer, time_key, slug) in &batch {
-                        by_section.insert(keys::entry_of_id(id, pointer), value)?;
-                        by_time.insert(time_key.as_slice(), slug.as_bytes())?;
-                        articles.insert(id, pointer.as_slice())?;
+                    for (article, value) in &batch {
+                        place((articles, by_section, by_time), article, value)?;
                     }
                     Ok::<_, ConflictableTransactionError<StoreError>>(())
                 })
@@ -569,6 +566,22 @@ fn decode_at(key: &[u8], bytes: &[u8]) -> Result<Article, StoreError> {
 type Trees<'a> =
     (&'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree);
 
+/// Writes an article's stored bytes (`value`) at its section-index entry, and
+/// the two entries that point to it: the one place that knows the layout of
+/// the three trees (shared by `write_entries` and the upgrade).
+fn place(
+    (articles, by_section, by_time): (&TransactionalTree, &TransactionalTree, &TransactionalTree),
+    article: &Article,
+    value: &[u8],
+) -> Result<(), UnabortableTransactionError> {
+    let slug = &article.section.slug;
+    let micros = article.sort_instant().timestamp_micros();
+    by_section.insert(keys::section_entry(slug, micros, &article.id), value)?;
+    articles.insert(article.id.as_str().as_bytes(), keys::section_bound(slug, micros))?;
+    by_time.insert(keys::time_entry(micros, &article.id), slug.as_str().as_bytes())?;
+    Ok(())
+}
+
 /// Writes an article with its index entries, identity key and section
 /// metadata (`is_new` counts it in its section): shared by `put` and `restore`.
 fn write_entries(
@@ -577,10 +590,7 @@ fn write_entries(
     is_new: bool,
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     let slug = &article.section.slug;
-    let micros = article.sort_instant().timestamp_micros();
-    by_section.insert(keys::section_entry(slug, micros, &article.id), codec::encode(article))?;
-    articles.insert(article.id.as_str().as_bytes(), keys::section_bound(slug, micros))?;
-    by_time.insert(keys::time_entry(micros, &article.id), slug.as_str().as_bytes())?;
+    place((articles, by_section, by_time), article, &codec::encode(article))?;
     identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
     let mut meta = match sections.get(slug.as_str().as_bytes())? {
         Some(bytes) => codec::decode::<SectionMeta>(&bytes).map_err(|source| {

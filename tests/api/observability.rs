@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::helpers::*;
 
 /// Waits until the server has logged a line containing every needle.
-fn wait_for_log(server: &TestServer, needles: &[&str]) -> String {
+pub fn wait_for_log(server: &TestServer, needles: &[&str]) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let found = server.logs.lock().unwrap().iter().find(|l| needles.iter().all(|n| l.contains(n))).cloned();

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::Client;
 
 use crate::helpers::*;
-use crate::observability::sample;
+use crate::observability::{sample, wait_for_log};
 
 /// A running nginx on a loopback port.
 struct Nginx {
@@ -384,10 +384,7 @@ fn proxy_cache_serves_repeated_reads_until_max_age_runs_out() {
     // read by a thread) a moment after its answer: wait for it, or a late
     // line would look like a cache hit that reached wirefeed.
     let log_lines = || server.log_text().matches("path=/sections/science/rss.xml").count();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while log_lines() == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_log(&server, &["path=/sections/science/rss.xml"]);
     let logged = log_lines();
     assert_eq!(logged, 1, "the first read is logged once");
     for _ in 0..5 {
