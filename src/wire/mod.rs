@@ -11,6 +11,7 @@
 //!
 //! `docs/parser.md` lists the formats read and the decisions taken.
 
+pub mod agency;
 mod byline;
 mod dateline;
 mod decode;
@@ -19,8 +20,8 @@ mod layout;
 mod story;
 mod time;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Dateline, Related};
 
@@ -66,9 +67,58 @@ pub struct Story {
     pub warnings: Vec<String>,
     /// The encoding the bytes were read as (`UTF-8`, `UTF-16LE`, `windows-1252`, ...).
     pub encoding: String,
+    /// The transmission's header: format, source, slug, priority, take...
+    pub wire: Wire,
+    /// What the agency marked as not for publication (notes to editors,
+    /// notebooks, contacts, advisories): kept for the importer, never published.
+    pub notes: Vec<String>,
+    /// The agency's correction statement (`CORRECTS ...`), meant for readers.
+    pub correction: Option<String>,
+    /// The embargo: not to be published before this instant.
+    pub embargo: Option<DateTime<FixedOffset>>,
     /// The decoded, normalised text: identical text means the identical story.
     #[serde(skip)]
     pub text: String,
+}
+
+/// The format a story was sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum WireFormat {
+    /// Web-style plain text (the seed's shape).
+    #[default]
+    #[serde(rename = "plain")]
+    Plain,
+    #[serde(rename = "iptc7901")]
+    Iptc7901,
+    #[serde(rename = "anpa1312")]
+    Anpa1312,
+    #[serde(rename = "zczc")]
+    Zczc,
+    #[serde(rename = "nitf")]
+    Nitf,
+    #[serde(rename = "newsml-g2")]
+    NewsmlG2,
+}
+
+/// What the transmission's header states; `None` where the format has no
+/// such slot or the slot is empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wire {
+    pub format: WireFormat,
+    /// The agency (`dpa`, `AP`, `AAP`, `NTB`, ...).
+    pub source: Option<String>,
+    /// The story's keyword: later takes of one story share it.
+    pub slug: Option<String>,
+    /// 1 (flash) to 6 or more (routine); ANPA letters mapped (f 1, b 2, u 3, r 4, d 5).
+    pub priority: Option<u8>,
+    /// The category letter(s) as sent.
+    pub category: Option<String>,
+    /// The take or version key (`EXTRA`, `1ST LEAD`, `1stLd-Writethru`).
+    pub take: Option<String>,
+    /// The transmission's sequence number, as sent (`062`).
+    pub sequence: Option<String>,
+    /// The word count the header states.
+    pub words: Option<u32>,
 }
 
 /// Why a text is not a story. Every variant names what to fix.
@@ -96,6 +146,16 @@ pub enum ParseError {
     /// A headline, but no paragraph after it.
     #[error("the headline on line {line} is followed by no story paragraph")]
     NoBody { line: usize },
+    /// XML that is not well-formed, or that uses what is refused (a DTD,
+    /// entities): the parser's message.
+    #[error("the XML is not accepted: {0}")]
+    BadXml(String),
+    /// Well-formed XML of a kind that is not a news item.
+    #[error("the XML root element is <{0}>; expected NITF (<nitf>) or a NewsML-G2 <newsItem> / <newsMessage>")]
+    UnknownXml(String),
+    /// An XML document with no news item or several.
+    #[error("the document holds {0} news items; send exactly one per import")]
+    ItemCount(usize),
 }
 
 impl ParseError {
@@ -108,6 +168,9 @@ impl ParseError {
             ParseError::HeadlineTooLong { .. } => "headline_too_long",
             ParseError::NoBody { .. } => "no_body",
             ParseError::NoHeadline { .. } => "no_headline",
+            ParseError::BadXml(_) => "bad_xml",
+            ParseError::UnknownXml(_) => "unknown_xml",
+            ParseError::ItemCount(_) => "item_count",
         }
     }
 
@@ -118,18 +181,46 @@ impl ParseError {
             | ParseError::NoHeadline { line, .. }
             | ParseError::HeadlineTooLong { line, .. }
             | ParseError::NoBody { line } => Some(*line),
-            ParseError::Empty | ParseError::TooLarge { .. } => None,
+            ParseError::Empty
+            | ParseError::TooLarge { .. }
+            | ParseError::BadXml(_)
+            | ParseError::UnknownXml(_)
+            | ParseError::ItemCount(_) => None,
         }
     }
 }
 
-/// Parses one story.
+/// Parses one story sent as text (`text/plain`): the format is detected
+/// from the content.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> {
+    parse_as(bytes, Media::Text, options)
+}
+
+/// How a story was sent: the media type's family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// `text/plain` (or none): any format, detected from the content.
+    Text,
+    /// `application/xml`, `text/xml`, `application/nitf+xml`,
+    /// `application/vnd.iptc.g2.newsitem+xml`: NITF or NewsML-G2.
+    Xml,
+}
+
+/// Parses one story sent with the given media type.
+pub fn parse_as(bytes: &[u8], media: Media, options: &ParseOptions) -> Result<Story, ParseError> {
     if bytes.len() > options.max_bytes {
         return Err(ParseError::TooLarge { bytes: bytes.len(), limit: options.max_bytes });
     }
-    let decoded = decode::decode(bytes)?;
-    story::build(decoded, options)
+    match agency::detect(bytes, media) {
+        WireFormat::Plain => {
+            let decoded = decode::decode(bytes)?;
+            story::build(decoded, options)
+        }
+        WireFormat::Iptc7901 => agency::iptc7901::parse(bytes, options),
+        WireFormat::Anpa1312 => agency::anpa::parse(bytes, options),
+        WireFormat::Zczc => agency::zczc::parse(bytes, options),
+        WireFormat::Nitf | WireFormat::NewsmlG2 => agency::xml::parse(bytes, options),
+    }
 }
 
 /// The calendar date of a story time, for ids.

@@ -85,6 +85,10 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
         related: body.related,
         warnings,
         encoding: encoding.to_owned(),
+        wire: super::Wire::default(),
+        notes: Vec::new(),
+        correction: None,
+        embargo: None,
         text,
     })
 }
