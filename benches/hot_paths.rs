@@ -50,6 +50,10 @@ fn article(section: &Section, i: usize) -> Article {
         time_source: TimeSource::Parsed,
         order: i as u64,
         source_hash: format!("{i:016x}"),
+        wire: Default::default(),
+        notes: Vec::new(),
+        correction: None,
+        embargo: None,
     }
 }
 

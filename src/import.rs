@@ -5,7 +5,8 @@
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use crate::domain::{Article, ArticleId, Section};
-use crate::wire::{Story, StoryTime};
+use crate::domain::{Wire, WireFormat};
+use crate::wire::{Media, Story, StoryTime};
 
 /// The receive time: now, to the second (story times are to the minute or second).
 pub fn now() -> DateTime<Utc> {
@@ -48,7 +49,9 @@ pub fn prepare(
             ));
             settings.default_section.clone()
         }),
-        (None, None) => settings.default_section.clone(),
+        (None, None) => category_section(&story.wire)
+            .and_then(Section::from_name)
+            .unwrap_or_else(|| settings.default_section.clone()),
     };
     let mut instant = |time: &StoryTime, what: &str| {
         let t = to_instant(time, settings.source_tz);
@@ -78,8 +81,48 @@ pub fn prepare(
         time_source: story.time_source,
         order: 0,
         source_hash: format!("{hash:032x}"),
+        wire: story.wire.clone(),
+        notes: story.notes.clone(),
+        correction: story.correction.clone(),
+        embargo: story.embargo.map(|t| t.with_timezone(&Utc)),
     };
     Ok(Prepared { draft, warnings })
+}
+
+/// The section an agency's category letter stands for, where the letter
+/// is one of the format's well-known ones (docs/parser.md lists them).
+fn category_section(wire: &Wire) -> Option<&'static str> {
+    let category = wire.category.as_deref()?.trim();
+    let mut letters = category.chars();
+    let (Some(letter), None) = (letters.next(), letters.next()) else { return None };
+    let name = match (wire.format, letter.to_ascii_lowercase()) {
+        // AP's ANPA category codes.
+        (WireFormat::Anpa1312, 'a') => "National",
+        (WireFormat::Anpa1312, 'i') => "World",
+        (WireFormat::Anpa1312, 'f') => "Business",
+        (WireFormat::Anpa1312, 's' | 'q' | 'z') => "Sport",
+        (WireFormat::Anpa1312, 'e') => "Entertainment",
+        (WireFormat::Anpa1312, 'p' | 'w') => "Politics",
+        (WireFormat::Anpa1312, 'l') => "Lifestyle",
+        (WireFormat::Anpa1312, 't') => "Travel",
+        (WireFormat::Anpa1312, 'k') => "Opinion",
+        // IPTC 7901 service categories as dpa sends them.
+        (WireFormat::Iptc7901, 'i') => "World",
+        (WireFormat::Iptc7901, 's') => "Sport",
+        (WireFormat::Iptc7901, 'w') => "Business",
+        (WireFormat::Iptc7901, 'p') => "Politics",
+        (WireFormat::Iptc7901, 'k') => "Culture",
+        (WireFormat::Iptc7901, 'v') => "Miscellany",
+        // AAP's ZCZC categories.
+        (WireFormat::Zczc, 'a') => "Australia",
+        (WireFormat::Zczc, 'i') => "World",
+        (WireFormat::Zczc, 'f') => "Business",
+        (WireFormat::Zczc, 's' | 't') => "Sport",
+        (WireFormat::Zczc, 'e') => "Entertainment",
+        (WireFormat::Zczc, 'j' | 'k') => "Media releases",
+        _ => return None,
+    };
+    Some(name)
 }
 
 /// A story time as an instant. A date without a time of day stands for noon
@@ -120,11 +163,12 @@ pub struct Ingested {
 /// Parses and prepares one story: what [`ingest`] stores and [`check`] shows.
 fn read(
     bytes: &[u8],
+    media: Media,
     section_override: Option<&str>,
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<(Story, Prepared), IngestError> {
-    let story = crate::wire::parse(bytes, options)?;
+    let story = crate::wire::parse_as(bytes, media, options)?;
     let prepared = prepare(&story, section_override, settings, options.received)?;
     Ok((story, prepared))
 }
@@ -135,11 +179,12 @@ fn read(
 pub fn ingest(
     store: &crate::store::Store,
     bytes: &[u8],
+    media: Media,
     section_override: Option<&str>,
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<Ingested, IngestError> {
-    let (_, prepared) = read(bytes, section_override, settings, options)?;
+    let (_, prepared) = read(bytes, media, section_override, settings, options)?;
     let put = store.put(prepared.draft)?;
     Ok(Ingested { put, warnings: prepared.warnings })
 }
@@ -160,11 +205,12 @@ pub struct Checked {
 /// Parses and prepares one story without touching any store.
 pub fn check(
     bytes: &[u8],
+    media: Media,
     section_override: Option<&str>,
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<Checked, IngestError> {
-    let (story, prepared) = read(bytes, section_override, settings, options)?;
+    let (story, prepared) = read(bytes, media, section_override, settings, options)?;
     let draft = prepared.draft;
     Ok(Checked {
         dry_run: true,

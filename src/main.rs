@@ -13,7 +13,7 @@ use wirefeed::import::{self, IngestError};
 use wirefeed::startup::{self, Application};
 use wirefeed::store::Put;
 use wirefeed::telemetry;
-use wirefeed::wire::ParseOptions;
+use wirefeed::wire::{Media, ParseOptions};
 
 /// jemalloc, with the settings and reasons in `wirefeed::memory`.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -69,7 +69,7 @@ fn check(cli: &Cli, file: &Path) -> ExitCode {
         let settings = startup::import_settings(&cli.parse).map_err(|e| ("settings".to_owned(), one_line(&e)))?;
         let options =
             ParseOptions { source_tz: cli.parse.source_tz, received: import::now(), max_bytes: cli.parse.max_body };
-        import::check(&bytes, None, &settings, &options).map_err(|e| match e {
+        import::check(&bytes, Media::Text, None, &settings, &options).map_err(|e| match e {
             IngestError::Parse(p) => (p.kind().to_owned(), p.to_string()),
             other => ("rejected".to_owned(), other.to_string()),
         })
@@ -133,7 +133,7 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
         };
         let options =
             ParseOptions { source_tz: cli.parse.source_tz, received: import::now(), max_bytes: cli.parse.max_body };
-        match import::ingest(&store, &bytes, section, &settings, &options) {
+        match import::ingest(&store, &bytes, Media::Text, section, &settings, &options) {
             Ok(done) => match done.put {
                 Put::Created(_) => created += 1,
                 Put::Updated { .. } => updated += 1,

@@ -120,7 +120,7 @@ fn seed(store: &Store, dir: &Path, settings: &ImportSettings, parse: &ParseArgs)
             received: crate::import::now(),
             max_bytes: parse.max_body,
         };
-        match import::ingest(store, &bytes, None, settings, &options) {
+        match import::ingest(store, &bytes, crate::wire::Media::Text, None, settings, &options) {
             Ok(done) => tracing::info!(file = %path.display(), id = %done.put.article().id, "seeded"),
             Err(e) => tracing::warn!(file = %path.display(), error = %e, "seed story rejected"),
         }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, SubsecRound, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::Section;
+use super::{Section, Wire};
 
 /// Longest article id.
 const MAX_ID: usize = 100;
@@ -120,6 +120,19 @@ pub struct Article {
     pub order: u64,
     /// Hash of the story text and section: identical text is the same article.
     pub source_hash: String,
+    /// The transmission's header (`format: plain` for web-style text).
+    #[serde(default)]
+    pub wire: Wire,
+    /// What the agency marked as not for publication: shown to the importer
+    /// (import answer, article JSON with the token, export), never in a feed or page.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// The agency's correction statement, shown to readers above the story.
+    #[serde(default)]
+    pub correction: Option<String>,
+    /// Not to be shown before this instant.
+    #[serde(default)]
+    pub embargo: Option<DateTime<Utc>>,
 }
 
 impl Article {

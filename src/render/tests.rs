@@ -23,6 +23,10 @@ fn article(n: u64, authors: &[&str]) -> Article {
         time_source: TimeSource::Parsed,
         order: n,
         source_hash: String::new(),
+        wire: Default::default(),
+        notes: Vec::new(),
+        correction: None,
+        embargo: None,
     }
 }
 

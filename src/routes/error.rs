@@ -19,7 +19,7 @@ pub enum ApiError {
     #[error("the body is larger than {limit} bytes (WIREFEED_MAX_BODY)")]
     TooLarge { limit: usize },
     /// Not a text body.
-    #[error("the body must be text (Content-Type: text/plain; charset=...), not {0}")]
+    #[error("the body must be text (Content-Type: text/plain; charset=...) or NITF / NewsML-G2 XML (application/xml, text/xml, application/nitf+xml, application/vnd.iptc.g2.newsitem+xml), not {0}")]
     UnsupportedMedia(String),
     /// A bad request, with a kind and a detail.
     #[error("{detail}")]

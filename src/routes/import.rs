@@ -11,12 +11,32 @@ use crate::domain::{Article, ArticleId};
 use crate::import;
 use crate::startup::AppState;
 use crate::store::{keys, Put};
+use crate::wire::Media;
 
 /// Longest a client may take to send a story body: a slow client cannot hold a worker forever.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// XML media types a NITF or NewsML-G2 document may be sent with.
+const XML_TYPES: [&str; 4] =
+    ["application/xml", "text/xml", "application/nitf+xml", "application/vnd.iptc.g2.newsitem+xml"];
+
+/// The media family of the body: any `text/*` is text (its format is
+/// detected from the content), the XML types are XML, anything else is refused.
+fn media_of(req: &HttpRequest) -> Result<Media, ApiError> {
+    let Some(ct) = req.headers().get(header::CONTENT_TYPE) else { return Ok(Media::Text) };
+    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    if XML_TYPES.contains(&essence) {
+        Ok(Media::Xml)
+    } else if essence.starts_with("text/") {
+        Ok(Media::Text)
+    } else {
+        Err(ApiError::UnsupportedMedia(format!("{:?}", ct.chars().take(100).collect::<String>())))
+    }
+}
+
 /// Checks the bearer token in constant time.
-fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
+pub(super) fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -61,12 +81,7 @@ pub async fn import(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state.token)?;
-    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-        if !ct.trim_start().starts_with("text/") {
-            return Err(ApiError::UnsupportedMedia(format!("{:?}", ct.chars().take(100).collect::<String>())));
-        }
-    }
+    let media = media_of(&req)?;
     let limit = state.max_body;
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
@@ -96,14 +111,14 @@ pub async fn import(
         max_bytes: limit,
     };
     if dry_run {
-        let checked = import::check(&bytes, query.section.as_deref(), &state.import, &options)?;
+        let checked = import::check(&bytes, media, query.section.as_deref(), &state.import, &options)?;
         return Ok(HttpResponse::Ok().json(checked));
     }
     let state_for_write = state.clone();
     let section = query.section;
     let ingested = web::block(move || -> Result<import::Ingested, ApiError> {
         let state = state_for_write;
-        let ingested = import::ingest(&state.store, &bytes, section.as_deref(), &state.import, &options)?;
+        let ingested = import::ingest(&state.store, &bytes, media, section.as_deref(), &state.import, &options)?;
         if let Put::Created(a) | Put::Updated { article: a, .. } = &ingested.put {
             state.cache.invalidate(&changed(a));
         }

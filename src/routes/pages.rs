@@ -1,12 +1,13 @@
 //! HTML pages: home, section, article; and the article as JSON.
 
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::feeds::section_slug;
 use super::respond::{cached, Rendered};
 use super::{cursor, ApiError};
 use crate::cache::{Doc, Tag};
-use crate::domain::ArticleId;
+use crate::domain::{Article, ArticleId};
 use crate::render::{self, Base};
 use crate::startup::AppState;
 use crate::store::{keys, Scope, Store};
@@ -83,6 +84,19 @@ pub async fn article(
             missing_page(&state, &base, "There is no such story.".into())
         };
     };
+    if json && super::import::authorize(&req, &state.token).is_ok() {
+        // The token holder also sees the notes not meant for publication:
+        // read past the shared cache, and kept out of every other cache.
+        let store = state.store.clone();
+        let lookup = id.clone();
+        let article = web::block(move || store.get(&lookup)).await??;
+        let article = article.ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+        let body = article_json(&base, &article, true)?;
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .content_type("application/json; charset=utf-8")
+            .body(body));
+    }
     let key = format!("{}|article|{id}|{json}", base.as_str());
     let site = state.site.clone();
     let render_base = base.clone();
@@ -92,11 +106,7 @@ pub async fn article(
             return Ok(Rendered::Missing("There is no such story.".into()));
         };
         if json {
-            let body = serde_json::to_vec_pretty(&serde_json::json!({
-                "url": render_base.article(&article.id),
-                "article": &article,
-            }))
-            .map_err(ApiError::internal)?;
+            let body = article_json(&render_base, &article, false)?;
             let doc = Doc::new(body, "application/json; charset=utf-8", Some(article.sort_instant()));
             return Ok(Rendered::Doc(doc, Vec::new()));
         }
@@ -116,4 +126,17 @@ pub async fn article(
     } else {
         cached(&req, &state, key, tags, render, |what| missing_page(&state, &base, what)).await
     }
+}
+
+/// The article JSON: everything stored, but the notes not meant for
+/// publication only for the token holder.
+fn article_json(base: &Base, article: &Article, with_notes: bool) -> Result<Vec<u8>, ApiError> {
+    let mut value = serde_json::to_value(article).map_err(ApiError::internal)?;
+    if !with_notes {
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("notes");
+        }
+    }
+    serde_json::to_vec_pretty(&serde_json::json!({"url": base.article(&article.id), "article": value}))
+        .map_err(ApiError::internal)
 }

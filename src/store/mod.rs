@@ -33,6 +33,9 @@ pub enum StoreError {
     /// Another process holds the data directory.
     #[error("the data directory {0} is in use by another wirefeed process (a running server?); stop it or use another --data-dir")]
     Locked(String),
+    /// The store was written by a pre-release build of another layout.
+    #[error("the data directory {dir} holds store format {found}, written by a pre-release build; this build reads format {supported}: export it with the build that wrote it and `wirefeed restore` the export into an empty directory")]
+    OlderFormat { dir: String, found: u8, supported: u8 },
     /// The store was written by a newer wirefeed.
     #[error("the data directory {dir} holds store format {found}; this build reads up to format {supported}: upgrade wirefeed")]
     NewerFormat { dir: String, found: u8, supported: u8 },
@@ -165,78 +168,17 @@ impl Store {
             commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
             db,
         };
-        let upgrading = meta.get("upgrading").map_err(sled_err("reading the store format"))?;
-        let upgrading = upgrading.and_then(|v| v.first().copied());
-        if found != Some(keys::STORE_FORMAT) || upgrading.is_some() {
-            // New, older, or an upgrade that was cut short. The format is
-            // marked first, so that an older build refuses the store from
-            // the first moved article on (and marked again on a resumed
-            // upgrade: a crash may have kept `upgrading` and lost `format`);
-            // `upgrading` is removed last.
-            let from = upgrading.or(found).unwrap_or(keys::STORE_FORMAT);
-            meta.insert("upgrading", &[from]).map_err(sled_err("writing the store format"))?;
-            meta.insert("format", &[keys::STORE_FORMAT]).map_err(sled_err("writing the store format"))?;
-            store.db.flush().map_err(sled_err("writing the store format"))?;
-            if from < keys::STORE_FORMAT {
-                tracing::info!(from, to = keys::STORE_FORMAT, "upgrading the store (about a minute a million stories)");
+        match found {
+            None => {
+                meta.insert("format", &[keys::STORE_FORMAT]).map_err(sled_err("writing the store format"))?;
+                store.db.flush().map_err(sled_err("writing the store format"))?;
             }
-            let moved = store.upgrade()?;
-            if moved > 0 {
-                tracing::info!(moved, from, to = keys::STORE_FORMAT, "upgraded the store");
+            Some(found) if found < keys::STORE_FORMAT => {
+                return Err(StoreError::OlderFormat { dir: shown, found, supported: keys::STORE_FORMAT });
             }
-            meta.remove("upgrading").map_err(sled_err("writing the store format"))?;
-            store.db.flush().map_err(sled_err("writing the store format"))?;
+            Some(_) => {}
         }
         Ok(store)
-    }
-
-    /// Moves every article of a format 1 or 2 store from `articles` into the
-    /// section index (format 3), a thousand to a transaction. Values are
-    /// copied as they are (the codec reads both value formats); an article
-    /// already moved is skipped, so an upgrade cut short resumes where it was.
-    fn upgrade(&self) -> Result<u64, StoreError> {
-        const BATCH: usize = 1000;
-        let mut moved = 0;
-        let mut after: Option<sled::IVec> = None;
-        loop {
-            let rest = match &after {
-                Some(id) => self
-                    .articles
-                    .range::<&[u8], _>((std::ops::Bound::Excluded(id.as_ref()), std::ops::Bound::Unbounded)),
-                None => self.articles.iter(),
-            };
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut last = None;
-            for item in rest.take(BATCH) {
-                let (id, value) = item.map_err(sled_err("reading articles to upgrade"))?;
-                last = Some(id.clone());
-                if keys::is_article_value(&value) {
-                    let article: Article = codec::decode(&value).map_err(|source| StoreError::Codec {
-                        what: format!("article {}", String::from_utf8_lossy(&id)),
-                        source,
-                    })?;
-                    batch.push((article, value));
-                }
-            }
-            let Some(last) = last else { return Ok(moved) };
-            after = Some(last);
-            let trees = (&self.articles, &self.by_section, &self.by_time);
-            trees
-                .transaction(|(articles, by_section, by_time)| {
-                    for (article, value) in &batch {
-                        place((articles, by_section, by_time), article, value)?;
-                    }
-                    Ok::<_, ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(|e| match e {
-                    TransactionError::Abort(e) => e,
-                    TransactionError::Storage(e) => StoreError::Sled { what: "upgrading the store".into(), source: e },
-                })?;
-            moved += batch.len() as u64;
-            if moved / 100_000 > (moved - batch.len() as u64) / 100_000 {
-                tracing::info!(moved, "upgrading the store");
-            }
-        }
     }
 
     /// Whether the store holds no article.
@@ -272,6 +214,10 @@ impl Store {
     pub fn put(&self, draft: Article) -> Result<Put, StoreError> {
         let order = self.db.generate_id().map_err(sled_err("generating an order"))?;
         let identity_key = keys::identity(&draft.section.slug, &draft.headline);
+        // A later take (a lead, a writethru, a correction) replaces the story
+        // its agency sent under the same slug, whatever its headline now says.
+        let take_key =
+            draft.wire.story_key().filter(|_| draft.wire.is_later_take()).map(|(s, g)| keys::wire_identity(s, g));
         let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
         let result = trees.transaction(|(articles, by_section, by_time, identity, sections)| {
             let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
@@ -281,7 +227,14 @@ impl Store {
             };
             let mut article = draft.clone();
             article.order = order;
-            let old = match identity.get(&identity_key)? {
+            let found = match identity.get(&identity_key)? {
+                Some(id) => Some(id),
+                None => match &take_key {
+                    Some(key) => identity.get(key)?,
+                    None => None,
+                },
+            };
+            let old = match found {
                 Some(id_bytes) => match articles.get(&id_bytes)? {
                     Some(pointer) => match by_section.get(keys::entry_of_id(&id_bytes, &pointer))? {
                         Some(bytes) => Some(decode_article(&bytes, &String::from_utf8_lossy(&id_bytes))?),
@@ -291,8 +244,9 @@ impl Store {
                 },
                 None => None,
             };
-            let slug = &article.section.slug;
             if let Some(old) = &old {
+                // The story stays where it was filed.
+                article.section = old.section.clone();
                 if old.source_hash == article.source_hash {
                     return Ok(Put::Unchanged(old.clone()));
                 }
@@ -304,8 +258,9 @@ impl Store {
                 article.published = old.published;
                 article.date_only = old.date_only;
                 let old_micros = old.sort_instant().timestamp_micros();
-                by_section.remove(keys::section_entry(slug, old_micros, &old.id))?;
+                by_section.remove(keys::section_entry(&old.section.slug, old_micros, &old.id))?;
                 by_time.remove(keys::time_entry(old_micros, &old.id))?;
+                remove_identities(identity, old)?;
             } else {
                 let date = article.published.date_naive();
                 let mut attempt = 1;
@@ -344,7 +299,7 @@ impl Store {
             })?;
             let slug = &article.section.slug;
             by_time.remove(keys::time_entry(article.sort_instant().timestamp_micros(), id))?;
-            identity.remove(keys::identity(slug, &article.headline))?;
+            remove_identities(identity, &article)?;
             if let Some(bytes) = sections.get(slug.as_str().as_bytes())? {
                 if let Ok(mut meta) = codec::decode::<SectionMeta>(&bytes) {
                     meta.count = meta.count.saturating_sub(1);
@@ -582,6 +537,19 @@ fn place(
     Ok(())
 }
 
+/// Removes the identity keys that name this article (a later story may
+/// have taken its wire slug over: that key is left to it).
+fn remove_identities(identity: &TransactionalTree, article: &Article) -> Result<(), UnabortableTransactionError> {
+    let mut keys = vec![keys::identity(&article.section.slug, &article.headline)];
+    keys.extend(article.wire.story_key().map(|(source, slug)| keys::wire_identity(source, slug)));
+    for key in keys {
+        if identity.get(&key)?.is_some_and(|id| id.as_ref() == article.id.as_str().as_bytes()) {
+            identity.remove(key)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes an article with its index entries, identity key and section
 /// metadata (`is_new` counts it in its section): shared by `put` and `restore`.
 fn write_entries(
@@ -592,6 +560,9 @@ fn write_entries(
     let slug = &article.section.slug;
     place((articles, by_section, by_time), article, &codec::encode(article))?;
     identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
+    if let Some((source, wire_slug)) = article.wire.story_key() {
+        identity.insert(keys::wire_identity(source, wire_slug), article.id.as_str().as_bytes())?;
+    }
     let mut meta = match sections.get(slug.as_str().as_bytes())? {
         Some(bytes) => codec::decode::<SectionMeta>(&bytes).map_err(|source| {
             ConflictableTransactionError::Abort(StoreError::Codec { what: format!("section {slug}"), source })
@@ -654,6 +625,10 @@ mod tests {
             time_source: crate::domain::TimeSource::Parsed,
             order: 0,
             source_hash: format!("hash of {id}"),
+            wire: Default::default(),
+            notes: Vec::new(),
+            correction: None,
+            embargo: None,
         }
     }
 
@@ -679,69 +654,17 @@ mod tests {
         assert_eq!(store.section(&first.section.slug).unwrap().unwrap().count, 0);
     }
 
-    /// Writes articles as formats 1 and 2 laid them out: values by id in
-    /// `articles`, empty index entries; `upgrading` as an upgrade cut short
-    /// after the first article left it.
-    fn write_old_layout(dir: &Path, format: u8, stored: &[Article], cut_short: bool) {
-        let db = sled::open(dir).unwrap();
-        let tree = |name: &str| db.open_tree(name).unwrap();
-        for (i, a) in stored.iter().enumerate() {
-            let micros = a.sort_instant().timestamp_micros();
-            let key = keys::section_entry(&a.section.slug, micros, &a.id);
-            let value = if format == 1 { codec::encode_plain(a) } else { codec::encode(a) };
-            if cut_short && i == 0 {
-                tree("by_section").insert(&key, value).unwrap();
-                tree("articles").insert(a.id.as_str(), keys::section_bound(&a.section.slug, micros)).unwrap();
-                tree("by_time").insert(keys::time_entry(micros, &a.id), a.section.slug.as_str()).unwrap();
-            } else {
-                tree("articles").insert(a.id.as_str(), value).unwrap();
-                tree("by_section").insert(key, &[]).unwrap();
-                tree("by_time").insert(keys::time_entry(micros, &a.id), &[]).unwrap();
-            }
-            tree("identity").insert(keys::identity(&a.section.slug, &a.headline), a.id.as_str()).unwrap();
-        }
-        let meta = tree("meta");
-        // A crash may keep `upgrading` and lose the `format` written with it.
-        meta.insert("format", &[format]).unwrap();
-        if cut_short {
-            meta.insert("upgrading", &[format]).unwrap();
-        }
-        db.flush().unwrap();
-    }
-
     #[test]
-    fn stores_of_formats_1_and_2_are_upgraded_even_when_an_upgrade_was_cut_short() {
-        for (format, cut_short) in [(1, false), (2, false), (2, true)] {
-            let dir = tempfile::tempdir().unwrap();
-            // More than one batch of the upgrade, in two sections.
-            let stored: Vec<Article> = (0..2_500)
-                .map(|i| {
-                    let mut a = article(&format!("2016-07-26-story-{i}"), ["World", "Sport"][i % 2], (i % 60) as u32);
-                    a.order = i as u64;
-                    a
-                })
-                .collect();
-            write_old_layout(dir.path(), format, &stored, cut_short);
-            let store = reopen(dir.path()).unwrap();
-            let case = format!("format {format}, cut short: {cut_short}");
-            let meta = store.db.open_tree("meta").unwrap();
-            assert_eq!(meta.get("format").unwrap().unwrap().as_ref(), [keys::STORE_FORMAT], "{case}");
-            assert!(meta.get("upgrading").unwrap().is_none(), "{case}");
-            assert!(store.articles.iter().values().all(|v| !keys::is_article_value(&v.unwrap())), "{case}");
-            assert_eq!((store.articles.len(), store.by_section.len(), store.by_time.len()), (2_500, 2_500, 2_500));
-            for a in [&stored[0], &stored[1], &stored[2_499]] {
-                assert_eq!(store.get(&a.id).unwrap().as_ref(), Some(a), "{case}");
-            }
-            let world = Scope::Section(stored[0].section.slug.clone());
-            let page = store.page(&world, None, 10).unwrap();
-            let mut newest: Vec<&Article> = stored.iter().filter(|a| a.section == stored[0].section).collect();
-            newest.sort_by_key(|a| std::cmp::Reverse(a.sort_instant()));
-            assert_eq!(page.articles.iter().collect::<Vec<_>>(), newest[..10], "{case}");
-            assert_eq!(store.page(&Scope::All, None, 3).unwrap().articles.len(), 3, "{case}");
-            // An upgraded store is updated and deleted from like any other.
-            assert_eq!(store.delete(&stored[0].id).unwrap().as_ref(), Some(&stored[0]), "{case}");
-            assert_eq!((store.articles.len(), store.by_section.len(), store.by_time.len()), (2_499, 2_499, 2_499));
+    fn a_store_of_an_older_format_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta").unwrap().insert("format", &[keys::STORE_FORMAT - 1]).unwrap();
+            db.flush().unwrap();
         }
+        let err = reopen(dir.path()).err().expect("refused");
+        assert!(matches!(err, StoreError::OlderFormat { .. }), "{err}");
+        assert!(err.to_string().contains("wirefeed restore"), "{err}");
     }
 
     /// Thousands of entries: sled splits leaves (by size, with the vendored

@@ -7,3 +7,4 @@ mod hostile;
 mod observability;
 mod proxy;
 mod store;
+mod wire;
