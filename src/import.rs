@@ -20,6 +20,24 @@ pub struct ImportSettings {
     pub default_section: Section,
 }
 
+/// What the importer asked for besides the bytes: how they were sent, and
+/// the query's overrides.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    pub media: Media,
+    /// `?section=`: overrides the section the text names.
+    pub section: Option<&'a str>,
+    /// `?embargo=`: holds the story back until then.
+    pub embargo: Option<DateTime<Utc>>,
+    /// `?restore=true`: brings a killed story back under its old id.
+    pub restore: bool,
+}
+
+impl Asked<'_> {
+    /// Plain text with nothing overridden (seeding, `wirefeed check`).
+    pub const TEXT: Asked<'static> = Asked { media: Media::Text, section: None, embargo: None, restore: false };
+}
+
 /// A section override that makes no slug.
 #[derive(Debug, thiserror::Error)]
 #[error("section {0:?} has no letters or digits to make a slug from")]
@@ -35,12 +53,12 @@ pub struct Prepared {
 /// Prepares a story for the store. `id` and `order` are placeholders the store replaces.
 pub fn prepare(
     story: &Story,
-    section_override: Option<&str>,
+    asked: &Asked<'_>,
     settings: &ImportSettings,
     received: DateTime<Utc>,
 ) -> Result<Prepared, BadSection> {
     let mut warnings = story.warnings.clone();
-    let section = match (section_override, &story.section) {
+    let section = match (asked.section, &story.section) {
         (Some(name), _) => Section::from_name(name).ok_or_else(|| BadSection(name.to_owned()))?,
         (None, Some(name)) => Section::from_name(name).unwrap_or_else(|| {
             warnings.push(format!(
@@ -84,8 +102,19 @@ pub fn prepare(
         wire: story.wire.clone(),
         notes: story.notes.clone(),
         correction: story.correction.clone(),
-        embargo: story.embargo.map(|t| t.with_timezone(&Utc)),
+        embargo: None,
     };
+    let mut draft = draft;
+    // The importer's embargo wins over the agency's line; one already past is no embargo.
+    let embargo = asked.embargo.or(story.embargo.map(|t| t.with_timezone(&Utc)));
+    match embargo {
+        Some(release) if release > received => draft.embargo = Some(release),
+        Some(release) => warnings.push(format!(
+            "the embargo {} has passed: the story is published now",
+            release.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )),
+        None => {}
+    }
     Ok(Prepared { draft, warnings })
 }
 
@@ -163,13 +192,12 @@ pub struct Ingested {
 /// Parses and prepares one story: what [`ingest`] stores and [`check`] shows.
 fn read(
     bytes: &[u8],
-    media: Media,
-    section_override: Option<&str>,
+    asked: &Asked<'_>,
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<(Story, Prepared), IngestError> {
-    let story = crate::wire::parse_as(bytes, media, options)?;
-    let prepared = prepare(&story, section_override, settings, options.received)?;
+    let story = crate::wire::parse_as(bytes, asked.media, options)?;
+    let prepared = prepare(&story, asked, settings, options.received)?;
     Ok((story, prepared))
 }
 
@@ -179,13 +207,12 @@ fn read(
 pub fn ingest(
     store: &crate::store::Store,
     bytes: &[u8],
-    media: Media,
-    section_override: Option<&str>,
+    asked: &Asked<'_>,
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<Ingested, IngestError> {
-    let (_, prepared) = read(bytes, media, section_override, settings, options)?;
-    let put = store.put(prepared.draft)?;
+    let (_, prepared) = read(bytes, asked, settings, options)?;
+    let put = store.hold(&prepared.draft)?;
     Ok(Ingested { put, warnings: prepared.warnings })
 }
 
@@ -205,12 +232,11 @@ pub struct Checked {
 /// Parses and prepares one story without touching any store.
 pub fn check(
     bytes: &[u8],
-    media: Media,
-    section_override: Option<&str>,
+    asked: &Asked<'_>,
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<Checked, IngestError> {
-    let (story, prepared) = read(bytes, media, section_override, settings, options)?;
+    let (story, prepared) = read(bytes, asked, settings, options)?;
     let draft = prepared.draft;
     Ok(Checked {
         dry_run: true,

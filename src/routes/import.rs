@@ -10,7 +10,7 @@ use crate::cache::Tag;
 use crate::domain::{Article, ArticleId};
 use crate::import;
 use crate::startup::AppState;
-use crate::store::{keys, Put};
+use crate::store::Put;
 use crate::wire::Media;
 
 /// Longest a client may take to send a story body: a slow client cannot hold a worker forever.
@@ -55,24 +55,29 @@ pub(super) fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> 
 struct ImportQuery {
     section: Option<String>,
     dry_run: Option<String>,
+    embargo: Option<String>,
+    restore: Option<String>,
+}
+
+/// A boolean query parameter: absent is false, a bare name true.
+fn flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") | Some("") => Ok(true),
+        Some(other) => Err(ApiError::bad("bad_query", format!("{name} must be true or false, not {other:?}"))),
+    }
 }
 
 #[derive(Serialize)]
 struct ImportAnswer<'a> {
     outcome: &'a str,
     url: String,
+    /// When an embargoed story will appear.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    release: Option<chrono::DateTime<chrono::Utc>>,
     warnings: &'a [String],
     #[serde(flatten)]
     article: &'a Article,
-}
-
-/// What a write changes, for the document cache.
-fn changed(article: &Article) -> Vec<Tag> {
-    vec![
-        Tag::Section(article.section.slug.to_string()),
-        Tag::Article(article.id.to_string()),
-        Tag::Identity(keys::identity(&article.section.slug, &article.headline)),
-    ]
 }
 
 pub async fn import(
@@ -90,10 +95,13 @@ pub async fn import(
     let query = web::Query::<ImportQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::bad("bad_query", format!("the query string is not valid: {e}")))?
         .into_inner();
-    let dry_run = match query.dry_run.as_deref() {
-        None | Some("false") | Some("0") => false,
-        Some("true") | Some("1") | Some("") => true,
-        Some(other) => return Err(ApiError::bad("bad_query", format!("dry_run must be true or false, not {other:?}"))),
+    let dry_run = flag("dry_run", query.dry_run.as_deref())?;
+    let restore = flag("restore", query.restore.as_deref())?;
+    let embargo = match query.embargo.as_deref() {
+        None | Some("") => None,
+        Some(t) => Some(chrono::DateTime::parse_from_rfc3339(t).map(|t| t.to_utc()).map_err(|e| {
+            ApiError::bad("bad_query", format!("embargo must be an RFC 3339 time such as 2026-12-01T18:00:00Z ({e})"))
+        })?),
     };
     if let Some(section) = &query.section {
         if section.chars().count() > 100 {
@@ -111,16 +119,18 @@ pub async fn import(
         max_bytes: limit,
     };
     if dry_run {
-        let checked = import::check(&bytes, media, query.section.as_deref(), &state.import, &options)?;
+        let asked = import::Asked { media, section: query.section.as_deref(), embargo, restore };
+        let checked = import::check(&bytes, &asked, &state.import, &options)?;
         return Ok(HttpResponse::Ok().json(checked));
     }
     let state_for_write = state.clone();
     let section = query.section;
     let ingested = web::block(move || -> Result<import::Ingested, ApiError> {
         let state = state_for_write;
-        let ingested = import::ingest(&state.store, &bytes, media, section.as_deref(), &state.import, &options)?;
+        let asked = import::Asked { media, section: section.as_deref(), embargo, restore };
+        let ingested = import::ingest(&state.store, &bytes, &asked, &state.import, &options)?;
         if let Put::Created(a) | Put::Updated { article: a, .. } = &ingested.put {
-            state.cache.invalidate(&changed(a));
+            state.cache.invalidate(&Tag::written(a));
         }
         // Even "unchanged" waits for the disk: the first copy may still be in flight.
         state.store.sync()?;
@@ -133,9 +143,13 @@ pub async fn import(
     tracing::info!(id = %article.id, section = %article.section.slug, outcome = put.outcome(), "import");
     let base = state.public.base(&req);
     let url = base.article(&article.id);
-    let answer = ImportAnswer { outcome: put.outcome(), url: url.clone(), warnings: &ingested.warnings, article };
+    let release = article.embargo.filter(|_| matches!(put, Put::Held(_)));
+    let answer =
+        ImportAnswer { outcome: put.outcome(), url: url.clone(), release, warnings: &ingested.warnings, article };
     Ok(match put {
         Put::Created(_) => HttpResponse::Created().insert_header((header::LOCATION, url)).json(answer),
+        // Stored, not yet public: the URL answers 404 until the release.
+        Put::Held(_) => HttpResponse::Accepted().json(answer),
         _ => HttpResponse::Ok().insert_header((header::CONTENT_LOCATION, url)).json(answer),
     })
 }
@@ -152,7 +166,7 @@ pub async fn delete(
         let state = state_for_write;
         let deleted = state.store.delete(&id)?;
         if let Some(article) = &deleted {
-            state.cache.invalidate(&changed(article));
+            state.cache.invalidate(&Tag::written(article));
             state.store.sync()?;
         }
         Ok(deleted)

@@ -44,7 +44,7 @@ where
             let doc = Arc::new(doc);
             more.extend(tags);
             state.cache.insert(key, Arc::clone(&doc), more, generation);
-            Ok(respond(req, &doc, &state.cache_control))
+            Ok(respond(req, &doc, &cache_control(state)))
         }
         Rendered::Missing(what) => missing(what),
     }
@@ -53,7 +53,18 @@ where
 /// The answer for the document cached under `key`, if there is one: the hot
 /// path, which handlers may take before building anything for a render.
 pub fn hit(req: &HttpRequest, state: &AppState, key: &str) -> Option<HttpResponse> {
-    state.cache.get(key).map(|doc| respond(req, &doc, &state.cache_control))
+    state.cache.get(key).map(|doc| respond(req, &doc, &cache_control(state)))
+}
+
+/// `Cache-Control` for a document now: the configured max-age, cut so that
+/// no copy outlives the next embargo release (which changes documents).
+fn cache_control(state: &AppState) -> HeaderValue {
+    let Some(release) = state.store.next_release() else { return state.cache_control.clone() };
+    let left = (release - chrono::Utc::now()).num_seconds().max(0) as u64;
+    if left >= u64::from(state.site.max_age) {
+        return state.cache_control.clone();
+    }
+    HeaderValue::from_str(&format!("public, max-age={left}")).unwrap_or_else(|_| state.cache_control.clone())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

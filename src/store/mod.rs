@@ -11,6 +11,7 @@
 
 pub mod codec;
 mod durable;
+mod embargo;
 pub mod keys;
 
 use std::io::{BufRead, Write};
@@ -86,12 +87,14 @@ pub enum Put {
     Unchanged(Article),
     /// An older version than the stored one: nothing written.
     Stale(Article),
+    /// Embargoed: stored, and invisible until its release time.
+    Held(Article),
 }
 
 impl Put {
     pub fn article(&self) -> &Article {
         match self {
-            Put::Created(a) | Put::Unchanged(a) | Put::Stale(a) => a,
+            Put::Created(a) | Put::Unchanged(a) | Put::Stale(a) | Put::Held(a) => a,
             Put::Updated { article, .. } => article,
         }
     }
@@ -102,6 +105,7 @@ impl Put {
             Put::Updated { .. } => "updated",
             Put::Unchanged(_) => "unchanged",
             Put::Stale(_) => "stale",
+            Put::Held(_) => "embargoed",
         }
     }
 }
@@ -133,6 +137,10 @@ pub struct Store {
     by_time: Tree,
     identity: Tree,
     sections: Tree,
+    /// Stories held back until their release time, by release time (see [`embargo`]).
+    embargoed: Tree,
+    /// The earliest release time in `embargoed`, in microseconds (`i64::MAX`: none).
+    next_release: Arc<std::sync::atomic::AtomicI64>,
     commit: Arc<durable::GroupCommit>,
 }
 
@@ -165,6 +173,8 @@ impl Store {
             by_time: tree("by_time")?,
             identity: tree("identity")?,
             sections: tree("sections")?,
+            embargoed: tree("embargoed")?,
+            next_release: Arc::new(std::sync::atomic::AtomicI64::new(i64::MAX)),
             commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
             db,
         };
@@ -178,6 +188,7 @@ impl Store {
             }
             Some(_) => {}
         }
+        store.load_next_release()?;
         Ok(store)
     }
 

@@ -4,6 +4,7 @@ mod end_to_end;
 mod feeds;
 mod helpers;
 mod hostile;
+mod newsroom;
 mod observability;
 mod proxy;
 mod store;
