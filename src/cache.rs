@@ -119,6 +119,17 @@ impl Tag {
     }
 }
 
+impl Tag {
+    /// What a kill changes: the story's section and documents, pages that linked it.
+    pub fn killed(stone: &crate::store::Tombstone) -> Vec<Tag> {
+        vec![
+            Tag::Section(stone.section.slug.to_string()),
+            Tag::Article(stone.id.to_string()),
+            Tag::Identity(crate::store::keys::identity(&stone.section.slug, &stone.headline)),
+        ]
+    }
+}
+
 struct Entry {
     doc: Arc<Doc>,
     tags: Vec<Tag>,

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use crate::domain::{Article, ArticleId, Section};
 use crate::domain::{Wire, WireFormat};
+use crate::store::{Put, Store, Tombstone};
 use crate::wire::{Media, Story, StoryTime};
 
 /// The receive time: now, to the second (story times are to the minute or second).
@@ -180,13 +181,37 @@ pub enum IngestError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The story was killed; `restore=true` brings it back.
+    #[error("this story was killed{}; send it with ?restore=true to bring it back", .0.as_ref().map(|id| format!(" (it was {id})")).unwrap_or_default())]
+    Killed(Option<ArticleId>),
 }
 
 /// What an ingest did.
 #[derive(Debug, Clone)]
 pub struct Ingested {
-    pub put: crate::store::Put,
+    pub outcome: Outcome,
     pub warnings: Vec<String>,
+}
+
+/// A story stored (or not, as the store decided), or a kill acted on.
+// One per import, moved once: boxing the article would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Stored(Put),
+    /// A kill advisory: the story it names is gone (`None`: none was
+    /// stored; later copies are refused all the same).
+    Killed(Option<Tombstone>),
+}
+
+impl Outcome {
+    /// A word for logs, metrics and answers.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Stored(put) => put.outcome(),
+            Outcome::Killed(_) => "killed",
+        }
+    }
 }
 
 /// Parses and prepares one story: what [`ingest`] stores and [`check`] shows.
@@ -211,9 +236,60 @@ pub fn ingest(
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<Ingested, IngestError> {
-    let (_, prepared) = read(bytes, asked, settings, options)?;
-    let put = store.hold(&prepared.draft)?;
-    Ok(Ingested { put, warnings: prepared.warnings })
+    let (story, prepared) = read(bytes, asked, settings, options)?;
+    let Prepared { draft, mut warnings } = prepared;
+    if let Some(kill) = crate::wire::advisory::kill(&story) {
+        let stone = kill_named(store, &draft, kill.headline.as_deref(), options.received)?;
+        if stone.is_none() {
+            warnings.push("no stored story matches the kill; copies sent later are refused".to_owned());
+        }
+        return Ok(Ingested { outcome: Outcome::Killed(stone), warnings });
+    }
+    let put = match store.killed_as(&draft)? {
+        Some(old) if asked.restore => store.revive(&draft, old)?,
+        Some(old) => return Err(IngestError::Killed(old)),
+        None => store.hold(&draft)?,
+    };
+    Ok(Ingested { outcome: Outcome::Stored(put), warnings })
+}
+
+/// Kills the story an advisory names: by its agency and slug, else by the
+/// headline it gives, in the advisory's section or any other.
+fn kill_named(
+    store: &Store,
+    advisory: &Article,
+    headline: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<Tombstone>, IngestError> {
+    let mut found = match advisory.wire.story_key() {
+        Some((source, slug)) => store.find_by_wire(source, slug)?,
+        None => None,
+    };
+    if found.is_none() {
+        if let Some(headline) = headline {
+            found = store.find(&advisory.section.slug, headline)?;
+            for meta in store.sections()? {
+                if found.is_some() {
+                    break;
+                }
+                found = store.find(&meta.section.slug, headline)?;
+            }
+        }
+    }
+    match found {
+        Some(id) => Ok(store.kill(&id, now)?),
+        None => {
+            let mut keys = Vec::new();
+            if let Some((source, slug)) = advisory.wire.story_key() {
+                keys.push(crate::store::keys::wire_identity(source, slug));
+            }
+            if let Some(headline) = headline {
+                keys.push(crate::store::keys::identity(&advisory.section.slug, headline));
+            }
+            store.kill_keys(&keys)?;
+            Ok(None)
+        }
+    }
 }
 
 /// What would be stored, without storing it (`wirefeed check`, `?dry_run=true`).

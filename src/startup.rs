@@ -121,7 +121,7 @@ fn seed(store: &Store, dir: &Path, settings: &ImportSettings, parse: &ParseArgs)
             max_bytes: parse.max_body,
         };
         match import::ingest(store, &bytes, &import::Asked::TEXT, settings, &options) {
-            Ok(done) => tracing::info!(file = %path.display(), id = %done.put.article().id, "seeded"),
+            Ok(done) => tracing::info!(file = %path.display(), outcome = done.outcome.label(), "seeded"),
             Err(e) => tracing::warn!(file = %path.display(), error = %e, "seed story rejected"),
         }
     }

@@ -10,6 +10,10 @@ use crate::render::{self, Format};
 use crate::startup::AppState;
 use crate::store::{Scope, Store};
 
+/// How long a killed story's tombstone stays in the Atom feeds (RFC 6721):
+/// a reader polling once a day still sees it.
+const TOMBSTONE_HOURS: i64 = 48;
+
 pub async fn all_rss(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     feed(req, state, None, Format::Rss).await
 }
@@ -87,6 +91,12 @@ async fn feed(
         let feed = render::FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: before };
         let body = match format {
             Format::Rss => render::rss::render(&feed),
+            Format::Atom if before.is_none() => {
+                let since = chrono::Utc::now() - chrono::Duration::hours(TOMBSTONE_HOURS);
+                let kills = store.kills_since(&index, since)?;
+                let deleted: Vec<_> = kills.into_iter().map(|k| (k.id, k.killed)).collect();
+                render::atom::render_with_deleted(&feed, &deleted)
+            }
             Format::Atom => render::atom::render(&feed),
             Format::Json => render::json::render(&feed),
         };

@@ -8,9 +8,9 @@ use subtle::ConstantTimeEq;
 use super::ApiError;
 use crate::cache::Tag;
 use crate::domain::{Article, ArticleId};
-use crate::import;
+use crate::import::{self, Outcome};
 use crate::startup::AppState;
-use crate::store::Put;
+use crate::store::{Put, Tombstone};
 use crate::wire::Media;
 
 /// Longest a client may take to send a story body: a slow client cannot hold a worker forever.
@@ -129,19 +129,36 @@ pub async fn import(
         let state = state_for_write;
         let asked = import::Asked { media, section: section.as_deref(), embargo, restore };
         let ingested = import::ingest(&state.store, &bytes, &asked, &state.import, &options)?;
-        if let Put::Created(a) | Put::Updated { article: a, .. } = &ingested.put {
-            state.cache.invalidate(&Tag::written(a));
+        match &ingested.outcome {
+            Outcome::Stored(Put::Created(a) | Put::Updated { article: a, .. }) => {
+                state.cache.invalidate(&Tag::written(a))
+            }
+            Outcome::Killed(Some(stone)) => state.cache.invalidate(&Tag::killed(stone)),
+            _ => {}
         }
         // Even "unchanged" waits for the disk: the first copy may still be in flight.
         state.store.sync()?;
         Ok(ingested)
     })
     .await??;
-    let put = &ingested.put;
-    let article = put.article();
-    state.metrics.imports.with_label_values(&[put.outcome()]).inc();
-    tracing::info!(id = %article.id, section = %article.section.slug, outcome = put.outcome(), "import");
+    state.metrics.imports.with_label_values(&[ingested.outcome.label()]).inc();
     let base = state.public.base(&req);
+    let put = match &ingested.outcome {
+        Outcome::Stored(put) => put,
+        Outcome::Killed(stone) => {
+            let id = stone.as_ref().map(|s| s.id.clone());
+            tracing::info!(id = ?id, outcome = "killed", "import");
+            return Ok(HttpResponse::Ok().json(serde_json::json!({
+                "outcome": "killed",
+                "id": id,
+                "url": id.as_ref().map(|id| base.article(id)),
+                "killed": stone.as_ref().map(|s| s.killed),
+                "warnings": ingested.warnings,
+            })));
+        }
+    };
+    let article = put.article();
+    tracing::info!(id = %article.id, section = %article.section.slug, outcome = put.outcome(), "import");
     let url = base.article(&article.id);
     let release = article.embargo.filter(|_| matches!(put, Put::Held(_)));
     let answer =
@@ -162,18 +179,26 @@ pub async fn delete(
     authorize(&req, &state.token)?;
     let id = ArticleId::parse(&id).ok_or_else(|| ApiError::NotFound("no such article".into()))?;
     let state_for_write = state.clone();
-    let deleted = web::block(move || -> Result<Option<Article>, ApiError> {
+    let killed = web::block(move || -> Result<Option<Tombstone>, ApiError> {
         let state = state_for_write;
-        let deleted = state.store.delete(&id)?;
-        if let Some(article) = &deleted {
-            state.cache.invalidate(&Tag::written(article));
+        if state.store.get(&id)?.is_none() {
+            return match state.store.tombstone(&id)? {
+                Some(stone) => Err(ApiError::Gone(format!("{id} was killed at {}", stone.killed.to_rfc3339()))),
+                None => Ok(None),
+            };
+        }
+        // A delete is a kill: the story leaves a tombstone, so a late copy
+        // of it cannot quietly bring it back.
+        let killed = state.store.kill(&id, crate::import::now())?;
+        if let Some(stone) = &killed {
+            state.cache.invalidate(&Tag::killed(stone));
             state.store.sync()?;
         }
-        Ok(deleted)
+        Ok(killed)
     })
     .await??;
-    let article = deleted.ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+    let stone = killed.ok_or_else(|| ApiError::NotFound("no such article".into()))?;
     state.metrics.imports.with_label_values(&["deleted"]).inc();
-    tracing::info!(id = %article.id, section = %article.section.slug, outcome = "deleted", "delete");
-    Ok(HttpResponse::Ok().json(serde_json::json!({"outcome": "deleted", "id": article.id})))
+    tracing::info!(id = %stone.id, section = %stone.section.slug, outcome = "deleted", "delete");
+    Ok(HttpResponse::Ok().json(serde_json::json!({"outcome": "deleted", "id": stone.id, "killed": stone.killed})))
 }

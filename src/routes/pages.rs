@@ -98,6 +98,7 @@ pub async fn article(
             .body(body));
     }
     let key = format!("{}|article|{id}|{json}", base.as_str());
+    let lookup = id.clone();
     let site = state.site.clone();
     let render_base = base.clone();
     let tags = vec![Tag::Article(id.to_string())];
@@ -121,10 +122,25 @@ pub async fn article(
             article.related.iter().map(|r| Tag::Identity(keys::identity(&article.section.slug, &r.headline))).collect();
         Ok(Rendered::Doc(Doc::new(body, HTML, Some(article.sort_instant())), related_tags))
     };
+    let killed = || -> Result<Option<String>, ApiError> {
+        let stone = state.store.tombstone(&lookup)?;
+        Ok(stone.map(|s| format!("This story was withdrawn on {}.", s.killed.format("%-d %B %Y at %H:%M UTC"))))
+    };
     if json {
-        cached(&req, &state, key, tags, render, |what| Err(ApiError::NotFound(what))).await
+        cached(&req, &state, key, tags, render, |what| match killed()? {
+            Some(gone) => Err(ApiError::Gone(gone)),
+            None => Err(ApiError::NotFound(what)),
+        })
+        .await
     } else {
-        cached(&req, &state, key, tags, render, |what| missing_page(&state, &base, what)).await
+        cached(&req, &state, key, tags, render, |what| match killed()? {
+            Some(gone) => Ok(HttpResponse::Gone()
+                .content_type(HTML)
+                .insert_header(("cache-control", "no-store"))
+                .body(render::html::not_found(&state.site, &base, &gone))),
+            None => missing_page(&state, &base, what),
+        })
+        .await
     }
 }
 

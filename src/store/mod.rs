@@ -12,6 +12,9 @@
 pub mod codec;
 mod durable;
 mod embargo;
+mod kill;
+
+pub use kill::Tombstone;
 pub mod keys;
 
 use std::io::{BufRead, Write};
@@ -137,6 +140,10 @@ pub struct Store {
     by_time: Tree,
     identity: Tree,
     sections: Tree,
+    /// Killed stories (see [`kill`]).
+    tombstones: Tree,
+    /// Identity keys of killed stories: a copy sent again is refused.
+    killed: Tree,
     /// Stories held back until their release time, by release time (see [`embargo`]).
     embargoed: Tree,
     /// The earliest release time in `embargoed`, in microseconds (`i64::MAX`: none).
@@ -174,6 +181,8 @@ impl Store {
             identity: tree("identity")?,
             sections: tree("sections")?,
             embargoed: tree("embargoed")?,
+            tombstones: tree("tombstones")?,
+            killed: tree("killed")?,
             next_release: Arc::new(std::sync::atomic::AtomicI64::new(i64::MAX)),
             commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
             db,
@@ -223,6 +232,12 @@ impl Store {
     /// story gets a readable id (with a suffix on collision), an update keeps
     /// the stored id and publication time. Not yet durable: call [`Store::sync`].
     pub fn put(&self, draft: Article) -> Result<Put, StoreError> {
+        self.put_as(draft, None)
+    }
+
+    /// As [`Store::put`]; a new story takes the id `wanted` when it is free
+    /// (a killed story restored under its old id).
+    fn put_as(&self, draft: Article, wanted: Option<ArticleId>) -> Result<Put, StoreError> {
         let order = self.db.generate_id().map_err(sled_err("generating an order"))?;
         let identity_key = keys::identity(&draft.section.slug, &draft.headline);
         // A later take (a lead, a writethru, a correction) replaces the story
@@ -275,12 +290,20 @@ impl Store {
             } else {
                 let date = article.published.date_naive();
                 let mut attempt = 1;
-                article.id = loop {
-                    let id = ArticleId::for_story(date, &article.headline, attempt);
-                    if articles.get(id.as_str().as_bytes())?.is_none() {
-                        break id;
+                let wanted = match &wanted {
+                    Some(id) if articles.get(id.as_str().as_bytes())?.is_none() => Some(id.clone()),
+                    _ => None,
+                };
+                article.id = if let Some(id) = wanted {
+                    id
+                } else {
+                    loop {
+                        let id = ArticleId::for_story(date, &article.headline, attempt);
+                        if articles.get(id.as_str().as_bytes())?.is_none() {
+                            break id;
+                        }
+                        attempt += 1;
                     }
-                    attempt += 1;
                 };
             }
             write_entries((articles, by_section, by_time, identity, sections), &article, old.is_none())?;
@@ -371,6 +394,13 @@ impl Store {
     pub fn find(&self, slug: &SectionSlug, headline: &str) -> Result<Option<ArticleId>, StoreError> {
         let found =
             self.identity.get(keys::identity(slug, headline)).map_err(sled_err("reading the identity index"))?;
+        Ok(found.and_then(|id| ArticleId::parse(std::str::from_utf8(&id).ok()?)))
+    }
+
+    /// The id of the stored story an agency sent under this slug.
+    pub fn find_by_wire(&self, source: &str, slug: &str) -> Result<Option<ArticleId>, StoreError> {
+        let found =
+            self.identity.get(keys::wire_identity(source, slug)).map_err(sled_err("reading the identity index"))?;
         Ok(found.and_then(|id| ArticleId::parse(std::str::from_utf8(&id).ok()?)))
     }
 
@@ -548,12 +578,18 @@ fn place(
     Ok(())
 }
 
+/// The identity keys that name an article: its section and headline, and
+/// its agency and slug when it has both.
+fn identity_keys(article: &Article) -> Vec<Vec<u8>> {
+    let mut keys = vec![keys::identity(&article.section.slug, &article.headline)];
+    keys.extend(article.wire.story_key().map(|(source, slug)| keys::wire_identity(source, slug)));
+    keys
+}
+
 /// Removes the identity keys that name this article (a later story may
 /// have taken its wire slug over: that key is left to it).
 fn remove_identities(identity: &TransactionalTree, article: &Article) -> Result<(), UnabortableTransactionError> {
-    let mut keys = vec![keys::identity(&article.section.slug, &article.headline)];
-    keys.extend(article.wire.story_key().map(|(source, slug)| keys::wire_identity(source, slug)));
-    for key in keys {
+    for key in identity_keys(article) {
         if identity.get(&key)?.is_some_and(|id| id.as_ref() == article.id.as_str().as_bytes()) {
             identity.remove(key)?;
         }

@@ -11,6 +11,7 @@
 //!
 //! `docs/parser.md` lists the formats read and the decisions taken.
 
+pub mod advisory;
 pub mod agency;
 mod byline;
 mod dateline;

@@ -72,11 +72,14 @@ fn delete_retracts_from_every_feed() {
     for path in ["/rss.xml", "/atom.xml", "/feed.json", "/sections/world/rss.xml", "/", "/sections/world"] {
         assert!(!server.text(path).contains("To be retracted"), "{path}");
     }
-    assert_eq!(server.get(&format!("/articles/{id}")).status(), 404);
+    // A delete is a kill: the URL says the story is gone, a late copy is refused.
+    assert_eq!(server.get(&format!("/articles/{id}")).status(), 410);
     let again = server.client().delete(server.url(&format!("/articles/{id}"))).bearer_auth(TOKEN).send().unwrap();
-    assert_eq!(again.status(), 404);
-    // The headline is free again: importing it makes a new article.
-    server.import_new(story("To be retracted", "World", "Wed, 27/07/2016 - 10:00", "Oops."));
+    assert_eq!(again.status(), 410);
+    let resent = server.import(story("To be retracted", "World", "Wed, 27/07/2016 - 10:00", "Oops."), "");
+    assert_eq!(resent.status(), 409);
+    let missing = server.client().delete(server.url("/articles/2016-07-27-never-stored")).bearer_auth(TOKEN).send();
+    assert_eq!(missing.unwrap().status(), 404);
 }
 
 #[test]
@@ -129,7 +132,10 @@ fn bulk_import_reports_a_summary() {
     let out = wirefeed(&data, &["import", stories.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("4 files: 2 new, 0 updated, 1 unchanged, 0 stale, 1 rejected"), "{stdout}");
+    assert!(
+        stdout.contains("4 files: 2 new, 0 updated, 1 unchanged, 0 stale, 0 embargoed, 0 kills, 1 rejected"),
+        "{stdout}"
+    );
     assert!(stderr.contains("bad.txt") && stderr.contains("empty"), "{stderr}");
     assert_eq!(out.status.code(), Some(1), "a rejected file makes the exit code non-zero");
 }
