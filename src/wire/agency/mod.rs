@@ -5,6 +5,7 @@
 
 pub mod anpa;
 pub mod iptc7901;
+mod text;
 pub mod xml;
 pub mod zczc;
 
