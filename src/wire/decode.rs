@@ -159,7 +159,7 @@ const PLAIN: [bool; 256] = {
 /// character at a time. Controls other than line ends, tabs and the wire
 /// framing, and U+FFFD, are rare in text: when they are more than one
 /// character in twenty, the bytes are not text.
-fn clean(raw: &str, encoding: &'static str) -> Result<Decoded, ParseError> {
+pub(super) fn clean(raw: &str, encoding: &'static str) -> Result<Decoded, ParseError> {
     let bytes = raw.as_bytes();
     let mut text = String::with_capacity(raw.len());
     let mut removed = 0usize;

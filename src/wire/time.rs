@@ -592,7 +592,7 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
 }
 
 /// A local time in a named zone; a time in a spring-forward gap is read an hour later.
-fn in_zone(tz: chrono_tz::Tz, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+pub(super) fn in_zone(tz: chrono_tz::Tz, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
     let t = tz
         .from_local_datetime(&naive)
         .earliest()

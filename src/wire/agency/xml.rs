@@ -1,13 +1,1036 @@
-//! NITF and NewsML-G2 (stub: to be written).
+//! The XML agency formats: NITF 3.x ([`nitf`](super::nitf)) and NewsML-G2
+//! news items ([`newsml`](super::newsml)), and what they share: decoding,
+//! safe parsing, text extraction, paragraphs from XHTML/NITF markup, bylines,
+//! datelines and ISO times.
+//!
+//! Safety: the document is parsed by `roxmltree` with DTDs refused, so no
+//! external entity is ever resolved and no entity can expand. A `<!DOCTYPE>`
+//! that only names an external DTD (`<!DOCTYPE nitf SYSTEM "nitf-3-2.dtd">`,
+//! common in NITF) declares nothing: it is blanked out, never fetched. One
+//! with an internal subset (`[...]`, where entities are declared) is refused.
+//! The node count is capped, and the paragraph walker's depth is bounded,
+//! so no document can exhaust memory or the stack.
+//!
+//! Charset: a BOM wins, then the XML declaration's `encoding`; without one
+//! the bytes are detected like plain text (UTF-8, else a legacy charset).
+//! A document that declares a single-byte charset (ISO-8859-1) but whose
+//! bytes are valid UTF-8 with non-ASCII characters was written as UTF-8 by
+//! mistake (Latin-1 text is practically never valid UTF-8): it is read as
+//! UTF-8, with a warning. Control characters XML 1.0 forbids are removed
+//! before parsing (with the plain-text cleaning), so one stray byte does not
+//! cost the whole story, and every field is cleaned again after entities
+//! are resolved.
 
-use crate::wire::{ParseError, ParseOptions, Story, WireFormat};
+use std::borrow::Cow;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use roxmltree::{Document, Node, ParsingOptions};
+
+use super::super::{byline, dateline, decode, time};
+use crate::domain::Dateline;
+use crate::wire::{ParseError, ParseOptions, Story, StoryTime, WireFormat};
+
+use super::{newsml, nitf};
+
+/// Bytes looked at for the root element: the prolog (declaration, comments,
+/// DOCTYPE) sits before it.
+const PROLOG: usize = 64 * 1024;
+
+/// Most nodes a document may have: a long story has a few thousand.
+const NODES_LIMIT: u32 = 200_000;
+
+/// Deepest markup the paragraph walker follows; deeper content is read as text.
+const MAX_DEPTH: usize = 48;
 
 /// The format named by the document's root element, when it is XML of a kind we read.
-pub fn root_format(_bytes: &[u8]) -> Option<WireFormat> {
+pub fn root_format(bytes: &[u8]) -> Option<WireFormat> {
+    format_of(local_part(&root_name(bytes)?))
+}
+
+fn format_of(local: &str) -> Option<WireFormat> {
+    match local {
+        "nitf" => Some(WireFormat::Nitf),
+        "newsItem" | "newsMessage" => Some(WireFormat::NewsmlG2),
+        _ => None,
+    }
+}
+
+fn local_part(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+/// The root element's name as written (`ns0:newsMessage`), read from the
+/// prolog without parsing the document.
+fn root_name(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(PROLOG)];
+    let text: Cow<'_, str> = match encoding_rs::Encoding::for_bom(head) {
+        Some((encoding, bom)) => encoding.decode_without_bom_handling(&head[bom..]).0,
+        // Every charset a declaration can name here is ASCII-compatible, and
+        // names are ASCII: a lossy view is enough.
+        None => String::from_utf8_lossy(head),
+    };
+    let mut s = text.trim_start_matches('\u{FEFF}');
+    loop {
+        s = s.trim_start();
+        if let Some(rest) = s.strip_prefix("<?") {
+            s = &rest[rest.find("?>")? + 2..];
+        } else if let Some(rest) = s.strip_prefix("<!--") {
+            s = &rest[rest.find("-->")? + 3..];
+        } else if s.starts_with("<!DOCTYPE") {
+            s = &s[doctype(s)?.0..];
+        } else if let Some(rest) = s.strip_prefix('<') {
+            let end = rest.find(|c: char| c.is_whitespace() || matches!(c, '>' | '/')).unwrap_or(rest.len());
+            return (end > 0).then(|| rest[..end].to_owned());
+        } else {
+            return None;
+        }
+    }
+}
+
+/// The length of the `<!DOCTYPE ...>` at the start of `s` and whether it
+/// has an internal subset (`[...]`, where entities are declared).
+fn doctype(s: &str) -> Option<(usize, bool)> {
+    let mut quote = None;
+    let mut depth = 0usize;
+    let mut subset = false;
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[') => {
+                depth += 1;
+                subset = true;
+            }
+            (None, ']') => depth = depth.saturating_sub(1),
+            (None, '>') if depth == 0 => return Some((i + 1, subset)),
+            _ => {}
+        }
+    }
     None
 }
 
+/// What the format readers need besides the document.
+pub struct Ctx<'a> {
+    pub options: &'a ParseOptions,
+    pub encoding: &'static str,
+    /// The decoded, cleaned document: identical text is the identical story.
+    pub text: String,
+    pub warnings: Vec<String>,
+}
+
+impl Ctx<'_> {
+    pub fn time_ctx(&self) -> time::Context {
+        time::Context { tz: self.options.source_tz, received: self.options.received }
+    }
+
+    /// A story with everything but the fields the reader fills.
+    pub fn story(self, format: WireFormat) -> Story {
+        Story {
+            headline: String::new(),
+            paragraphs: Vec::new(),
+            authors: Vec::new(),
+            dateline: None,
+            published: StoryTime::Instant(self.options.received.fixed_offset()),
+            updated: None,
+            time_source: crate::domain::TimeSource::Received,
+            section: None,
+            related: Vec::new(),
+            warnings: self.warnings,
+            encoding: self.encoding.to_owned(),
+            wire: crate::wire::Wire { format, ..Default::default() },
+            notes: Vec::new(),
+            correction: None,
+            embargo: None,
+            text: self.text,
+        }
+    }
+}
+
 /// Reads one NITF document or NewsML-G2 news item.
-pub fn parse(_bytes: &[u8], _options: &ParseOptions) -> Result<Story, ParseError> {
-    Err(ParseError::Empty)
+pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> {
+    let mut warnings = Vec::new();
+    let decoded = decode_xml(bytes, &mut warnings)?;
+    if decoded.text.trim().is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if decoded.removed > 0 {
+        warnings.push(format!(
+            "removed {} control character(s) that XML and feeds cannot carry (first on line {})",
+            decoded.removed, decoded.removed_line
+        ));
+    }
+    let source = without_doctype(&decoded.text)?;
+    let opts = || ParsingOptions { allow_dtd: false, nodes_limit: NODES_LIMIT, ..ParsingOptions::default() };
+    let bad = |e: roxmltree::Error| ParseError::BadXml(e.to_string());
+    let replaced;
+    let doc = match Document::parse_with_options(&source, opts()) {
+        Ok(doc) => doc,
+        // HTML's named entities (`&nbsp;`) are not XML's, but agencies'
+        // XHTML uses them; with no DTD they can only mean the HTML ones.
+        Err(roxmltree::Error::UnknownEntityReference(name, _)) if html_entity(&name).is_some() => {
+            replaced = with_html_entities(&source);
+            warnings.push("HTML named entities (such as &nbsp;) were read as their characters".to_owned());
+            Document::parse_with_options(&replaced, opts()).map_err(bad)?
+        }
+        Err(e) => return Err(bad(e)),
+    };
+    let root = doc.root_element();
+    let ctx = Ctx { options, encoding: decoded.encoding, text: decoded.text.clone(), warnings };
+    match format_of(root.tag_name().name()) {
+        Some(WireFormat::Nitf) => nitf::read(root, ctx),
+        Some(WireFormat::NewsmlG2) => newsml::read(root, ctx),
+        _ => Err(ParseError::UnknownXml(root.tag_name().name().to_owned())),
+    }
+}
+
+/// The document as text: BOM, then the declared charset, then detection;
+/// cleaned of the characters XML 1.0 forbids.
+fn decode_xml(bytes: &[u8], warnings: &mut Vec<String>) -> Result<decode::Decoded, ParseError> {
+    if encoding_rs::Encoding::for_bom(bytes).is_some() {
+        return decode::decode(bytes);
+    }
+    let declared = declared_encoding(bytes).and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()));
+    match declared {
+        Some(encoding) if encoding.is_single_byte() => {
+            let utf8 = std::str::from_utf8(bytes).ok().filter(|s| !s.is_ascii());
+            if let Some(text) = utf8 {
+                warnings
+                    .push(format!("the document declares {} but its bytes are UTF-8; read as UTF-8", encoding.name()));
+                return decode::clean(text, encoding_rs::UTF_8.name());
+            }
+            let (text, _) = encoding.decode_without_bom_handling(bytes);
+            decode::clean(&text, encoding.name())
+        }
+        // UTF-8 declared, none, or one we cannot name: read like plain text,
+        // which also copes with stray legacy bytes in UTF-8.
+        _ => decode::decode(bytes),
+    }
+}
+
+/// The `encoding` of the XML declaration, if the bytes start with one.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(256)];
+    let head = String::from_utf8_lossy(head);
+    let decl = head.trim_start().strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let value = &rest[1..];
+    Some(value[..value.find(quote)?].trim().to_owned())
+}
+
+/// The document with a DOCTYPE that only names an external DTD blanked out
+/// (positions kept); one that declares anything is refused.
+fn without_doctype(text: &str) -> Result<Cow<'_, str>, ParseError> {
+    let mut s = text;
+    loop {
+        let trimmed = s.trim_start();
+        let skipped = s.len() - trimmed.len();
+        s = trimmed;
+        let offset = text.len() - s.len();
+        if let Some(rest) = s.strip_prefix("<?") {
+            let Some(end) = rest.find("?>") else { return Ok(Cow::Borrowed(text)) };
+            s = &rest[end + 2..];
+        } else if let Some(rest) = s.strip_prefix("<!--") {
+            let Some(end) = rest.find("-->") else { return Ok(Cow::Borrowed(text)) };
+            s = &rest[end + 3..];
+        } else if s.starts_with("<!DOCTYPE") {
+            let Some((len, subset)) = doctype(s) else {
+                return Err(ParseError::BadXml("the DOCTYPE declaration is not closed".to_owned()));
+            };
+            if subset {
+                return Err(ParseError::BadXml(
+                    "a DTD with declarations (entities) is refused; send the document without its internal DTD"
+                        .to_owned(),
+                ));
+            }
+            let mut owned = String::with_capacity(text.len());
+            owned.push_str(&text[..offset]);
+            owned.extend(s[..len].chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+            owned.push_str(&text[offset + len..]);
+            return Ok(Cow::Owned(owned));
+        } else {
+            let _ = skipped;
+            return Ok(Cow::Borrowed(text));
+        }
+    }
+}
+
+/// HTML's named entities that agency XHTML uses, as code points.
+fn html_entity(name: &str) -> Option<u32> {
+    const TABLE: &[(&str, u32)] = &[
+        ("nbsp", 160),
+        ("iexcl", 161),
+        ("cent", 162),
+        ("pound", 163),
+        ("euro", 8364),
+        ("yen", 165),
+        ("sect", 167),
+        ("copy", 169),
+        ("laquo", 171),
+        ("raquo", 187),
+        ("reg", 174),
+        ("deg", 176),
+        ("plusmn", 177),
+        ("middot", 183),
+        ("frac14", 188),
+        ("frac12", 189),
+        ("frac34", 190),
+        ("iquest", 191),
+        ("times", 215),
+        ("shy", 173),
+        ("ndash", 8211),
+        ("mdash", 8212),
+        ("lsquo", 8216),
+        ("rsquo", 8217),
+        ("sbquo", 8218),
+        ("ldquo", 8220),
+        ("rdquo", 8221),
+        ("bdquo", 8222),
+        ("bull", 8226),
+        ("hellip", 8230),
+        ("trade", 8482),
+        ("szlig", 223),
+        ("Agrave", 192),
+        ("Aacute", 193),
+        ("Acirc", 194),
+        ("Auml", 196),
+        ("Aring", 197),
+        ("Ccedil", 199),
+        ("Egrave", 200),
+        ("Eacute", 201),
+        ("Ntilde", 209),
+        ("Ouml", 214),
+        ("Oslash", 216),
+        ("Uuml", 220),
+        ("agrave", 224),
+        ("aacute", 225),
+        ("acirc", 226),
+        ("atilde", 227),
+        ("auml", 228),
+        ("aring", 229),
+        ("aelig", 230),
+        ("ccedil", 231),
+        ("egrave", 232),
+        ("eacute", 233),
+        ("ecirc", 234),
+        ("euml", 235),
+        ("igrave", 236),
+        ("iacute", 237),
+        ("icirc", 238),
+        ("iuml", 239),
+        ("ntilde", 241),
+        ("ograve", 242),
+        ("oacute", 243),
+        ("ocirc", 244),
+        ("otilde", 245),
+        ("ouml", 246),
+        ("oslash", 248),
+        ("ugrave", 249),
+        ("uacute", 250),
+        ("ucirc", 251),
+        ("uuml", 252),
+    ];
+    TABLE.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}
+
+/// `&nbsp;` and the like as character references.
+fn with_html_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let name_end = rest[1..].find(|c: char| !c.is_ascii_alphanumeric()).map(|i| i + 1);
+        match name_end {
+            Some(end) if rest[end..].starts_with(';') => {
+                if let Some(code) = html_entity(&rest[1..end]) {
+                    out.push_str(&format!("&#{code};"));
+                } else {
+                    out.push_str(&rest[..=end]);
+                }
+                rest = &rest[end + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Navigation, namespace-blind: agencies use the default namespace, a prefix
+// (`ns0:`), or none, so elements are matched by their local name.
+
+pub fn name<'a>(node: Node<'a, '_>) -> &'a str {
+    node.tag_name().name()
+}
+
+pub fn child<'a, 'i>(node: Node<'a, 'i>, local: &str) -> Option<Node<'a, 'i>> {
+    node.children().find(|c| c.is_element() && name(*c) == local)
+}
+
+pub fn children<'a, 'i: 'a>(node: Node<'a, 'i>, local: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
+    node.children().filter(move |c| c.is_element() && name(*c) == local)
+}
+
+pub fn path<'a, 'i>(node: Node<'a, 'i>, steps: &[&str]) -> Option<Node<'a, 'i>> {
+    steps.iter().try_fold(node, |n, step| child(n, step))
+}
+
+/// The first descendant element with this local name.
+pub fn descendant<'a, 'i>(node: Node<'a, 'i>, local: &str) -> Option<Node<'a, 'i>> {
+    node.descendants().skip(1).find(|c| c.is_element() && name(*c) == local)
+}
+
+/// An attribute by its local name, trimmed; `None` when absent or empty.
+pub fn attr<'a>(node: Node<'a, '_>, local: &str) -> Option<&'a str> {
+    node.attributes().find(|a| a.name() == local).map(|a| a.value().trim()).filter(|v| !v.is_empty())
+}
+
+/// The 1-based line a node starts on.
+pub fn line_of(node: Node<'_, '_>) -> usize {
+    node.document().text_pos_at(node.range().start).row as usize
+}
+
+// ---------------------------------------------------------------------------
+// Text.
+
+/// A field's text: cleaned like plain text (controls, bidi overrides,
+/// odd spaces) and its whitespace collapsed.
+pub fn norm(s: &str) -> String {
+    let cleaned: String = match decode::clean(s, "UTF-8") {
+        Ok(d) => d.text,
+        // Mostly controls: drop them all.
+        Err(_) => s.chars().filter(|c| !c.is_control()).collect(),
+    };
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Inline elements whose content is not the text around them.
+fn skipped_inline(local: &str) -> bool {
+    matches!(
+        local,
+        "media" | "media-caption" | "media-reference" | "img" | "script" | "style" | "object" | "iframe" | "noscript"
+    )
+}
+
+/// All text below `node`, as written (line breaks kept; `<br>` as a line end).
+pub fn raw_text(node: Node<'_, '_>) -> String {
+    let mut out = String::new();
+    gather(node, &mut out, &|_| false);
+    out
+}
+
+/// Appends the text below `node`, leaving out the subtrees `skip` names.
+fn gather(node: Node<'_, '_>, out: &mut String, skip: &dyn Fn(Node<'_, '_>) -> bool) {
+    if node.is_text() {
+        out.push_str(node.text().unwrap_or(""));
+        return;
+    }
+    let mut skip_end = 0;
+    for d in node.descendants().skip(1) {
+        let range = d.range();
+        if range.start < skip_end {
+            continue;
+        }
+        if d.is_element() {
+            if skipped_inline(name(d)) || skip(d) {
+                skip_end = range.end.max(range.start + 1);
+            } else if name(d) == "br" {
+                out.push('\n');
+            }
+        } else if d.is_text() {
+            out.push_str(d.text().unwrap_or(""));
+        }
+    }
+}
+
+/// The normalised text of a node, without the subtrees `skip` names.
+pub fn text_without(node: Node<'_, '_>, skip: &dyn Fn(Node<'_, '_>) -> bool) -> String {
+    let mut out = String::new();
+    gather(node, &mut out, skip);
+    norm(&out)
+}
+
+/// The normalised text of a node.
+pub fn text(node: Node<'_, '_>) -> String {
+    norm(&raw_text(node))
+}
+
+/// The normalised text of the first child with this name, when not empty.
+pub fn child_text(node: Node<'_, '_>, local: &str) -> Option<String> {
+    child(node, local).map(text).filter(|t| !t.is_empty())
+}
+
+// ---------------------------------------------------------------------------
+// Paragraphs from markup (NITF body.content, XHTML body).
+
+/// Paragraphs and the notes met among them.
+#[derive(Debug, Default)]
+pub struct Blocks {
+    pub paragraphs: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Elements that hold paragraphs rather than being one.
+fn is_container(local: &str) -> bool {
+    matches!(
+        local,
+        "block"
+            | "body.content"
+            | "body"
+            | "html"
+            | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "bq"
+            | "blockquote"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "nitf"
+            | "header"
+            | "footer"
+            | "center"
+    )
+}
+
+/// Elements that are one paragraph (or break one).
+fn is_block(local: &str) -> bool {
+    is_container(local)
+        || matches!(
+            local,
+            "p" | "li"
+                | "dt"
+                | "dd"
+                | "hl1"
+                | "hl2"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "table"
+                | "nitf-table"
+                | "pre"
+                | "note"
+                | "tagline"
+                | "credit"
+                | "media"
+                | "figure"
+                | "hr"
+        )
+}
+
+/// Elements never read as body text.
+fn is_skipped(local: &str) -> bool {
+    skipped_inline(local)
+        || matches!(
+            local,
+            "figure" | "figcaption" | "head" | "title" | "meta" | "link" | "hr" | "br" | "embed" | "video" | "audio"
+        )
+}
+
+impl Blocks {
+    /// Reads the paragraphs below `node` (its children, in order).
+    pub fn read(node: Node<'_, '_>) -> Blocks {
+        let mut blocks = Blocks::default();
+        blocks.children(node, 0);
+        blocks
+    }
+
+    fn children(&mut self, node: Node<'_, '_>, depth: usize) {
+        for c in node.children() {
+            if c.is_text() {
+                self.push_raw(c.text().unwrap_or(""));
+            } else if c.is_element() {
+                self.element(c, depth + 1);
+            }
+        }
+    }
+
+    fn element(&mut self, node: Node<'_, '_>, depth: usize) {
+        let local = name(node);
+        if depth > MAX_DEPTH {
+            self.push_raw(&raw_text(node));
+            return;
+        }
+        match local {
+            _ if is_skipped(local) => {}
+            "table" | "nitf-table" => self.table(node),
+            "pre" => self.pre(node),
+            "note" => {
+                // NITF: type "npa" (or an editors' note) is not publishable;
+                // "pa" is meant for readers.
+                if attr(node, "type") == Some("pa") {
+                    self.children(node, depth);
+                } else {
+                    let t = text(node);
+                    if !t.is_empty() {
+                        self.notes.push(t);
+                    }
+                }
+            }
+            _ if is_container(local) => self.children(node, depth),
+            _ => self.mixed(node, depth),
+        }
+    }
+
+    /// A paragraph-like element whose content may hold blocks (`<p><h3>..</h3></p>`):
+    /// inline runs become paragraphs, blocks are read as blocks.
+    fn mixed(&mut self, node: Node<'_, '_>, depth: usize) {
+        let mut run = String::new();
+        for c in node.children() {
+            if c.is_element() && is_block(name(c)) {
+                self.push_raw(&std::mem::take(&mut run));
+                self.element(c, depth + 1);
+            } else if c.is_element() && name(c) == "br" {
+                run.push('\n');
+            } else if !(c.is_element() && skipped_inline(name(c))) {
+                gather(c, &mut run, &|_| false);
+            }
+        }
+        self.push_raw(&run);
+    }
+
+    /// Text as one paragraph, or several in wire layout.
+    pub fn push_text(&mut self, raw: &str) {
+        self.push_raw(raw);
+    }
+
+    /// One paragraph's raw text; Reuters' wire layout (a whole story in one
+    /// element, paragraphs starting at indented lines) becomes several.
+    fn push_raw(&mut self, raw: &str) {
+        match wire_layout(raw) {
+            Some(paragraphs) => self.paragraphs.extend(paragraphs),
+            None => {
+                let t = norm(raw);
+                if !t.is_empty() {
+                    self.paragraphs.push(t);
+                }
+            }
+        }
+    }
+
+    /// A table as one preformatted paragraph: rows on lines, columns aligned.
+    fn table(&mut self, node: Node<'_, '_>) {
+        let rows: Vec<Vec<String>> = node
+            .descendants()
+            .filter(|d| d.is_element() && name(*d) == "tr")
+            .map(|tr| tr.children().filter(|c| c.is_element() && matches!(name(*c), "td" | "th")).map(text).collect())
+            .filter(|cells: &Vec<String>| cells.iter().any(|c| !c.is_empty()))
+            .collect();
+        if rows.is_empty() {
+            // A table without rows: its text, if any, is one paragraph.
+            self.push_raw(&raw_text(node));
+            return;
+        }
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0))
+            .collect();
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let mut line = String::new();
+                for (i, cell) in r.iter().enumerate() {
+                    if i > 0 {
+                        line.push_str("  ");
+                    }
+                    line.push_str(cell);
+                    line.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count()));
+                }
+                line.trim_end().to_owned()
+            })
+            .collect();
+        self.paragraphs.push(lines.join("\n"));
+    }
+
+    /// Preformatted text: one paragraph, its lines kept.
+    fn pre(&mut self, node: Node<'_, '_>) {
+        let raw = raw_text(node);
+        let lines: Vec<String> = raw
+            .lines()
+            .map(|l| {
+                let cleaned = decode::clean(l, "UTF-8").map(|d| d.text).unwrap_or_default();
+                cleaned.trim_end().replace('\t', "    ")
+            })
+            .collect();
+        let first = lines.iter().position(|l| !l.trim().is_empty());
+        let last = lines.iter().rposition(|l| !l.trim().is_empty());
+        if let (Some(a), Some(b)) = (first, last) {
+            self.paragraphs.push(lines[a..=b].join("\n"));
+        }
+    }
+}
+
+/// Reuters' wire layout inside one element: a paragraph starts at each line
+/// indented (4 spaces, or a tab) and after a blank line; unindented lines
+/// are hard wraps. Told from pretty-printed markup (where every line is
+/// indented) by needing at least two 4-space lines and an unindented one.
+fn wire_layout(raw: &str) -> Option<Vec<String>> {
+    if !raw.contains('\n') {
+        return None;
+    }
+    let lines: Vec<&str> = raw.split('\n').collect();
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let four = lines.iter().skip(1).filter(|l| !l.trim().is_empty() && (indent(l) == 4 || l.starts_with('\t'))).count();
+    let flush = lines.iter().skip(1).filter(|l| !l.trim().is_empty() && !l.starts_with([' ', '\t'])).count();
+    if four < 2 || flush == 0 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let starts = i > 0 && line.starts_with([' ', '\t']);
+        if line.trim().is_empty() || starts {
+            let t = norm(&std::mem::take(&mut current));
+            if !t.is_empty() {
+                out.push(t);
+            }
+        }
+        current.push(' ');
+        current.push_str(line);
+    }
+    let t = norm(&current);
+    if !t.is_empty() {
+        out.push(t);
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------
+// Bylines, datelines, slugs.
+
+/// Words that make a byline part an organisation, not a person; lowercase.
+const ORG_WORDS: &[&str] = &[
+    "press",
+    "presse",
+    "prensa",
+    "stampa",
+    "news",
+    "nachrichten",
+    "nyheter",
+    "uutiset",
+    "agency",
+    "agence",
+    "agencia",
+    "agenzia",
+    "agentur",
+    "media",
+    "times",
+    "post",
+    "herald",
+    "tribune",
+    "journal",
+    "group",
+    "inc",
+    "inc.",
+    "ltd",
+    "ltd.",
+    "llc",
+    "service",
+    "services",
+    "network",
+    "online",
+    "television",
+    "radio",
+    "tv",
+    "newswire",
+    "wire",
+    "wires",
+    "daily",
+    "magazine",
+    "gazette",
+    "desk",
+    "redaktion",
+    "redaksjonen",
+    "staff",
+];
+
+/// Byline prefixes: `By`, and the same word in the agencies' languages.
+const BY: &[&str] = &["by", "av", "von", "par", "por", "door", "af", "kirjoittanut"];
+
+/// The persons a byline names: `By NAME, Agency`, `A, B and C`,
+/// `NAME / Outlet`, `Av A og B`. Agencies (`agencies`, the known list, and
+/// parts with organisation words), titles and one-word parts are left out.
+pub fn authors(byline_text: &str, agencies: &[String]) -> Vec<String> {
+    let text = norm(byline_text);
+    let rest = strip_by(&text);
+    let mut out: Vec<String> = Vec::new();
+    for part in rest.split([',', ';', '/', '|']) {
+        for candidate in split_and(part) {
+            if let Some(name) = person(candidate, agencies) {
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The text after a leading `By` (or `By:`), when there is one.
+fn strip_by(text: &str) -> &str {
+    for by in BY {
+        if let Some(head) = text.get(..by.len()) {
+            let rest = &text[by.len()..];
+            if head.eq_ignore_ascii_case(by) && (rest.starts_with(' ') || rest.starts_with(':')) {
+                return rest.trim_start_matches(':').trim();
+            }
+        }
+    }
+    text
+}
+
+/// `A and B`, `A & B`, and the same in the agencies' languages.
+fn split_and(part: &str) -> Vec<&str> {
+    const SEPARATORS: &[&str] = &[" and ", " & ", " und ", " og ", " och ", " ja ", " et ", " y ", " e ", " en "];
+    let mut names = Vec::new();
+    let mut rest = part;
+    loop {
+        let lower = rest.to_lowercase();
+        // Lowercasing may change byte lengths outside ASCII; only use the
+        // position when it is a boundary of the original too.
+        let found = SEPARATORS
+            .iter()
+            .filter_map(|s| lower.find(s).map(|i| (i, s.len())))
+            .filter(|(i, len)| rest.is_char_boundary(*i) && rest.is_char_boundary(i + len))
+            .min();
+        match found {
+            Some((i, len)) => {
+                names.push(&rest[..i]);
+                rest = &rest[i + len..];
+            }
+            None => {
+                names.push(rest);
+                return names;
+            }
+        }
+    }
+}
+
+/// A person's name as the plain-text byline reader writes it, or `None`
+/// for an agency, a title, one word or anything that is not a name.
+fn person(candidate: &str, agencies: &[String]) -> Option<String> {
+    let name = candidate.trim().trim_end_matches([':', '-']).trim();
+    let words = name.split_whitespace().count();
+    if !(2..=5).contains(&words) {
+        return None;
+    }
+    let lower = name.to_lowercase();
+    if agencies.iter().any(|a| a.to_lowercase() == lower)
+        || lower.split_whitespace().any(|w| ORG_WORDS.contains(&w))
+        || byline::is_agency_line(name)
+    {
+        return None;
+    }
+    match byline::byline(&format!("By {name}")) {
+        Some(names) if names.len() == 1 => names.into_iter().next(),
+        _ => None,
+    }
+}
+
+/// Whether a dateline part is a date (`Oct 18`, `18.10.2016`), not a place.
+fn is_date_part(part: &str) -> bool {
+    part.chars().any(|c| c.is_ascii_digit())
+        || part.split_whitespace().any(|w| time::month(&w.trim_end_matches('.').to_lowercase()).is_some())
+}
+
+/// The place of a dateline written as text: `BERLIN, Oct 18 (Reuters) -`
+/// gives `BERLIN`, `Newport News, VA` stays whole.
+pub fn place_of(text: &str) -> Option<String> {
+    let t = norm(text);
+    let t = t.split('(').next().unwrap_or("");
+    let t = t.trim_end_matches(|c: char| matches!(c, '-' | '—' | '–' | ':') || c.is_whitespace());
+    let parts: Vec<&str> =
+        t.split(',').map(str::trim).take_while(|p| !is_date_part(p)).filter(|p| !p.is_empty()).collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The dateline at the start of the story: the first paragraph's, looking
+/// past a short update note or bullet lines (`(Adds comments)`, `* ...`).
+/// A "place" that is a date (`Jan 30 (Reuters) -`) is no place.
+pub fn first_dateline(paragraphs: &[String]) -> Option<Dateline> {
+    for p in paragraphs.iter().take(6) {
+        if let Some(d) = dateline::dateline(p) {
+            return (!is_date_part(&d.place)).then_some(d);
+        }
+        if p.chars().count() >= 120 {
+            break;
+        }
+    }
+    None
+}
+
+/// A dateline element's place, with the agency from the first paragraph's
+/// dateline when that names the same place.
+pub fn dateline_with(place: String, paragraphs: &[String]) -> Dateline {
+    let agency = first_dateline(paragraphs)
+        .filter(|d| {
+            let head = |s: &str| s.split(',').next().unwrap_or("").trim().to_lowercase();
+            head(&d.place) == head(&place)
+        })
+        .and_then(|d| d.agency);
+    Dateline { place, agency }
+}
+
+/// Takes a leading `By NAME` paragraph out of the body (Reuters sends the
+/// byline as the first paragraph); gives the authors it names.
+pub fn take_byline_paragraph(paragraphs: &mut Vec<String>, agencies: &[String]) -> Option<Vec<String>> {
+    let limit = paragraphs.len().min(6);
+    for i in 0..limit {
+        let p = &paragraphs[i];
+        if dateline::dateline(p).is_some() || p.chars().count() >= 120 {
+            return None;
+        }
+        if strip_by(p).len() < p.len() && p.len() <= 120 {
+            if let Some(names) = byline::byline(p) {
+                let names =
+                    if names.is_empty() { names } else { authors(p, agencies).into_iter().chain(names).collect() };
+                paragraphs.remove(i);
+                let mut unique: Vec<String> = Vec::new();
+                for n in names {
+                    if !unique.iter().any(|u| u.eq_ignore_ascii_case(&n)) {
+                        unique.push(n);
+                    }
+                }
+                return Some(unique);
+            }
+        }
+    }
+    None
+}
+
+/// Whether a title looks like a slug (`1 SHOWBIZ BakeOff`, `US-Finance-Fed`)
+/// rather than a headline.
+pub fn looks_like_slug(title: &str, headline: &str) -> bool {
+    let words = title.split_whitespace().count();
+    !title.is_empty()
+        && !title.eq_ignore_ascii_case(headline)
+        && title.chars().count() <= 40
+        && (words == 1 || (words <= 3 && !title.ends_with(['.', '?', '!'])))
+}
+
+/// A trailing sign-off marker (PA's `ends`), not a paragraph.
+pub fn is_end_marker(p: &str) -> bool {
+    let t = p.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    matches!(t.as_str(), "ends" | "end" | "endit")
+}
+
+/// Markup sent as escaped text (an embed code): not readable copy.
+pub fn is_escaped_markup(p: &str) -> bool {
+    let t = p.trim();
+    t.starts_with('<') && t.ends_with('>') && (t.contains("</") || t.contains("/>"))
+}
+
+/// The body paragraphs without trailing end markers and escaped embed code.
+pub fn tidy(paragraphs: &mut Vec<String>) {
+    paragraphs.retain(|p| !is_escaped_markup(p));
+    while paragraphs.last().is_some_and(|p| is_end_marker(p)) {
+        paragraphs.pop();
+    }
+}
+
+/// Pushes a note once, when not empty.
+pub fn note(notes: &mut Vec<String>, text: String) {
+    if !text.is_empty() && !notes.contains(&text) {
+        notes.push(text);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Times.
+
+/// An ISO 8601 time as agencies write it: basic (`20151210T191044Z`,
+/// `20170102T222800+0000`) or extended (`2016-10-21T16:25:32-05:00`,
+/// `2017-01-31T03:47:29.000Z`), a date alone, or any form the plain-text
+/// reader knows. Without a zone the time is in `source_tz`.
+pub fn parse_time(value: &str, ctx: &time::Context) -> Option<StoryTime> {
+    let v = value.trim();
+    iso(v, ctx.tz).or_else(|| time::parse_time(v, ctx).map(|(t, _)| t))
+}
+
+fn iso(v: &str, tz: chrono_tz::Tz) -> Option<StoryTime> {
+    let (date, rest) = if v.len() >= 10 && v.as_bytes().get(4) == Some(&b'-') {
+        (NaiveDate::parse_from_str(v.get(..10)?, "%Y-%m-%d").ok()?, &v[10..])
+    } else {
+        (NaiveDate::parse_from_str(v.get(..8)?, "%Y%m%d").ok()?, &v[8..])
+    };
+    let Some(rest) = rest.strip_prefix(['T', 't', ' ']) else {
+        return rest.is_empty().then_some(StoryTime::Date(date));
+    };
+    // The clock: digits and colons, then an optional fraction.
+    let clock_end = rest.find(|c: char| !(c.is_ascii_digit() || c == ':')).unwrap_or(rest.len());
+    let digits: String = rest[..clock_end].chars().filter(char::is_ascii_digit).collect();
+    let (h, m, s) = match digits.len() {
+        2 => (digits[..2].parse().ok()?, 0, 0),
+        4 => (digits[..2].parse().ok()?, digits[2..4].parse().ok()?, 0),
+        6 => (digits[..2].parse().ok()?, digits[2..4].parse().ok()?, digits[4..6].parse().ok()?),
+        _ => return None,
+    };
+    let mut zone = &rest[clock_end..];
+    if let Some(fraction) = zone.strip_prefix(['.', ',']) {
+        zone = fraction.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let naive = NaiveDateTime::new(date, NaiveTime::from_hms_opt(h, m, s)?);
+    let zone = zone.trim();
+    let instant = if zone.is_empty() {
+        time::in_zone(tz, naive)?
+    } else if zone.eq_ignore_ascii_case("z") {
+        naive.and_utc().fixed_offset()
+    } else {
+        let sign = match zone.as_bytes()[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let digits: String = zone[1..].chars().filter(char::is_ascii_digit).collect();
+        if zone[1..].chars().any(|c| !(c.is_ascii_digit() || c == ':')) {
+            return None;
+        }
+        let (oh, om): (i32, i32) = match digits.len() {
+            2 => (digits.parse().ok()?, 0),
+            4 => (digits[..2].parse().ok()?, digits[2..].parse().ok()?),
+            _ => return None,
+        };
+        let offset = FixedOffset::east_opt(sign * (oh * 3600 + om * 60))?;
+        naive.and_local_timezone(offset).single()?
+    };
+    Some(StoryTime::Instant(instant))
+}
+
+/// A time as an instant, when it is one (embargoes need the time of day).
+pub fn instant(t: StoryTime) -> Option<DateTime<FixedOffset>> {
+    match t {
+        StoryTime::Instant(i) => Some(i),
+        StoryTime::Date(_) => None,
+    }
+}
+
+/// Whether `a` is later than `b` (dates compared at the start of the day).
+pub fn later(a: &StoryTime, b: &StoryTime) -> bool {
+    let key = |t: &StoryTime| match t {
+        StoryTime::Instant(i) => i.with_timezone(&chrono::Utc).naive_utc(),
+        StoryTime::Date(d) => d.and_time(NaiveTime::MIN),
+    };
+    key(a) > key(b)
+}
+
+/// A word count attribute.
+pub fn count(value: Option<&str>) -> Option<u32> {
+    value?.trim().parse().ok().filter(|&n| n > 0)
+}
+
+/// An urgency or priority: a digit from 1.
+pub fn priority(value: Option<&str>) -> Option<u8> {
+    value?.trim().parse().ok().filter(|&n| (1..=9).contains(&n))
 }
