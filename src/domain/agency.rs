@@ -64,6 +64,13 @@ impl Wire {
             })
     }
 
+    /// Flash, bulletin or urgent copy: priority 1 or 2 (IPTC 7901, NITF,
+    /// NewsML-G2), and ANPA's `f`, `b` and `u` (1 to 3).
+    pub fn is_urgent(&self) -> bool {
+        let most = if self.format == WireFormat::Anpa1312 { 3 } else { 2 };
+        self.priority.is_some_and(|p| (1..=most).contains(&p))
+    }
+
     /// The agency and slug that name the story across its takes, when both are known.
     pub fn story_key(&self) -> Option<(&str, &str)> {
         match (self.source.as_deref(), self.slug.as_deref()) {

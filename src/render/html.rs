@@ -105,6 +105,8 @@ struct ArticlePage<'a> {
     byline: Option<String>,
     dateline: Option<String>,
     related: Vec<RelatedView>,
+    /// Flash, bulletin or urgent copy.
+    urgent: bool,
 }
 
 #[derive(Template)]
@@ -120,6 +122,8 @@ struct NotFoundPage<'a> {
 #[derive(Template)]
 #[template(path = "content.html")]
 struct Content<'a> {
+    /// The agency's correction statement, shown first, marked as one.
+    correction: Option<&'a str>,
     paragraphs: &'a [String],
 }
 
@@ -205,6 +209,7 @@ pub fn article(site: &Site, base: &Base, article: &Article, related_ids: &[Optio
             None => d.place.clone(),
         }),
         related,
+        urgent: article.wire.is_urgent(),
     })
 }
 
@@ -222,6 +227,8 @@ pub fn not_found(site: &Site, base: &Base, what: &str) -> Vec<u8> {
 /// The story as HTML paragraphs, for feed content, in a string of `capacity`.
 pub fn content(article: &Article, capacity: usize) -> String {
     let mut out = String::with_capacity(capacity);
-    Content { paragraphs: &article.paragraphs }.render_into(&mut out).expect("rendering content");
+    Content { correction: article.correction.as_deref(), paragraphs: &article.paragraphs }
+        .render_into(&mut out)
+        .expect("rendering content");
     out
 }
