@@ -77,8 +77,8 @@ pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> Htt
     res.insert_header((header::ETAG, etag.clone()))
         .insert_header((header::CACHE_CONTROL, cache_control.clone()))
         .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")));
-    if let Some(lm) = &doc.headers.last_modified {
-        res.insert_header((header::LAST_MODIFIED, lm.clone()));
+    if let Some(lm) = last_modified(doc) {
+        res.insert_header((header::LAST_MODIFIED, lm));
     }
     if fresh {
         return res.finish();
@@ -97,6 +97,20 @@ pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> Htt
     };
     // For HEAD, actix sends the headers (Content-Length included) and drops the body.
     res.body(body)
+}
+
+/// The `Last-Modified` value: the document's changed-at, or now when that
+/// is later. A changed-at runs ahead of the clock only briefly (a clock set
+/// back, or writes faster than one a second while the documents are read:
+/// `next_changed` in the store), and HTTP forbids a date later than the
+/// answer's own; the conditional check still compares the full changed-at.
+fn last_modified(doc: &Doc) -> Option<HeaderValue> {
+    let lm = doc.last_modified?;
+    let now = std::time::SystemTime::now();
+    if lm.timestamp() > chrono::DateTime::<chrono::Utc>::from(now).timestamp() {
+        return HeaderValue::from_str(&HttpDate::from(now).to_string()).ok();
+    }
+    doc.headers.last_modified.clone()
 }
 
 /// `If-None-Match` (a list, `*`, weak or strong, any coding of ours) wins
