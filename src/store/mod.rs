@@ -22,7 +22,6 @@ pub mod codec;
 mod durable;
 pub mod keys;
 
-use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -148,9 +147,6 @@ pub struct Store {
     /// Held by a put from finding a free sort slot (a scan, which a sled
     /// transaction cannot make) until it is claimed.
     claiming: Arc<Mutex<()>>,
-    /// Changed-at values written and not yet read, by `changed` key (see
-    /// [`next_changed`]).
-    unread: Arc<Mutex<HashMap<Vec<u8>, i64>>>,
 }
 
 impl Store {
@@ -185,7 +181,6 @@ impl Store {
             changed: tree("changed")?,
             commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
             claiming: Arc::default(),
-            unread: Arc::default(),
             db,
         };
         let upgrading = meta.get("upgrading").map_err(sled_err("reading the store format"))?;
@@ -406,17 +401,9 @@ impl Store {
         slug: &SectionSlug,
         now: i64,
     ) -> Result<(), UnabortableTransactionError> {
-        let mut unread = self.unread.lock().unwrap_or_else(|e| e.into_inner());
         for key in [keys::changed_all(), keys::changed_section(slug)] {
             let prev = changed.get(&key)?.and_then(|v| keys::changed_from_bytes(&v));
-            let was_read = prev.is_some() && unread.get(&key) != prev.as_ref();
-            let next = next_changed(prev, was_read, now);
-            changed.insert(key.as_slice(), &keys::time_bytes(next))?;
-            // Noted before the transaction commits: no reader can see `next`
-            // before it is noted as unread. A transaction that aborts leaves
-            // a value that is never the stored one, which counts as read: the
-            // safe side.
-            unread.insert(key, next);
+            changed.insert(key.as_slice(), &keys::time_bytes(next_changed(prev, now)))?;
         }
         Ok(())
     }
@@ -433,14 +420,10 @@ impl Store {
             Scope::Section(slug) => keys::changed_section(slug),
         };
         let stored = self.changed.get(&key).map_err(sled_err("reading when the store changed"))?;
-        let Some(micros) = stored.and_then(|v| keys::changed_from_bytes(&v)) else {
-            return self.newest(scope);
-        };
-        let mut unread = self.unread.lock().unwrap_or_else(|e| e.into_inner());
-        if unread.get(&key) == Some(&micros) {
-            unread.remove(&key);
+        match stored.and_then(|v| keys::changed_from_bytes(&v)) {
+            Some(micros) => Ok(DateTime::from_timestamp_micros(micros)),
+            None => self.newest(scope),
         }
-        Ok(DateTime::from_timestamp_micros(micros))
     }
 
     /// Retracts an article from every index. Not yet durable: call [`Store::sync`].
@@ -698,21 +681,20 @@ type Trees<'a> = (
 );
 
 /// The next changed-at instant (microseconds) of a scope last changed at
-/// `prev`, at wall time `now`.
+/// `prev`, at wall time `now`: the clock's, to the microsecond, so a burst
+/// of writes (a bulk import) stays at the clock.
 ///
-/// A document's `Last-Modified` is its changed-at to the second, and a reader
-/// that holds it asks `If-Modified-Since` that second; so once a value has
-/// been read (and may have gone out as a date), the next change must land in
-/// a later second, or a change within the same second would be answered 304.
-/// A value nobody read needs only to grow, so a burst of writes (a bulk
-/// import) stays at the clock instead of running a second ahead per write.
-/// Never less than `prev`, so a clock set back cannot move a date backwards.
-fn next_changed(prev: Option<i64>, was_read: bool, now: i64) -> i64 {
+/// A document goes out dated by its changed-at to the second only once that
+/// second is over (`routes::respond`), so with a clock that only moves
+/// forward every later change lands in a later second than any date a
+/// reader holds. A clock set back behind `prev` moves the value a whole
+/// second on instead: never backwards, and never into a second that may
+/// already have gone out.
+fn next_changed(prev: Option<i64>, now: i64) -> i64 {
     const SECOND: i64 = 1_000_000;
     match prev {
-        None => now,
-        Some(prev) if was_read => now.max(prev.div_euclid(SECOND) * SECOND + SECOND),
-        Some(prev) => now.max(prev + 1),
+        Some(prev) if now <= prev => prev.div_euclid(SECOND) * SECOND + SECOND,
+        _ => now,
     }
 }
 
@@ -1065,8 +1047,7 @@ mod tests {
         assert_eq!(store.changed(&sport).unwrap(), None);
         let all = store.changed(&Scope::All).unwrap().unwrap();
         // An update of the older story, then a delete of the newest: neither
-        // makes the newest story newer; both move the date a second on,
-        // since each date was read (a reader may hold it).
+        // makes the newest story newer; both move the date on.
         let mut update = older.clone();
         update.source_hash = "changed".into();
         update.updated = Some(older.published + chrono::Duration::seconds(5));
@@ -1075,9 +1056,9 @@ mod tests {
         store.delete(&newer.id).unwrap().unwrap();
         seen.push(store.changed(&world).unwrap().unwrap());
         for pair in seen.windows(2) {
-            assert!(pair[1].timestamp() > pair[0].timestamp(), "a later second: {pair:?}");
+            assert!(pair[1] > pair[0], "{pair:?}");
         }
-        assert!(store.changed(&Scope::All).unwrap().unwrap().timestamp() > all.timestamp());
+        assert!(store.changed(&Scope::All).unwrap().unwrap() > all);
         assert_eq!(store.changed(&sport).unwrap(), None, "other sections keep theirs");
         store.close().unwrap();
         drop(store);
@@ -1086,14 +1067,13 @@ mod tests {
     }
 
     #[test]
-    fn changed_follows_the_clock_when_nobody_read_it_and_a_second_on_when_somebody_did() {
+    fn changed_follows_the_clock_and_moves_a_second_on_when_the_clock_is_behind() {
         let s = 1_000_000;
-        assert_eq!(next_changed(None, false, 5 * s), 5 * s);
-        assert_eq!(next_changed(Some(5 * s + 10), false, 5 * s + 20), 5 * s + 20);
-        assert_eq!(next_changed(Some(5 * s + 10), false, 5 * s), 5 * s + 11, "a clock set back");
-        assert_eq!(next_changed(Some(5 * s + 10), true, 5 * s + 20), 6 * s, "read: the next second");
-        assert_eq!(next_changed(Some(5 * s + 10), true, 9 * s), 9 * s);
-        assert_eq!(next_changed(Some(-s - 10), true, -3 * s), -s, "before 1970 too");
+        assert_eq!(next_changed(None, 5 * s), 5 * s);
+        assert_eq!(next_changed(Some(5 * s + 10), 5 * s + 11), 5 * s + 11, "a burst stays at the clock");
+        assert_eq!(next_changed(Some(5 * s + 10), 5 * s), 6 * s, "a clock set back");
+        assert_eq!(next_changed(Some(5 * s + 10), 5 * s + 10), 6 * s);
+        assert_eq!(next_changed(Some(-s - 10), -3 * s), -s, "before 1970 too");
     }
 
     #[test]

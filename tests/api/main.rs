@@ -6,4 +6,5 @@ mod helpers;
 mod hostile;
 mod observability;
 mod proxy;
+mod readers;
 mod store;
