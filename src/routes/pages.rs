@@ -30,11 +30,12 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let site = state.site.clone();
     let render_base = base.clone();
     let render = move |store: &Store| -> Result<Rendered, ApiError> {
+        // Read before the content it dates (Store::changed says why).
+        let changed = store.changed(&Scope::All)?;
         let sections = store.sections()?;
         let page = store.page(&Scope::All, None, HOME_STORIES)?;
         let body = render::html::home(&site, &render_base, &sections, &page);
-        let newest = page.articles.iter().map(|a| a.sort_instant()).max();
-        Ok(Rendered::Doc(Doc::new(body, HTML, newest), Vec::new()))
+        Ok(Rendered::Doc(Doc::new(body, HTML, changed), Vec::new()))
     };
     cached(&req, &state, key, vec![Tag::All], render, |what| missing_page(&state, &base, what)).await
 }
@@ -55,13 +56,15 @@ pub async fn section(
     let render_base = base.clone();
     let tags = vec![Tag::Section(slug.to_string())];
     let render = move |store: &Store| -> Result<Rendered, ApiError> {
-        let Some(meta) = store.section(&slug)?.filter(|m| m.count > 0) else {
+        let scope = Scope::Section(slug.clone());
+        let changed = store.changed(&scope)?;
+        // A section emptied by deletes is still there, saying it has no stories.
+        let Some(meta) = store.section(&slug)? else {
             return Ok(Rendered::Missing("There is no such section.".into()));
         };
-        let page = store.page(&Scope::Section(slug), before, limit)?;
+        let page = store.page(&scope, before, limit)?;
         let body = render::html::section(&site, &render_base, &meta.section, &page);
-        let newest = page.articles.iter().map(|a| a.sort_instant()).max();
-        Ok(Rendered::Doc(Doc::new(body, HTML, newest), Vec::new()))
+        Ok(Rendered::Doc(Doc::new(body, HTML, changed), Vec::new()))
     };
     cached(&req, &state, key, tags, render, |what| missing_page(&state, &base, what)).await
 }
@@ -103,12 +106,19 @@ pub async fn article(
     let render_base = base.clone();
     let tags = vec![Tag::Article(id.to_string())];
     let render = move |store: &Store| -> Result<Rendered, ApiError> {
+        // An article page changes with its article and with the stories it
+        // links in its section: dated by the section's changed-at, read
+        // before the article it dates, so the article is looked up twice.
+        let Some(section) = store.get(&id)?.map(|a| a.section.slug) else {
+            return Ok(Rendered::Missing("There is no such story.".into()));
+        };
+        let changed = store.changed(&Scope::Section(section))?;
         let Some(article) = store.get(&id)? else {
             return Ok(Rendered::Missing("There is no such story.".into()));
         };
         if json {
             let body = article_json(&render_base, &article, false)?;
-            let doc = Doc::new(body, "application/json; charset=utf-8", Some(article.sort_instant()));
+            let doc = Doc::new(body, "application/json; charset=utf-8", changed);
             return Ok(Rendered::Doc(doc, Vec::new()));
         }
         let related = article
@@ -120,7 +130,7 @@ pub async fn article(
         // The page links related stories once they are stored: it depends on their headlines.
         let related_tags =
             article.related.iter().map(|r| Tag::Identity(keys::identity(&article.section.slug, &r.headline))).collect();
-        Ok(Rendered::Doc(Doc::new(body, HTML, Some(article.sort_instant())), related_tags))
+        Ok(Rendered::Doc(Doc::new(body, HTML, changed), related_tags))
     };
     let killed = || -> Result<Option<String>, ApiError> {
         let stone = state.store.tombstone(&lookup)?;

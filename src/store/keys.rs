@@ -9,12 +9,19 @@
 //! | `identity`  | section slug, `0x00`, normalised headline        | article id                     |
 //! | `identity`  | `0x01`, agency, `0x00`, wire slug (lowercase)    | article id                     |
 //! | `sections`  | section slug                                     | `SectionMeta` (codec)          |
+//! | `changed`   | section slug, or `*` for all sections            | time the scope last changed    |
 //! | `meta`      | `format`                                         | store format (1 byte)          |
 //!
 //! Times are microseconds since the epoch with the sign bit flipped, big-endian,
 //! so byte order is time order and a reverse prefix scan is newest first. The
 //! `0x00` after the slug ends it: `sport` never matches `sports` (slugs are
-//! `[a-z0-9-]`, so never contain `0x00`).
+//! `[a-z0-9-]`, so never contain `0x00`, nor are they ever `*`).
+//!
+//! An index time is the story's second plus a microsecond slot that no other
+//! stored story of that second has (`Article::order`), so an index time names
+//! one story. The `changed` tree came after format 3 without a format change:
+//! a store without it reads as "changed when its newest story was", and older
+//! builds ignore it.
 //!
 //! The articles live in the section index itself, so a section's page is one
 //! range scan over neighbouring entries, whatever the store's size; `articles`
@@ -92,6 +99,21 @@ pub fn entry_of_time(time_key: &[u8], slug: &[u8]) -> Vec<u8> {
 pub fn entry_id(key: &[u8]) -> String {
     let id = key.iter().position(|&b| b == 0).and_then(|end| key.get(end + 9..)).unwrap_or_default();
     String::from_utf8_lossy(id).into_owned()
+}
+
+/// `changed` key of the all-sections documents (feeds, home page, OPML).
+pub fn changed_all() -> Vec<u8> {
+    b"*".to_vec()
+}
+
+/// `changed` key of one section's documents.
+pub fn changed_section(slug: &SectionSlug) -> Vec<u8> {
+    slug.as_str().as_bytes().to_vec()
+}
+
+/// The time in microseconds of a `changed` value (written with [`time_bytes`]).
+pub fn changed_from_bytes(bytes: &[u8]) -> Option<i64> {
+    Some(time_from_bytes(bytes.try_into().ok()?))
 }
 
 /// Identity key: a story is the same story when its section and headline are.

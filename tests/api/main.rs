@@ -7,5 +7,6 @@ mod hostile;
 mod newsroom;
 mod observability;
 mod proxy;
+mod readers;
 mod store;
 mod wire;
