@@ -220,8 +220,19 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     }
     d.headline = headline;
 
+    // A trailer inside the body (the ETX was lost, or bytes after the
+    // transmission held one) is still a trailer.
+    let mut body_lines: Vec<String> = Vec::new();
+    for line in &lines[body_from.min(lines.len())..] {
+        match trailer_time(line, options) {
+            Some(t) => {
+                d.published.get_or_insert(t);
+            }
+            None => body_lines.push(line.clone()),
+        }
+    }
     let reference = d.published.as_ref().map(text::instant);
-    let paragraphs = body(&lines[body_from.min(lines.len())..], &mut d);
+    let paragraphs = body(&body_lines, &mut d);
     if d.wire.source.is_none() {
         d.wire.source =
             paragraphs.first().and_then(|(p, _)| crate::wire::dateline::dateline(p)).and_then(|dl| dl.agency);
