@@ -102,7 +102,12 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
             let end = all[at..].find('\n').map_or(all.len(), |n| at + n + 1);
             (end, Some(h))
         }
-        None => (0, None),
+        // An SOH line that is not a header we can read is still the
+        // header: left out, never a slug or a headline.
+        None => match all.find(SOH) {
+            Some(at) => (all[at..].find('\n').map_or(all.len(), |n| at + n + 1), None),
+            None => (0, None),
+        },
     };
     if let Some(h) = &head {
         d.wire.sequence = Some(h.sequence.clone());
