@@ -378,6 +378,13 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
         }
     };
     for line in lines {
+        // A trailer inside the body (the ETX was lost, or bytes after the
+        // transmission held one) is still a trailer.
+        if let Some((agency, time)) = trailer(&text::strip_controls(line, &[])) {
+            d.wire.source.get_or_insert(agency);
+            d.published.get_or_insert(time);
+            continue;
+        }
         match piece(line) {
             Piece::Header(t) if !started => {
                 headers_seen += 1;

@@ -102,7 +102,12 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
             let end = all[at..].find('\n').map_or(all.len(), |n| at + n + 1);
             (end, Some(h))
         }
-        None => (0, None),
+        // An SOH line that is not a header we can read is still the
+        // header: left out, never a slug or a headline.
+        None => match all.find(SOH) {
+            Some(at) => (all[at..].find('\n').map_or(all.len(), |n| at + n + 1), None),
+            None => (0, None),
+        },
     };
     if let Some(h) = &head {
         d.wire.sequence = Some(h.sequence.clone());
@@ -220,8 +225,19 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     }
     d.headline = headline;
 
+    // A trailer inside the body (the ETX was lost, or bytes after the
+    // transmission held one) is still a trailer.
+    let mut body_lines: Vec<String> = Vec::new();
+    for line in &lines[body_from.min(lines.len())..] {
+        match trailer_time(line, options) {
+            Some(t) => {
+                d.published.get_or_insert(t);
+            }
+            None => body_lines.push(line.clone()),
+        }
+    }
     let reference = d.published.as_ref().map(text::instant);
-    let paragraphs = body(&lines[body_from.min(lines.len())..], &mut d);
+    let paragraphs = body(&body_lines, &mut d);
     if d.wire.source.is_none() {
         d.wire.source =
             paragraphs.first().and_then(|(p, _)| crate::wire::dateline::dateline(p)).and_then(|dl| dl.agency);

@@ -346,9 +346,7 @@ pub(super) fn is_initials(t: &str, source: Option<&str>) -> bool {
     agency
         && !rest.is_empty()
         && rest.len() <= 10
-        && rest
-            .iter()
-            .all(|w| w.split('/').all(|p| (1..=4).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase())))
+        && rest.iter().all(|w| w.split('/').all(|p| (1..=4).contains(&p.len()) && p.chars().all(char::is_lowercase)))
 }
 
 /// Sorts classified paragraphs into the draft: text stays, the rest goes to
