@@ -1271,4 +1271,41 @@ mod tests {
         assert_eq!(story.paragraphs, ["LONDON (Wire) - Copper rose.", "More", "Traders said so."]);
         assert_eq!(story.dateline.map(|d| d.place), Some("LONDON".to_owned()));
     }
+
+    fn forbidden(c: char) -> bool {
+        (c.is_control() && !matches!(c, '\n' | '\t'))
+            || matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Whatever bytes sit inside or around the markup, no field carries
+        /// a control character, and nothing panics.
+        #[test]
+        fn no_control_character_reaches_a_field(
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..48),
+            at in 0usize..400,
+            inside in proptest::prelude::any::<bool>(),
+        ) {
+            let doc = nitf("<p>First paragraph.</p><p>Second one.</p>");
+            let mut bytes = doc.into_bytes();
+            if inside {
+                let p = bytes.windows(5).position(|w| w == b"First").unwrap();
+                bytes.splice(p..p, noise.iter().copied());
+            } else {
+                let at = at.min(bytes.len());
+                bytes.splice(at..at, noise.iter().copied());
+            }
+            if let Ok(story) = parse_as(&bytes, Media::Xml, &options()) {
+                let fields = std::iter::once(&story.headline)
+                    .chain(&story.paragraphs)
+                    .chain(&story.authors)
+                    .chain(&story.notes);
+                for f in fields {
+                    proptest::prop_assert!(!f.chars().any(forbidden), "{:?}", f);
+                }
+            }
+        }
+    }
 }
