@@ -250,20 +250,9 @@ fn inline_data(node: Node<'_, '_>) -> Blocks {
     Blocks { paragraphs: text_paragraphs(&raw), ..Blocks::default() }
 }
 
-/// Plain text to paragraphs.
+/// Plain text to paragraphs, laid out like a plain-text body.
 fn text_paragraphs(raw: &str) -> Vec<String> {
-    let raw = raw.replace("\r\n", "\n").replace('\r', "\n");
-    let mut probe = Blocks::default();
-    probe.push_text(&raw);
-    if probe.paragraphs.len() > 1 {
-        return probe.paragraphs;
-    }
-    let has_blank = raw.trim().split('\n').any(|l| l.trim().is_empty());
-    if has_blank {
-        raw.split("\n\n").flat_map(|b| b.split("\n \n")).map(xml::norm).filter(|p| !p.is_empty()).collect()
-    } else {
-        raw.lines().map(xml::norm).filter(|p| !p.is_empty()).collect()
-    }
+    xml::layout_text(raw)
 }
 
 /// A Reuters version marker: `(UPDATE 1)`, `UPDATE 2-`, `REFILE-`, `CORRECTED-`,

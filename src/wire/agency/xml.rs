@@ -26,6 +26,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 use roxmltree::{Document, Node, ParsingOptions};
 
+use super::super::layout::{self, Line};
 use super::super::{byline, dateline, decode, time};
 use crate::domain::Dateline;
 use crate::wire::{ParseError, ParseOptions, Story, StoryTime, WireFormat};
@@ -601,9 +602,12 @@ impl Blocks {
         self.push_raw(&run);
     }
 
-    /// Text as one paragraph, or several in wire layout.
-    pub fn push_text(&mut self, raw: &str) {
-        self.push_raw(raw);
+    /// The paragraphs of one element's raw text (one, or several in wire layout).
+    #[cfg(test)]
+    fn read_text(raw: &str) -> Vec<String> {
+        let mut blocks = Blocks::default();
+        blocks.push_raw(raw);
+        blocks.paragraphs
     }
 
     /// One paragraph's raw text; Reuters' wire layout (a whole story in one
@@ -680,31 +684,28 @@ fn wire_layout(raw: &str) -> Option<Vec<String>> {
     if !raw.contains('\n') {
         return None;
     }
-    let lines: Vec<&str> = raw.split('\n').collect();
-    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
-    let four = lines.iter().skip(1).filter(|l| !l.trim().is_empty() && (indent(l) == 4 || l.starts_with('\t'))).count();
-    let flush = lines.iter().skip(1).filter(|l| !l.trim().is_empty() && !l.starts_with([' ', '\t'])).count();
-    if four < 2 || flush == 0 {
-        return None;
-    }
+    let indent = |l: &&str| l.len() - l.trim_start_matches(' ').len();
+    let lines = || raw.split('\n').skip(1).filter(|l| !l.trim().is_empty());
+    let four = lines().filter(|l| indent(l) == 4 || l.starts_with('\t')).count();
+    let flush = lines().filter(|l| !l.starts_with([' ', '\t'])).count();
+    (four >= 2 && flush > 0).then(|| layout_text(raw))
+}
+
+/// Plain text to paragraphs the way the plain-text reader lays out a body:
+/// blank-line separated runs, hard wraps joined, a deeper-indented line
+/// starting a paragraph, fixed-width tables kept as one preformatted
+/// paragraph.
+pub fn layout_text(raw: &str) -> Vec<String> {
+    let cleaned = decode::clean(raw, "UTF-8")
+        .map(|d| d.text)
+        .unwrap_or_else(|_| raw.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect());
+    let lines: Vec<Line<'_>> = cleaned.split('\n').enumerate().map(|(n, l)| Line::new(n + 1, l)).collect();
     let mut out = Vec::new();
-    let mut current = String::new();
-    for (i, line) in lines.iter().enumerate() {
-        let starts = i > 0 && line.starts_with([' ', '\t']);
-        if line.trim().is_empty() || starts {
-            let t = norm(&std::mem::take(&mut current));
-            if !t.is_empty() {
-                out.push(t);
-            }
-        }
-        current.push(' ');
-        current.push_str(line);
+    for run in lines.split(Line::is_blank).filter(|r| !r.is_empty()) {
+        layout::paragraphs(run, &mut out);
     }
-    let t = norm(&current);
-    if !t.is_empty() {
-        out.push(t);
-    }
-    Some(out)
+    out.retain(|p| !p.trim().is_empty());
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -1033,4 +1034,278 @@ pub fn count(value: Option<&str>) -> Option<u32> {
 /// An urgency or priority: a digit from 1.
 pub fn priority(value: Option<&str>) -> Option<u8> {
     value?.trim().parse().ok().filter(|&n| (1..=9).contains(&n))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::wire::{parse_as, Media};
+
+    fn options() -> ParseOptions {
+        ParseOptions {
+            source_tz: chrono_tz::Europe::Helsinki,
+            received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            max_bytes: 1 << 20,
+        }
+    }
+
+    fn read(xml: &str) -> Result<Story, ParseError> {
+        parse_as(xml.as_bytes(), Media::Xml, &options())
+    }
+
+    /// Parses and says how long it took: hostile documents must fail fast.
+    fn timed(xml: &str) -> (Result<Story, ParseError>, Duration) {
+        let start = Instant::now();
+        let result = read(xml);
+        (result, start.elapsed())
+    }
+
+    fn nitf(body_content: &str) -> String {
+        format!(
+            "<nitf><head><docdata><date.issue norm=\"20240101T120000Z\"/></docdata></head><body><body.head>\
+             <hedline><hl1>A headline</hl1></hedline></body.head><body.content>{body_content}</body.content></body></nitf>"
+        )
+    }
+
+    fn item(content_meta: &str, body: &str) -> String {
+        format!(
+            "<newsItem xmlns=\"http://iptc.org/std/nar/2006-10-01/\"><itemMeta>\
+             <firstCreated>2024-01-01T12:00:00Z</firstCreated></itemMeta><contentMeta>\
+             <headline>A headline</headline>{content_meta}</contentMeta><contentSet><inlineXML>\
+             <html xmlns=\"http://www.w3.org/1999/xhtml\"><body>{body}</body></html></inlineXML></contentSet></newsItem>"
+        )
+    }
+
+    #[test]
+    fn billion_laughs_is_refused_quickly() {
+        let mut xml = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+        for i in 1..10 {
+            let prev = if i == 1 { "lol".to_owned() } else { format!("lol{}", i - 1) };
+            xml.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
+        }
+        xml.push_str("]>\n<nitf><body><body.head><hedline><hl1>&lol9;</hl1></hedline></body.head></body></nitf>");
+        let (result, took) = timed(&xml);
+        assert!(matches!(result, Err(ParseError::BadXml(_))), "{result:?}");
+        assert!(took < Duration::from_millis(200), "took {took:?}");
+    }
+
+    #[test]
+    fn external_entities_are_refused() {
+        let xml = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\
+                   <nitf><body><body.head><hedline><hl1>&e;</hl1></hedline></body.head>\
+                   <body.content><p>&e;</p></body.content></body></nitf>";
+        let (result, took) = timed(xml);
+        assert!(matches!(result, Err(ParseError::BadXml(_))), "{result:?}");
+        assert!(took < Duration::from_millis(200));
+        // Without the DOCTYPE the entity is simply unknown: still refused.
+        let bare = "<nitf><body><body.content><p>&e;</p></body.content></body></nitf>";
+        assert!(matches!(read(bare), Err(ParseError::BadXml(_))));
+    }
+
+    #[test]
+    fn a_doctype_naming_an_external_dtd_is_ignored_not_fetched() {
+        let xml = format!(
+            "<?xml version=\"1.0\"?>\n<!-- c -->\n<!DOCTYPE nitf SYSTEM \"http://127.0.0.1:9/nitf.dtd\">\n{}",
+            nitf("<p>Text.</p>")
+        );
+        let story = read(&xml).unwrap();
+        assert_eq!(story.paragraphs, ["Text."]);
+    }
+
+    #[test]
+    fn several_items_or_none_are_counted() {
+        let two = "<newsMessage xmlns=\"http://iptc.org/std/nar/2006-10-01/\"><header/><itemSet>\
+                   <newsItem/><newsItem/></itemSet></newsMessage>";
+        assert_eq!(read(two), Err(ParseError::ItemCount(2)));
+        let none =
+            "<ns0:newsMessage xmlns:ns0=\"http://iptc.org/std/nar/2006-10-01/\"><ns0:itemSet/></ns0:newsMessage>";
+        assert_eq!(read(none), Err(ParseError::ItemCount(0)));
+        assert_eq!(read("<nitf><head><title>T</title></head></nitf>"), Err(ParseError::ItemCount(0)));
+        assert_eq!(read("<nitf><body/><body/></nitf>"), Err(ParseError::ItemCount(2)));
+    }
+
+    #[test]
+    fn broken_and_foreign_xml_are_told_apart() {
+        let (result, took) = timed("<nitf><body><p>unclosed</body></nitf>");
+        assert!(matches!(result, Err(ParseError::BadXml(_))), "{result:?}");
+        assert!(took < Duration::from_millis(200));
+        assert!(matches!(read("<nitf"), Err(ParseError::BadXml(_))));
+        assert_eq!(read("<rss version=\"2.0\"><channel/></rss>"), Err(ParseError::UnknownXml("rss".into())));
+        assert_eq!(read("   "), Err(ParseError::Empty));
+    }
+
+    #[test]
+    fn body_and_headline_are_required() {
+        let no_body = nitf("<media><media-caption>Only a caption</media-caption></media>");
+        assert!(matches!(read(&no_body), Err(ParseError::NoBody { .. })));
+        assert!(matches!(read(&item("", "")), Err(ParseError::NoBody { .. })));
+        let no_headline = "<nitf><body><body.content><p>Text.</p></body.content></body></nitf>";
+        assert!(matches!(read(no_headline), Err(ParseError::NoHeadline { .. })));
+    }
+
+    #[test]
+    fn deep_nesting_neither_overflows_nor_stalls() {
+        let depth = 20_000;
+        let xml = nitf(&format!("{}<p>deep</p>{}", "<block>".repeat(depth), "</block>".repeat(depth)));
+        let (result, took) = timed(&xml);
+        assert_eq!(result.unwrap().paragraphs, ["deep"]);
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+    }
+
+    #[test]
+    fn root_format_reads_the_prolog() {
+        let f = |s: &str| root_format(s.as_bytes());
+        assert_eq!(f("<?xml version=\"1.0\"?>\n<!-- x -->\n<nitf>"), Some(WireFormat::Nitf));
+        assert_eq!(f("\u{FEFF}<!DOCTYPE nitf SYSTEM \"x.dtd\"><nitf version=\"3.4\">"), Some(WireFormat::Nitf));
+        assert_eq!(f("<ns0:newsMessage xmlns:ns0=\"x\">"), Some(WireFormat::NewsmlG2));
+        assert_eq!(f("<newsItem guid=\"a\">"), Some(WireFormat::NewsmlG2));
+        assert_eq!(f("<html><body>"), None);
+        assert_eq!(f("Plain text headline\n\nBody."), None);
+        assert_eq!(f("<"), None);
+    }
+
+    #[test]
+    fn the_declared_charset_wins() {
+        let mut bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>".to_vec();
+        bytes.extend(nitf("<p>Caf\u{e9}</p>").bytes().filter(|b| b.is_ascii()));
+        // Latin-1 bytes: caf\xE9 and a pound sign.
+        let at = bytes.windows(4).position(|w| w == b"Caf<").unwrap() + 3;
+        bytes.splice(at..at, [0xE9, b' ', 0xA3, b'5']);
+        let story = parse_as(&bytes, Media::Xml, &options()).unwrap();
+        assert_eq!(story.paragraphs, ["Caf\u{e9} \u{a3}5"]);
+        assert_eq!(story.encoding, "windows-1252");
+        // Declared Latin-1, written as UTF-8: read as UTF-8, with a warning.
+        let utf8 = format!("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>{}", nitf("<p>\u{a3}25 million</p>"));
+        let story = read(&utf8).unwrap();
+        assert_eq!(story.paragraphs, ["\u{a3}25 million"]);
+        assert_eq!(story.warnings.len(), 1);
+    }
+
+    #[test]
+    fn utf16_with_a_bom_is_read() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in format!("<?xml version=\"1.0\" encoding=\"UTF-16\"?>{}", nitf("<p>\u{17d}ivot</p>")).encode_utf16()
+        {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        assert_eq!(root_format(&bytes), Some(WireFormat::Nitf));
+        assert_eq!(parse_as(&bytes, Media::Xml, &options()).unwrap().paragraphs, ["\u{17d}ivot"]);
+    }
+
+    #[test]
+    fn controls_and_html_entities_never_reach_a_field() {
+        let xml = nitf("<p>Bell\u{7}ed&#x85; text&nbsp;here &#x202E;flipped&mdash;end</p>");
+        let story = read(&xml).unwrap();
+        assert_eq!(story.paragraphs, ["Belled text here flipped\u{2014}end"]);
+        assert!(story.paragraphs.iter().chain([&story.headline]).all(|p| !p.chars().any(char::is_control)));
+    }
+
+    #[test]
+    fn iso_times_in_agency_forms() {
+        let ctx = time::Context { tz: chrono_tz::Europe::Helsinki, received: Utc::now() };
+        let t = |s: &str| parse_time(s, &ctx).map(|t| serde_json::to_value(t).unwrap().as_str().unwrap().to_owned());
+        assert_eq!(t("20151210T191044Z").as_deref(), Some("2015-12-10T19:10:44+00:00"));
+        assert_eq!(t("20170102T222800+0000").as_deref(), Some("2017-01-02T22:28:00+00:00"));
+        assert_eq!(t("20020225T143000-0500").as_deref(), Some("2002-02-25T14:30:00-05:00"));
+        assert_eq!(t("2017-01-31T03:47:29.000Z").as_deref(), Some("2017-01-31T03:47:29+00:00"));
+        assert_eq!(t("2016-10-21T16:25:32-05:00").as_deref(), Some("2016-10-21T16:25:32-05:00"));
+        // No zone: the source zone (Helsinki, UTC+2 in winter).
+        assert_eq!(t("2017-01-31T21:52:11").as_deref(), Some("2017-01-31T21:52:11+02:00"));
+        assert_eq!(t("20200907T144527").as_deref(), Some("2020-09-07T14:45:27+03:00"));
+        assert_eq!(t("20240311").as_deref(), Some("2024-03-11"));
+        assert_eq!(t("not a time"), None);
+        assert_eq!(t("2024-13-45T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn bylines_name_persons_only() {
+        let a = |s: &str| authors(s, &["Example Wire".to_owned()]);
+        assert_eq!(a("By JANE DOE, Example Wire"), ["Jane Doe"]);
+        assert_eq!(a("By Jane Doe and John Roe"), ["Jane Doe", "John Roe"]);
+        assert_eq!(a("ANTTI KOSKI, HELMI LAHTI "), ["Antti Koski", "Helmi Lahti"]);
+        assert_eq!(a("Kari Nordmann / Faktasjekk.no"), ["Kari Nordmann"]);
+        assert_eq!(a("Av Kari Nordmann og Ola Hansen, NTB"), ["Kari Nordmann", "Ola Hansen"]);
+        assert_eq!(a("By Ana de la Cruz, Staff Writer"), ["Ana de la Cruz"]);
+        assert_eq!(a("By Jane Doe, The Daily Example"), ["Jane Doe"]);
+        assert!(a("Reuters").is_empty());
+        assert!(a("By Example Wire").is_empty());
+    }
+
+    #[test]
+    fn wire_layout_is_split_but_pretty_printing_is_not() {
+        let wire = "(Adds detail)\n    LONDON, Feb 6 (Wire) - Copper rose\non Tuesday.\n    Traders said\nso.\n";
+        assert_eq!(
+            Blocks::read_text(wire),
+            ["(Adds detail)", "LONDON, Feb 6 (Wire) - Copper rose on Tuesday.", "Traders said so."]
+        );
+        let pretty = "\n        A sentence that is\n        pretty-printed\n        <a>link</a>\n      ";
+        assert_eq!(Blocks::read_text(pretty), ["A sentence that is pretty-printed <a>link</a>"]);
+    }
+
+    #[test]
+    fn nitf_embargo_and_status() {
+        let xml = "<nitf><head><docdata management-status=\"embargoed\"><date.issue norm=\"20250602T220000Z\"/>\
+                   <date.release norm=\"20250603T050000Z\"/></docdata></head><body><body.head><hedline><hl1>H</hl1>\
+                   </hedline></body.head><body.content><p>P.</p></body.content></body></nitf>";
+        let story = read(xml).unwrap();
+        assert_eq!(story.embargo.unwrap().to_rfc3339(), "2025-06-03T05:00:00+00:00");
+        let xml = xml.replace("<date.release norm=\"20250603T050000Z\"/>", "");
+        let story = read(&xml).unwrap();
+        assert_eq!(story.embargo, None);
+        assert_eq!(story.warnings.len(), 1);
+    }
+
+    #[test]
+    fn newsml_subheads_bylines_and_notes() {
+        let xml = item(
+            "<headline role=\"hld:subHeadline\">Sub</headline><by>By Reuters Staff</by>",
+            "<p>By Ravi Menon</p><p>LONDON (Wire) - Copper rose.</p><h3>More</h3><p>Traders <b>said</b> so.</p>",
+        );
+        let story = read(&xml).unwrap();
+        assert_eq!(story.headline, "A headline");
+        assert_eq!(story.authors, ["Ravi Menon"]);
+        assert_eq!(story.paragraphs, ["LONDON (Wire) - Copper rose.", "More", "Traders said so."]);
+        assert_eq!(story.dateline.map(|d| d.place), Some("LONDON".to_owned()));
+    }
+
+    fn forbidden(c: char) -> bool {
+        (c.is_control() && !matches!(c, '\n' | '\t'))
+            || matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Whatever bytes sit inside or around the markup, no field carries
+        /// a control character, and nothing panics.
+        #[test]
+        fn no_control_character_reaches_a_field(
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..48),
+            at in 0usize..400,
+            inside in proptest::prelude::any::<bool>(),
+        ) {
+            let doc = nitf("<p>First paragraph.</p><p>Second one.</p>");
+            let mut bytes = doc.into_bytes();
+            if inside {
+                let p = bytes.windows(5).position(|w| w == b"First").unwrap();
+                bytes.splice(p..p, noise.iter().copied());
+            } else {
+                let at = at.min(bytes.len());
+                bytes.splice(at..at, noise.iter().copied());
+            }
+            if let Ok(story) = parse_as(&bytes, Media::Xml, &options()) {
+                let fields = std::iter::once(&story.headline)
+                    .chain(&story.paragraphs)
+                    .chain(&story.authors)
+                    .chain(&story.notes);
+                for f in fields {
+                    proptest::prop_assert!(!f.chars().any(forbidden), "{:?}", f);
+                }
+            }
+        }
+    }
 }
