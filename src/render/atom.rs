@@ -45,21 +45,30 @@ pub fn render_with_deleted(feed: &FeedPage<'_>, deleted: &[(ArticleId, DateTime<
                 content_type: Some("html".to_owned()),
                 ..Default::default()
             }),
-            categories: vec![Category {
+            categories: std::iter::once(Category {
                 term: article.section.slug.to_string(),
                 label: Some(article.section.name.clone()),
                 ..Default::default()
-            }],
+            })
+            .chain(article.wire.is_urgent().then(|| Category {
+                term: "urgent".to_owned(),
+                label: Some(super::URGENT.to_owned()),
+                ..Default::default()
+            }))
+            .collect(),
             authors: byline(&article.authors)
                 .map(|name| vec![Person { name, ..Default::default() }])
                 .unwrap_or_default(),
             ..Default::default()
         })
         .collect();
-    let scope_id = match &feed.scope.section {
+    let mut scope_id = match &feed.scope.section {
         Some(section) => format!("wirefeed:section:{}", section.slug),
         None => "wirefeed:all".to_owned(),
     };
+    if feed.scope.urgent {
+        scope_id.push_str(":urgent");
+    }
     let feed_id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, scope_id.as_bytes());
     let doc = Feed {
         id: format!("urn:uuid:{feed_id}"),

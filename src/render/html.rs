@@ -35,11 +35,14 @@ pub struct Teaser {
     pub time: String,
     pub section: String,
     pub summary: String,
+    /// Flash, bulletin or urgent copy.
+    pub urgent: bool,
 }
 
 impl Teaser {
     fn of(article: &Article, base: &Base) -> Teaser {
         Teaser {
+            urgent: article.wire.is_urgent(),
             headline: article.headline.clone(),
             url: base.article(&article.id),
             time_iso: article.effective().to_rfc3339(),
@@ -73,6 +76,8 @@ struct HomePage<'a> {
     feeds: Vec<FeedLink>,
     home: String,
     opml: String,
+    /// The urgent feeds of all sections.
+    urgent: Vec<FeedLink>,
     sections: Vec<SectionView>,
     stories: Vec<Teaser>,
 }
@@ -178,9 +183,13 @@ pub fn home(site: &Site, base: &Base, sections: &[SectionMeta], newest: &Page) -
     render(&HomePage {
         site,
         title: site.title.clone(),
-        feeds: feed_links(base, "", &site.title),
+        feeds: feed_links(base, "", &site.title)
+            .into_iter()
+            .chain(feed_links(base, "urgent/", &format!("{}: Urgent", site.title)))
+            .collect(),
         home: base.url(""),
         opml: base.url("opml.xml"),
+        urgent: feed_links(base, "urgent/", "Urgent"),
         sections: sections
             .iter()
             .map(|meta| SectionView {

@@ -52,7 +52,9 @@ pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
             date_published: article.published.to_rfc3339(),
             date_modified: article.sort_instant().to_rfc3339(),
             authors: byline(&article.authors).map(|name| vec![Author { name }]).unwrap_or_default(),
-            tags: vec![article.section.name.clone()],
+            tags: std::iter::once(article.section.name.clone())
+                .chain(article.wire.is_urgent().then(|| super::URGENT.to_owned()))
+                .collect(),
         })
         .collect();
     let doc = JsonFeed {

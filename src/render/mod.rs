@@ -53,6 +53,9 @@ impl Base {
     }
 }
 
+/// The category that marks flash, bulletin and urgent copy in feeds.
+pub const URGENT: &str = "Urgent";
+
 /// Which feed or page: everything, or one section (its slug and name).
 #[derive(Debug, Clone)]
 pub struct Scope {
@@ -63,11 +66,20 @@ pub struct Scope {
     /// Display name: the site title, or the section name.
     pub name: String,
     pub section: Option<crate::domain::Section>,
+    /// Only flash, bulletin and urgent copy (`urgent/` under the scope).
+    pub urgent: bool,
 }
 
 impl Scope {
     pub fn all(site: &Site) -> Scope {
-        Scope { dir: String::new(), page: String::new(), name: site.title.clone(), section: None }
+        Scope { dir: String::new(), page: String::new(), name: site.title.clone(), section: None, urgent: false }
+    }
+
+    /// The urgent copy of this scope: its feeds under `urgent/`, its page the scope's own.
+    pub fn urgent(mut self) -> Scope {
+        self.dir.push_str("urgent/");
+        self.urgent = true;
+        self
     }
 
     pub fn section(section: &crate::domain::Section) -> Scope {
@@ -76,6 +88,7 @@ impl Scope {
             page: format!("sections/{}", section.slug),
             name: section.name.clone(),
             section: Some(section.clone()),
+            urgent: false,
         }
     }
 }
@@ -162,16 +175,22 @@ impl FeedPage<'_> {
     }
 
     pub fn title(&self) -> String {
-        match &self.scope.section {
+        let title = match &self.scope.section {
             Some(section) => format!("{}: {}", self.site.title, section.name),
             None => self.site.title.clone(),
+        };
+        if self.scope.urgent {
+            format!("{title}: Urgent")
+        } else {
+            title
         }
     }
 
     pub fn description(&self) -> String {
+        let what = if self.scope.urgent { "urgent " } else { "" };
         match &self.scope.section {
-            Some(section) => format!("Latest {} stories from {}", section.name, self.site.title),
-            None => format!("Latest stories from {}", self.site.title),
+            Some(section) => format!("Latest {what}{} stories from {}", section.name, self.site.title),
+            None => format!("Latest {what}stories from {}", self.site.title),
         }
     }
 }

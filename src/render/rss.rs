@@ -23,14 +23,17 @@ pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
         .articles
         .iter()
         .map(|article| {
-            let category = Category { name: article.section.name.clone(), domain: None };
+            let mut categories = vec![Category { name: article.section.name.clone(), domain: None }];
+            if article.wire.is_urgent() {
+                categories.push(Category { name: super::URGENT.to_owned(), domain: None });
+            }
             let creators = byline(&article.authors).into_iter().collect::<Vec<_>>();
             Item {
                 title: Some(article.headline.clone()),
                 link: Some(feed.base.article(&article.id)),
                 // Readers take `description` as HTML: escaped, it shows the text as it is.
                 description: Some(html::text_as_html(article.summary())),
-                categories: vec![category],
+                categories,
                 guid: Some(Guid { value: article.id.urn(), permalink: false }),
                 pub_date: Some(article.published.to_rfc2822()),
                 content: Some(content_html(article)),

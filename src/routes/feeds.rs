@@ -55,19 +55,76 @@ pub fn section_slug(raw: &str) -> Result<SectionSlug, ApiError> {
     SectionSlug::parse(raw).ok_or_else(|| ApiError::NotFound("no such section".into()))
 }
 
+pub async fn urgent_rss(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    urgent_feed(req, state, None, Format::Rss).await
+}
+
+pub async fn urgent_atom(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    urgent_feed(req, state, None, Format::Atom).await
+}
+
+pub async fn urgent_json(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    urgent_feed(req, state, None, Format::Json).await
+}
+
+pub async fn section_urgent_rss(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    urgent_feed(req, state, Some(slug.into_inner()), Format::Rss).await
+}
+
+pub async fn section_urgent_atom(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    urgent_feed(req, state, Some(slug.into_inner()), Format::Atom).await
+}
+
+pub async fn section_urgent_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    urgent_feed(req, state, Some(slug.into_inner()), Format::Json).await
+}
+
 async fn feed(
     req: HttpRequest,
     state: web::Data<AppState>,
     slug: Option<String>,
     format: Format,
 ) -> Result<HttpResponse, ApiError> {
+    any_feed(req, state, slug, format, false).await
+}
+
+async fn urgent_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: Option<String>,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
+    any_feed(req, state, slug, format, true).await
+}
+
+/// A feed of a scope (all sections or one), all its copy or only the urgent.
+async fn any_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: Option<String>,
+    format: Format,
+    urgent: bool,
+) -> Result<HttpResponse, ApiError> {
     let slug = slug.as_deref().map(section_slug).transpose()?;
     let before = cursor(&req)?;
     let base = state.public.base(&req);
     let key = format!(
-        "{}|feed|{}|{:?}|{}",
+        "{}|feed|{}|{}|{:?}|{}",
         base.as_str(),
         slug.as_ref().map_or("", SectionSlug::as_str),
+        if urgent { "urgent" } else { "" },
         format,
         before.map_or(String::new(), |b| b.to_string())
     );
@@ -79,7 +136,11 @@ async fn feed(
     let site = state.site.clone();
     let limit = state.feed_items;
     let render = move |store: &Store| -> Result<Rendered, ApiError> {
-        let index = slug.clone().map_or(Scope::All, Scope::Section);
+        let index = match (&slug, urgent) {
+            (_, true) => Scope::Urgent(slug.clone()),
+            (Some(slug), false) => Scope::Section(slug.clone()),
+            (None, false) => Scope::All,
+        };
         // Read before the content it dates (Store::changed says why).
         let changed = store.changed(&index)?;
         let scope = match &slug {
@@ -91,6 +152,7 @@ async fn feed(
                 None => return Ok(Rendered::Missing(format!("no section {slug:?}"))),
             },
         };
+        let scope = if urgent { scope.urgent() } else { scope };
         let page = store.page(&index, before, limit)?;
         let feed = render::FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: before, changed };
         let body = match format {

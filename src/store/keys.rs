@@ -9,6 +9,8 @@
 //! | `identity`  | section slug, `0x00`, normalised headline        | article id                     |
 //! | `identity`  | `0x01`, agency, `0x00`, wire slug (lowercase)    | article id                     |
 //! | `sections`  | section slug                                     | `SectionMeta` (codec)          |
+//! | `urgent`    | section slug, `0x00`, time, id                   | section slug                   |
+//! | `urgent`    | `0x00`, time, id                                 | section slug                   |
 //! | `changed`   | section slug, or `*` for all sections            | time the scope last changed    |
 //! | `meta`      | `format`                                         | store format (1 byte)          |
 //!
@@ -124,10 +126,35 @@ pub fn identity(slug: &SectionSlug, headline: &str) -> Vec<u8> {
     key
 }
 
+/// Prefix of the urgent index of one section (`Some`) or of all: `0x00`
+/// for all sections, else the section prefix (slugs are never empty).
+pub fn urgent_prefix(slug: Option<&SectionSlug>) -> Vec<u8> {
+    match slug {
+        Some(slug) => section_prefix(slug),
+        None => vec![0],
+    }
+}
+
+/// The two urgent-index keys of an urgent story (its section's and the
+/// all-sections one); the value is the section slug, so that the key after
+/// its prefix and the value make the section-index key ([`entry_of_time`]).
+pub fn urgent_entries(slug: &SectionSlug, micros: i64, id: &ArticleId) -> [Vec<u8>; 2] {
+    let mut all = urgent_prefix(None);
+    all.extend_from_slice(&time_entry(micros, id));
+    [section_entry(slug, micros, id), all]
+}
+
 /// Wire identity key: the takes of one story share their agency and slug
 /// (`0x01` first, so it never meets a section-slug key).
 pub fn wire_identity(source: &str, slug: &str) -> Vec<u8> {
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    // `GLOBAL-PRECIOUS/ (UPDATE 1)`: the version note and the slug's closing
+    // `/` are not part of the story's name.
+    let slug = match slug.find('(') {
+        Some(at) if at > 0 => &slug[..at],
+        _ => slug,
+    };
+    let slug = slug.trim().trim_end_matches('/').trim();
     [&[1u8][..], norm(source).as_bytes(), &[0], norm(slug).as_bytes()].concat()
 }
 
@@ -157,6 +184,12 @@ mod tests {
         assert_eq!(entry_of_id(id.as_str().as_bytes(), &section_bound(&sport, 42)), key);
         assert_eq!(entry_of_time(&time_entry(42, &id), b"sport"), key);
         assert!(!section_entry(&sports, 42, &id).starts_with(&section_prefix(&sport)));
+    }
+
+    #[test]
+    fn wire_identity_ignores_the_version_note() {
+        assert_eq!(wire_identity("Reuters", "GLOBAL-PRECIOUS/ (UPDATE 1)"), wire_identity("reuters", "GLOBAL-PRECIOUS/"));
+        assert_ne!(wire_identity("Reuters", "GLOBAL-PRECIOUS/"), wire_identity("AP", "GLOBAL-PRECIOUS/"));
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.tombstones.range(from..b"u".to_vec()).rev() {
             let (key, slug) = item.map_err(sled_err("reading kills"))?;
-            if let Scope::Section(wanted) = scope {
+            if let Scope::Section(wanted) | Scope::Urgent(Some(wanted)) = scope {
                 if slug.as_ref() != wanted.as_str().as_bytes() {
                     continue;
                 }

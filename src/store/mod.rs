@@ -130,6 +130,8 @@ impl Put {
 pub enum Scope {
     All,
     Section(SectionSlug),
+    /// Flash, bulletin and urgent copy, of one section or of all.
+    Urgent(Option<SectionSlug>),
 }
 
 /// One page of articles, newest first, with the cursors around it.
@@ -153,6 +155,8 @@ pub struct Store {
     identity: Tree,
     sections: Tree,
     changed: Tree,
+    /// Urgent copy: `keys::urgent_entries` pointing into the section index.
+    urgent: Tree,
     /// Killed stories (see [`kill`]).
     tombstones: Tree,
     /// Identity keys of killed stories: a copy sent again is refused.
@@ -197,6 +201,7 @@ impl Store {
             identity: tree("identity")?,
             sections: tree("sections")?,
             changed: tree("changed")?,
+            urgent: tree("urgent")?,
             embargoed: tree("embargoed")?,
             tombstones: tree("tombstones")?,
             killed: tree("killed")?,
@@ -266,8 +271,9 @@ impl Store {
         // its agency sent under the same slug, whatever its headline now says.
         let take_key =
             draft.wire.story_key().filter(|_| draft.wire.is_later_take()).map(|(s, g)| keys::wire_identity(s, g));
-        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed);
-        let result = trees.transaction(|(articles, by_section, by_time, identity, sections, changed)| {
+        let trees =
+            (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed, &self.urgent);
+        let result = trees.transaction(|(articles, by_section, by_time, identity, sections, changed, urgent)| {
             let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
             let decode_article = |bytes: &[u8], id: &str| {
                 codec::decode::<Article>(bytes)
@@ -308,6 +314,7 @@ impl Store {
                 let old_micros = old.sort_instant().timestamp_micros();
                 by_section.remove(keys::section_entry(&old.section.slug, old_micros, &old.id))?;
                 by_time.remove(keys::time_entry(old_micros, &old.id))?;
+                unlist_urgent(urgent, old)?;
                 // The old headline keeps naming the story: a take sent under
                 // it that arrives late is found, and found stale.
             } else {
@@ -329,7 +336,7 @@ impl Store {
                     }
                 };
             }
-            write_entries((articles, by_section, by_time, identity, sections, changed), &article, old.is_none())?;
+            write_entries((articles, by_section, by_time, identity, sections, changed, urgent), &article, old.is_none())?;
             self.touch(changed, &article.section.slug, now)?;
             Ok(match old {
                 Some(old) => Put::Updated { article, old: Box::new(old) },
@@ -406,8 +413,8 @@ impl Store {
     /// the document newer than its date (read again later), never older.
     pub fn changed(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
         let key = match scope {
-            Scope::All => keys::changed_all(),
-            Scope::Section(slug) => keys::changed_section(slug),
+            Scope::All | Scope::Urgent(None) => keys::changed_all(),
+            Scope::Section(slug) | Scope::Urgent(Some(slug)) => keys::changed_section(slug),
         };
         let stored = self.changed.get(&key).map_err(sled_err("reading when the store changed"))?;
         match stored.and_then(|v| keys::changed_from_bytes(&v)) {
@@ -419,8 +426,9 @@ impl Store {
     /// Retracts an article from every index. Not yet durable: call [`Store::sync`].
     pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
         let now = Utc::now().timestamp_micros();
-        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed);
-        let result = trees.transaction(|(articles, by_section, by_time, identity, sections, changed)| {
+        let trees =
+            (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed, &self.urgent);
+        let result = trees.transaction(|(articles, by_section, by_time, identity, sections, changed, urgent)| {
             let Some(pointer) = articles.remove(id.as_str().as_bytes())? else {
                 return Ok(None);
             };
@@ -432,6 +440,7 @@ impl Store {
             })?;
             let slug = &article.section.slug;
             by_time.remove(keys::time_entry(article.sort_instant().timestamp_micros(), id))?;
+            unlist_urgent(urgent, &article)?;
             remove_identities(identity, &article)?;
             if let Some(bytes) = sections.get(slug.as_str().as_bytes())? {
                 if let Ok(mut meta) = codec::decode::<SectionMeta>(&bytes) {
@@ -544,6 +553,7 @@ impl Store {
         match scope {
             Scope::All => (&self.by_time, Vec::new()),
             Scope::Section(slug) => (&self.by_section, keys::section_prefix(slug)),
+            Scope::Urgent(slug) => (&self.urgent, keys::urgent_prefix(slug.as_ref())),
         }
     }
 
@@ -598,7 +608,9 @@ impl Store {
             match scope {
                 Scope::Section(_) => articles.push(decode_at(&key, &value)?),
                 // An index entry whose article is gone would be a bug; skip it rather than fail a page.
-                Scope::All => articles.extend(self.at(&keys::entry_of_time(&key, &value))?),
+                Scope::All | Scope::Urgent(_) => {
+                    articles.extend(self.at(&keys::entry_of_time(&key[prefix.len()..], &value))?)
+                }
             }
         }
         Ok(Page { articles, next, prev })
@@ -645,10 +657,11 @@ impl Store {
     /// the export came from one store, where no two stories shared one.
     fn insert_exact(&self, article: &Article) -> Result<(), StoreError> {
         let now = Utc::now().timestamp_micros();
-        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed);
+        let trees =
+            (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed, &self.urgent);
         trees
-            .transaction(|(a, s, t, i, m, c)| {
-                write_entries((a, s, t, i, m, c), article, true)?;
+            .transaction(|(a, s, t, i, m, c, u)| {
+                write_entries((a, s, t, i, m, c, u), article, true)?;
                 self.touch(c, &article.section.slug, now)?;
                 Ok(())
             })
@@ -667,8 +680,9 @@ fn decode_at(key: &[u8], bytes: &[u8]) -> Result<Article, StoreError> {
         .map_err(|source| StoreError::Codec { what: format!("article {}", keys::entry_id(key)), source })
 }
 
-/// The six trees as one write's transaction sees them.
+/// The seven trees as one write's transaction sees them.
 type Trees<'a> = (
+    &'a TransactionalTree,
     &'a TransactionalTree,
     &'a TransactionalTree,
     &'a TransactionalTree,
@@ -711,6 +725,17 @@ fn place(
     Ok(())
 }
 
+/// Takes an article out of the urgent index (a no-op for other copy).
+fn unlist_urgent(urgent: &TransactionalTree, article: &Article) -> Result<(), UnabortableTransactionError> {
+    if article.wire.is_urgent() {
+        let micros = article.sort_instant().timestamp_micros();
+        for key in keys::urgent_entries(&article.section.slug, micros, &article.id) {
+            urgent.remove(key)?;
+        }
+    }
+    Ok(())
+}
+
 /// The identity keys that name an article: its section and headline, and
 /// its agency and slug when it has both.
 fn identity_keys(article: &Article) -> Vec<Vec<u8>> {
@@ -733,12 +758,18 @@ fn remove_identities(identity: &TransactionalTree, article: &Article) -> Result<
 /// Writes an article with its index entries, identity key and section
 /// metadata (`is_new` counts it in its section): shared by `put` and `restore`.
 fn write_entries(
-    (articles, by_section, by_time, identity, sections, _): Trees<'_>,
+    (articles, by_section, by_time, identity, sections, _, urgent): Trees<'_>,
     article: &Article,
     is_new: bool,
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     let slug = &article.section.slug;
     place((articles, by_section, by_time), article, &codec::encode(article))?;
+    if article.wire.is_urgent() {
+        let micros = article.sort_instant().timestamp_micros();
+        for key in keys::urgent_entries(slug, micros, &article.id) {
+            urgent.insert(key, slug.as_str().as_bytes())?;
+        }
+    }
     identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
     if let Some((source, wire_slug)) = article.wire.story_key() {
         identity.insert(keys::wire_identity(source, wire_slug), article.id.as_str().as_bytes())?;
