@@ -794,7 +794,8 @@ fn strip_by(text: &str) -> &str {
 
 /// `A and B`, `A & B`, and the same in the agencies' languages.
 fn split_and(part: &str) -> Vec<&str> {
-    const SEPARATORS: &[&str] = &[" and ", " & ", " und ", " og ", " och ", " ja ", " et ", " y ", " e ", " en "];
+    const SEPARATORS: &[&str] =
+        &[" and ", " & ", " with ", " und ", " og ", " och ", " ja ", " et ", " avec ", " y ", " e ", " en "];
     let mut names = Vec::new();
     let mut rest = part;
     loop {
@@ -867,7 +868,13 @@ const AFTER_NAME: &[&str] = &[
 /// followed by its agency or title in the same part (`JOHN SMITH AP Sports
 /// Writer`, no comma) is cut before the first such word.
 fn person(candidate: &str, agencies: &[String]) -> Option<String> {
-    let name = candidate.trim().trim_end_matches([':', '-']).trim();
+    let mut name = candidate.trim().trim_end_matches([':', '-']).trim();
+    // `Jane Doe in London`, `Jean Dupont à Lyon`: the place is no part of the name.
+    for place in [" in ", " à ", " aus ", " from ", " i "] {
+        if let Some(at) = name.find(place) {
+            name = &name[..at];
+        }
+    }
     whole_name(name, agencies).or_else(|| {
         let words: Vec<&str> = name.split_whitespace().collect();
         let cut = words.iter().skip(2).position(|w| {
@@ -1309,6 +1316,8 @@ mod tests {
         assert!(a("Reuters").is_empty());
         assert!(a("By Example Wire").is_empty());
         assert_eq!(a("By JOHN SMITH AP Sports Writer"), ["John Smith"]);
+        assert_eq!(a("Jean DUPONT avec Marie Curie à Lyon"), ["Jean DUPONT", "Marie Curie"]);
+        assert_eq!(a("By Arpan Varghese in Bengaluru"), ["Arpan Varghese"]);
         assert_eq!(a("By Mary Ann Smith Staff Writer"), ["Mary Ann Smith"]);
         assert_eq!(a("Von Hans Meier (dpa)"), ["Hans Meier"]);
         assert_eq!(a("Jane Doe (jane.doe@example.org)"), ["Jane Doe"]);
