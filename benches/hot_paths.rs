@@ -50,6 +50,10 @@ fn article(section: &Section, i: usize) -> Article {
         time_source: TimeSource::Parsed,
         order: i as u64,
         source_hash: format!("{i:016x}"),
+        wire: Default::default(),
+        notes: Vec::new(),
+        correction: None,
+        embargo: None,
     }
 }
 
@@ -61,7 +65,8 @@ fn feeds(c: &mut Criterion) {
     let articles = (0..ITEMS).map(|i| article(&section, i)).collect::<Vec<_>>();
     let next = articles.last().map(|a| a.sort_instant().timestamp_micros());
     let page = Page { articles, next, prev: None };
-    let feed = FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: None };
+    let changed = page.articles.first().map(|a| a.sort_instant());
+    let feed = FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: None, changed };
 
     let mut group = c.benchmark_group("render_50_items");
     for (name, render) in [

@@ -107,6 +107,29 @@ pub enum Tag {
     Identity(Vec<u8>),
 }
 
+impl Tag {
+    /// What a write of this article changes: its section (and with it every
+    /// all-sections document), its own documents, pages that link it by headline.
+    pub fn written(article: &crate::domain::Article) -> Vec<Tag> {
+        vec![
+            Tag::Section(article.section.slug.to_string()),
+            Tag::Article(article.id.to_string()),
+            Tag::Identity(crate::store::keys::identity(&article.section.slug, &article.headline)),
+        ]
+    }
+}
+
+impl Tag {
+    /// What a kill changes: the story's section and documents, pages that linked it.
+    pub fn killed(stone: &crate::store::Tombstone) -> Vec<Tag> {
+        vec![
+            Tag::Section(stone.section.slug.to_string()),
+            Tag::Article(stone.id.to_string()),
+            Tag::Identity(crate::store::keys::identity(&stone.section.slug, &stone.headline)),
+        ]
+    }
+}
+
 struct Entry {
     doc: Arc<Doc>,
     tags: Vec<Tag>,

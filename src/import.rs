@@ -5,7 +5,9 @@
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use crate::domain::{Article, ArticleId, Section};
-use crate::wire::{Story, StoryTime};
+use crate::domain::{Wire, WireFormat};
+use crate::store::{Put, Store, Tombstone};
+use crate::wire::{Media, Story, StoryTime};
 
 /// The receive time: now, to the second (story times are to the minute or second).
 pub fn now() -> DateTime<Utc> {
@@ -17,6 +19,24 @@ pub fn now() -> DateTime<Utc> {
 pub struct ImportSettings {
     pub source_tz: chrono_tz::Tz,
     pub default_section: Section,
+}
+
+/// What the importer asked for besides the bytes: how they were sent, and
+/// the query's overrides.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    pub media: Media,
+    /// `?section=`: overrides the section the text names.
+    pub section: Option<&'a str>,
+    /// `?embargo=`: holds the story back until then.
+    pub embargo: Option<DateTime<Utc>>,
+    /// `?restore=true`: brings a killed story back under its old id.
+    pub restore: bool,
+}
+
+impl Asked<'_> {
+    /// Plain text with nothing overridden (seeding, `wirefeed check`).
+    pub const TEXT: Asked<'static> = Asked { media: Media::Text, section: None, embargo: None, restore: false };
 }
 
 /// A section override that makes no slug.
@@ -34,12 +54,12 @@ pub struct Prepared {
 /// Prepares a story for the store. `id` and `order` are placeholders the store replaces.
 pub fn prepare(
     story: &Story,
-    section_override: Option<&str>,
+    asked: &Asked<'_>,
     settings: &ImportSettings,
     received: DateTime<Utc>,
 ) -> Result<Prepared, BadSection> {
     let mut warnings = story.warnings.clone();
-    let section = match (section_override, &story.section) {
+    let section = match (asked.section, &story.section) {
         (Some(name), _) => Section::from_name(name).ok_or_else(|| BadSection(name.to_owned()))?,
         (None, Some(name)) => Section::from_name(name).unwrap_or_else(|| {
             warnings.push(format!(
@@ -48,7 +68,9 @@ pub fn prepare(
             ));
             settings.default_section.clone()
         }),
-        (None, None) => settings.default_section.clone(),
+        (None, None) => category_section(&story.wire)
+            .and_then(Section::from_name)
+            .unwrap_or_else(|| settings.default_section.clone()),
     };
     let mut instant = |time: &StoryTime, what: &str| {
         let t = to_instant(time, settings.source_tz);
@@ -78,8 +100,59 @@ pub fn prepare(
         time_source: story.time_source,
         order: 0,
         source_hash: format!("{hash:032x}"),
+        wire: story.wire.clone(),
+        notes: story.notes.clone(),
+        correction: story.correction.clone(),
+        embargo: None,
     };
+    let mut draft = draft;
+    // The importer's embargo wins over the agency's line; one already past is no embargo.
+    let embargo = asked.embargo.or(story.embargo.map(|t| t.with_timezone(&Utc)));
+    match embargo {
+        Some(release) if release > received => draft.embargo = Some(release),
+        Some(release) => warnings.push(format!(
+            "the embargo {} has passed: the story is published now",
+            release.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )),
+        None => {}
+    }
     Ok(Prepared { draft, warnings })
+}
+
+/// The section an agency's category letter stands for, where the letter
+/// is one of the format's well-known ones (docs/parser.md lists them).
+fn category_section(wire: &Wire) -> Option<&'static str> {
+    let category = wire.category.as_deref()?.trim();
+    let mut letters = category.chars();
+    let (Some(letter), None) = (letters.next(), letters.next()) else { return None };
+    let name = match (wire.format, letter.to_ascii_lowercase()) {
+        // AP's ANPA category codes.
+        (WireFormat::Anpa1312, 'a') => "National",
+        (WireFormat::Anpa1312, 'i') => "World",
+        (WireFormat::Anpa1312, 'f') => "Business",
+        (WireFormat::Anpa1312, 's' | 'q' | 'z') => "Sport",
+        (WireFormat::Anpa1312, 'e') => "Entertainment",
+        (WireFormat::Anpa1312, 'p' | 'w') => "Politics",
+        (WireFormat::Anpa1312, 'l') => "Lifestyle",
+        (WireFormat::Anpa1312, 't') => "Travel",
+        (WireFormat::Anpa1312, 'k') => "Opinion",
+        // IPTC 7901 service categories as dpa sends them.
+        (WireFormat::Iptc7901, 'i') => "World",
+        (WireFormat::Iptc7901, 's') => "Sport",
+        (WireFormat::Iptc7901, 'w') => "Business",
+        (WireFormat::Iptc7901, 'p') => "Politics",
+        (WireFormat::Iptc7901, 'k') => "Culture",
+        (WireFormat::Iptc7901, 'v') => "Miscellany",
+        // AAP's ZCZC categories.
+        (WireFormat::Zczc, 'a') => "Australia",
+        (WireFormat::Zczc, 'i') => "World",
+        (WireFormat::Zczc, 'f') => "Business",
+        (WireFormat::Zczc, 's' | 't') => "Sport",
+        (WireFormat::Zczc, 'e') => "Entertainment",
+        (WireFormat::Zczc, 'j' | 'k') => "Media releases",
+        _ => return None,
+    };
+    Some(name)
 }
 
 /// A story time as an instant. A date without a time of day stands for noon
@@ -108,24 +181,48 @@ pub enum IngestError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The story was killed; `restore=true` brings it back.
+    #[error("this story was killed{}; send it with ?restore=true to bring it back", .0.as_ref().map(|id| format!(" (it was {id})")).unwrap_or_default())]
+    Killed(Option<ArticleId>),
 }
 
 /// What an ingest did.
 #[derive(Debug, Clone)]
 pub struct Ingested {
-    pub put: crate::store::Put,
+    pub outcome: Outcome,
     pub warnings: Vec<String>,
+}
+
+/// A story stored (or not, as the store decided), or a kill acted on.
+// One per import, moved once: boxing the article would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Stored(Put),
+    /// A kill advisory: the story it names is gone (`None`: none was
+    /// stored; later copies are refused all the same).
+    Killed(Option<Tombstone>),
+}
+
+impl Outcome {
+    /// A word for logs, metrics and answers.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Stored(put) => put.outcome(),
+            Outcome::Killed(_) => "killed",
+        }
+    }
 }
 
 /// Parses and prepares one story: what [`ingest`] stores and [`check`] shows.
 fn read(
     bytes: &[u8],
-    section_override: Option<&str>,
+    asked: &Asked<'_>,
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<(Story, Prepared), IngestError> {
-    let story = crate::wire::parse(bytes, options)?;
-    let prepared = prepare(&story, section_override, settings, options.received)?;
+    let story = crate::wire::parse_as(bytes, asked.media, options)?;
+    let prepared = prepare(&story, asked, settings, options.received)?;
     Ok((story, prepared))
 }
 
@@ -135,13 +232,64 @@ fn read(
 pub fn ingest(
     store: &crate::store::Store,
     bytes: &[u8],
-    section_override: Option<&str>,
+    asked: &Asked<'_>,
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<Ingested, IngestError> {
-    let (_, prepared) = read(bytes, section_override, settings, options)?;
-    let put = store.put(prepared.draft)?;
-    Ok(Ingested { put, warnings: prepared.warnings })
+    let (story, prepared) = read(bytes, asked, settings, options)?;
+    let Prepared { draft, mut warnings } = prepared;
+    if let Some(kill) = crate::wire::advisory::kill(&story) {
+        let stone = kill_named(store, &draft, kill.headline.as_deref(), options.received)?;
+        if stone.is_none() {
+            warnings.push("no stored story matches the kill; copies sent later are refused".to_owned());
+        }
+        return Ok(Ingested { outcome: Outcome::Killed(stone), warnings });
+    }
+    let put = match store.killed_as(&draft)? {
+        Some(old) if asked.restore => store.revive(&draft, old)?,
+        Some(old) => return Err(IngestError::Killed(old)),
+        None => store.hold(&draft)?,
+    };
+    Ok(Ingested { outcome: Outcome::Stored(put), warnings })
+}
+
+/// Kills the story an advisory names: by its agency and slug, else by the
+/// headline it gives, in the advisory's section or any other.
+fn kill_named(
+    store: &Store,
+    advisory: &Article,
+    headline: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<Tombstone>, IngestError> {
+    let mut found = match advisory.wire.story_key() {
+        Some((source, slug)) => store.find_by_wire(source, slug)?,
+        None => None,
+    };
+    if found.is_none() {
+        if let Some(headline) = headline {
+            found = store.find(&advisory.section.slug, headline)?;
+            for meta in store.sections()? {
+                if found.is_some() {
+                    break;
+                }
+                found = store.find(&meta.section.slug, headline)?;
+            }
+        }
+    }
+    match found {
+        Some(id) => Ok(store.kill(&id, now)?),
+        None => {
+            let mut keys = Vec::new();
+            if let Some((source, slug)) = advisory.wire.story_key() {
+                keys.push(crate::store::keys::wire_identity(source, slug));
+            }
+            if let Some(headline) = headline {
+                keys.push(crate::store::keys::identity(&advisory.section.slug, headline));
+            }
+            store.kill_keys(&keys)?;
+            Ok(None)
+        }
+    }
 }
 
 /// What would be stored, without storing it (`wirefeed check`, `?dry_run=true`).
@@ -160,11 +308,11 @@ pub struct Checked {
 /// Parses and prepares one story without touching any store.
 pub fn check(
     bytes: &[u8],
-    section_override: Option<&str>,
+    asked: &Asked<'_>,
     settings: &ImportSettings,
     options: &crate::wire::ParseOptions,
 ) -> Result<Checked, IngestError> {
-    let (story, prepared) = read(bytes, section_override, settings, options)?;
+    let (story, prepared) = read(bytes, asked, settings, options)?;
     let draft = prepared.draft;
     Ok(Checked {
         dry_run: true,

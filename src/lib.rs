@@ -9,6 +9,7 @@
 //! - [`render`]: RSS, Atom, JSON Feed, OPML and HTML as pure functions.
 //! - [`cache`]: rendered documents in memory, invalidated exactly by writes.
 //! - [`public`]: the public base URL (configured, or from trusted proxies).
+//! - [`release`]: embargoed stories released at their time by a server task.
 //! - [`routes`]: thin HTTP handlers; `routes::error` picks every status code.
 //! - [`startup`]: builds the application for `main` and the tests.
 //! - [`telemetry`]: logs and Prometheus metrics.
@@ -21,6 +22,7 @@ pub mod domain;
 pub mod import;
 pub mod memory;
 pub mod public;
+pub mod release;
 pub mod render;
 pub mod routes;
 pub mod startup;

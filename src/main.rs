@@ -9,7 +9,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use wirefeed::config::{Cli, Command};
-use wirefeed::import::{self, IngestError};
+use wirefeed::import::{self, IngestError, Outcome};
 use wirefeed::startup::{self, Application};
 use wirefeed::store::Put;
 use wirefeed::telemetry;
@@ -69,7 +69,7 @@ fn check(cli: &Cli, file: &Path) -> ExitCode {
         let settings = startup::import_settings(&cli.parse).map_err(|e| ("settings".to_owned(), one_line(&e)))?;
         let options =
             ParseOptions { source_tz: cli.parse.source_tz, received: import::now(), max_bytes: cli.parse.max_body };
-        import::check(&bytes, None, &settings, &options).map_err(|e| match e {
+        import::check(&bytes, &import::Asked::TEXT, &settings, &options).map_err(|e| match e {
             IngestError::Parse(p) => (p.kind().to_owned(), p.to_string()),
             other => ("rejected".to_owned(), other.to_string()),
         })
@@ -120,7 +120,8 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
         ProgressStyle::with_template("{bar:40} {pos}/{len} stories  {per_sec}  eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (mut created, mut updated, mut unchanged, mut stale) = (0u64, 0u64, 0u64, 0u64);
+    let (mut created, mut updated, mut unchanged, mut stale, mut held, mut killed) =
+        (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
     let mut rejected = Vec::new();
     for path in &files {
         bar.inc(1);
@@ -133,12 +134,14 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
         };
         let options =
             ParseOptions { source_tz: cli.parse.source_tz, received: import::now(), max_bytes: cli.parse.max_body };
-        match import::ingest(&store, &bytes, section, &settings, &options) {
-            Ok(done) => match done.put {
-                Put::Created(_) => created += 1,
-                Put::Updated { .. } => updated += 1,
-                Put::Unchanged(_) => unchanged += 1,
-                Put::Stale(_) => stale += 1,
+        match import::ingest(&store, &bytes, &import::Asked { section, ..import::Asked::TEXT }, &settings, &options) {
+            Ok(done) => match done.outcome {
+                Outcome::Stored(Put::Created(_)) => created += 1,
+                Outcome::Stored(Put::Updated { .. }) => updated += 1,
+                Outcome::Stored(Put::Unchanged(_)) => unchanged += 1,
+                Outcome::Stored(Put::Stale(_)) => stale += 1,
+                Outcome::Stored(Put::Held(_)) => held += 1,
+                Outcome::Killed(_) => killed += 1,
             },
             Err(IngestError::Store(e)) => return Err(e.into()),
             Err(e) => rejected.push(format!("{}: {e}", path.display())),
@@ -152,7 +155,7 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
     }
     let _ = writeln!(
         std::io::stdout().lock(),
-        "{} files: {created} new, {updated} updated, {unchanged} unchanged, {stale} stale, {} rejected",
+        "{} files: {created} new, {updated} updated, {unchanged} unchanged, {stale} stale, {held} embargoed, {killed} kills, {} rejected",
         files.len(),
         rejected.len()
     );

@@ -120,8 +120,8 @@ fn seed(store: &Store, dir: &Path, settings: &ImportSettings, parse: &ParseArgs)
             received: crate::import::now(),
             max_bytes: parse.max_body,
         };
-        match import::ingest(store, &bytes, None, settings, &options) {
-            Ok(done) => tracing::info!(file = %path.display(), id = %done.put.article().id, "seeded"),
+        match import::ingest(store, &bytes, &import::Asked::TEXT, settings, &options) {
+            Ok(done) => tracing::info!(file = %path.display(), outcome = done.outcome.label(), "seeded"),
             Err(e) => tracing::warn!(file = %path.display(), error = %e, "seed story rejected"),
         }
     }
@@ -185,6 +185,7 @@ impl Application {
             metrics: Arc::clone(&metrics),
             cache_control: HeaderValue::from_str(&format!("public, max-age={}", serve.cache_max_age))?,
         });
+        actix_web::rt::spawn(crate::release::run(state.clone()));
         let server = HttpServer::new(move || {
             let metrics = Arc::clone(&metrics);
             // One per worker thread: no lock.

@@ -79,6 +79,10 @@ fn published_view(story: &Story) -> String {
     if let Some(o) = v.as_object_mut() {
         o.remove("notes");
         o.remove("warnings");
+        // The format's own name (`zczc`) is not transmission text.
+        if let Some(w) = o.get_mut("wire").and_then(Value::as_object_mut) {
+            w.remove("format");
+        }
     }
     v.to_string()
 }

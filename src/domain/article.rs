@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, SubsecRound, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::Section;
+use super::{Section, Wire};
 
 /// Longest article id.
 const MAX_ID: usize = 100;
@@ -116,10 +116,26 @@ pub struct Article {
     pub updated: Option<DateTime<Utc>>,
     pub received: DateTime<Utc>,
     pub time_source: TimeSource,
-    /// Store-wide arrival counter; its low digits order stories within a second.
+    /// The story's sort slot within its second (the store assigns it, unique
+    /// among the stored stories of that second); stores from before slots
+    /// were unique hold an arrival counter here, of which the low six digits
+    /// count.
     pub order: u64,
     /// Hash of the story text and section: identical text is the same article.
     pub source_hash: String,
+    /// The transmission's header (`format: plain` for web-style text).
+    #[serde(default)]
+    pub wire: Wire,
+    /// What the agency marked as not for publication: shown to the importer
+    /// (import answer, article JSON with the token, export), never in a feed or page.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// The agency's correction statement, shown to readers above the story.
+    #[serde(default)]
+    pub correction: Option<String>,
+    /// Not to be shown before this instant.
+    #[serde(default)]
+    pub embargo: Option<DateTime<Utc>>,
 }
 
 impl Article {
@@ -129,8 +145,9 @@ impl Article {
     }
 
     /// The instant the indexes sort by and feeds show as `updated`: the
-    /// effective time to the second plus the arrival order as microseconds, so
-    /// no two stored articles share an instant.
+    /// effective time to the second plus the sort slot as microseconds; the
+    /// store gives every story of a second its own slot, so no two stored
+    /// articles share an instant.
     pub fn sort_instant(&self) -> DateTime<Utc> {
         let second = self.effective().trunc_subsecs(0);
         let micros = (self.order % 1_000_000) as u32;

@@ -2,8 +2,10 @@
 //! slug matching `[a-z0-9-]+`, an [`ArticleId`] always matches its pattern, so
 //! nothing downstream (store keys, URLs) ever sees `..`, NUL or a slash.
 
+mod agency;
 mod article;
 mod section;
 
+pub use agency::{Wire, WireFormat};
 pub use article::{Article, ArticleId, Dateline, Related, TimeSource};
 pub use section::{Section, SectionSlug};

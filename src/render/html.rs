@@ -105,6 +105,8 @@ struct ArticlePage<'a> {
     byline: Option<String>,
     dateline: Option<String>,
     related: Vec<RelatedView>,
+    /// Flash, bulletin or urgent copy.
+    urgent: bool,
 }
 
 #[derive(Template)]
@@ -117,10 +119,44 @@ struct NotFoundPage<'a> {
     what: &'a str,
 }
 
+/// The feed content fragment: escaped with [`TextInHtml`] (askama.toml).
 #[derive(Template)]
-#[template(path = "content.html")]
+#[template(path = "content.fragment")]
 struct Content<'a> {
+    /// The agency's correction statement, shown first, marked as one.
+    correction: Option<&'a str>,
     paragraphs: &'a [String],
+}
+
+/// Escapes text for an HTML text node: `&`, `<` and `>` only. Quotes need no
+/// escaping outside attributes, and feed readers that decode HTML sloppily
+/// (JSON Feed and RSS readers alike) would show `&#39;` for an apostrophe.
+/// Never for attribute values: pages keep askama's own escaper.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextInHtml;
+
+impl askama::filters::Escaper for TextInHtml {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, string: &str) -> std::fmt::Result {
+        let mut rest = string;
+        while let Some(at) = rest.find(['&', '<', '>']) {
+            dest.write_str(&rest[..at])?;
+            dest.write_str(match rest.as_bytes()[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                _ => "&gt;",
+            })?;
+            rest = &rest[at + 1..];
+        }
+        dest.write_str(rest)
+    }
+}
+
+/// Plain text as HTML that shows exactly that text (for RSS fields readers
+/// take as HTML).
+pub fn text_as_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    askama::filters::Escaper::write_escaped_str(&TextInHtml, &mut out, text).expect("writing into a String");
+    out
 }
 
 fn render(t: &impl Template) -> Vec<u8> {
@@ -205,6 +241,7 @@ pub fn article(site: &Site, base: &Base, article: &Article, related_ids: &[Optio
             None => d.place.clone(),
         }),
         related,
+        urgent: article.wire.is_urgent(),
     })
 }
 
@@ -222,6 +259,8 @@ pub fn not_found(site: &Site, base: &Base, what: &str) -> Vec<u8> {
 /// The story as HTML paragraphs, for feed content, in a string of `capacity`.
 pub fn content(article: &Article, capacity: usize) -> String {
     let mut out = String::with_capacity(capacity);
-    Content { paragraphs: &article.paragraphs }.render_into(&mut out).expect("rendering content");
+    Content { correction: article.correction.as_deref(), paragraphs: &article.paragraphs }
+        .render_into(&mut out)
+        .expect("rendering content");
     out
 }

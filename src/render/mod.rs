@@ -9,7 +9,7 @@ pub mod json;
 pub mod opml;
 pub mod rss;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::domain::{Article, ArticleId};
 use crate::store::Page;
@@ -123,6 +123,8 @@ pub struct FeedPage<'a> {
     pub page: &'a Page,
     /// The `before=` cursor this page was fetched with.
     pub cursor: Option<i64>,
+    /// When the scope last changed ([`crate::store::Store::changed`]).
+    pub changed: Option<DateTime<Utc>>,
 }
 
 impl FeedPage<'_> {
@@ -151,9 +153,12 @@ impl FeedPage<'_> {
         self.page.prev.map(|c| self.feed_url(format, c))
     }
 
-    /// The feed's time: its newest item's, never the clock's.
+    /// The feed's time: when its scope last changed, to the second, as its
+    /// `Last-Modified` says; an update in place or a delete moves it too,
+    /// which the newest item's time would not. Never the clock's at render,
+    /// so an unchanged feed renders the same bytes.
     pub fn updated(&self) -> DateTime<Utc> {
-        self.page.articles.iter().map(Article::sort_instant).max().unwrap_or(DateTime::UNIX_EPOCH)
+        self.changed.map_or(DateTime::UNIX_EPOCH, |t| t.trunc_subsecs(0))
     }
 
     pub fn title(&self) -> String {

@@ -1,4 +1,9 @@
-//! OPML 2.0: every section's feeds, to subscribe to all at once.
+//! OPML 2.0: every section's RSS feed, to subscribe to all at once.
+//!
+//! One feed per section and nothing else: importers ignore outline nesting,
+//! so listing the all-sections feed (or a second format) beside the section
+//! feeds would subscribe a reader to every story twice. The all-sections
+//! feeds are offered on the home page and by autodiscovery instead.
 
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
@@ -8,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::{Base, Format, Site};
 use crate::store::SectionMeta;
 
-/// Renders the OPML list; `updated` is the newest story's time.
+/// Renders the OPML list of `sections`; `updated` is when the store last changed.
 pub fn render(site: &Site, base: &Base, sections: &[SectionMeta], updated: DateTime<Utc>) -> Vec<u8> {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     write(&mut w, site, base, sections, updated).expect("writing OPML into memory");
@@ -30,8 +35,6 @@ fn write(
     text(w, "docs", "http://opml.org/spec2.opml")?;
     w.write_event(Event::End(BytesEnd::new("head")))?;
     w.write_event(Event::Start(BytesStart::new("body")))?;
-    let all_title = format!("{}: all sections", site.title);
-    outline(w, &all_title, &base.url(Format::Rss.file()), &base.url(""))?;
     for meta in sections {
         let dir = format!("sections/{}/", meta.section.slug);
         let title = format!("{}: {}", site.title, meta.section.name);

@@ -5,7 +5,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item};
 
-use super::{byline, content_html, feed_capacity, FeedPage, Format, GENERATOR};
+use super::{byline, content_html, feed_capacity, html, FeedPage, Format, GENERATOR};
 
 /// Renders one RSS page.
 pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
@@ -28,7 +28,8 @@ pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
             Item {
                 title: Some(article.headline.clone()),
                 link: Some(feed.base.article(&article.id)),
-                description: Some(article.summary().to_owned()),
+                // Readers take `description` as HTML: escaped, it shows the text as it is.
+                description: Some(html::text_as_html(article.summary())),
                 categories: vec![category],
                 guid: Some(Guid { value: article.id.urn(), permalink: false }),
                 pub_date: Some(article.published.to_rfc2822()),

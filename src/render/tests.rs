@@ -23,11 +23,20 @@ fn article(n: u64, authors: &[&str]) -> Article {
         time_source: TimeSource::Parsed,
         order: n,
         source_hash: String::new(),
+        wire: Default::default(),
+        notes: Vec::new(),
+        correction: None,
+        embargo: None,
     }
 }
 
 fn page(articles: Vec<Article>) -> Page {
     Page { articles, next: Some(42), prev: None }
+}
+
+/// When the scope last changed: later than any story, with a fraction.
+fn changed() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2016, 7, 27, 9, 0, 5).unwrap() + chrono::Duration::microseconds(250)
 }
 
 fn site() -> Site {
@@ -39,7 +48,8 @@ fn rss_round_trips_with_creators_and_paging_links() {
     let (site, base) = (site(), Base::new("https://example.org/news"));
     let page = page(vec![article(2, &["Jane Doe", "John Roe"]), article(1, &[])]);
     let scope = Scope::section(&page.articles[0].section);
-    let feed = FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: None };
+    let feed =
+        FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: None, changed: Some(changed()) };
     let xml = String::from_utf8(rss::render(&feed)).unwrap();
     let channel = ::rss::Channel::read_from(xml.as_bytes()).unwrap();
     ::rss::validation::Validate::validate(&channel).unwrap();
@@ -64,7 +74,8 @@ fn atom_round_trips() {
     let (site, base) = (site(), Base::new("https://example.org/"));
     let page = page(vec![article(2, &["Jane Doe"])]);
     let scope = Scope::all(&site);
-    let feed = FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: Some(7) };
+    let feed =
+        FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: Some(7), changed: Some(changed()) };
     let xml = atom::render(&feed);
     let doc = atom_syndication::Feed::read_from(&xml[..]).unwrap();
     assert_eq!(doc.lang(), Some("en"));
@@ -82,7 +93,8 @@ fn json_feed_round_trips() {
     let (site, base) = (site(), Base::new("https://example.org/"));
     let page = page(vec![article(1, &[])]);
     let scope = Scope::all(&site);
-    let feed = FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: None };
+    let feed =
+        FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: None, changed: Some(changed()) };
     let v: serde_json::Value = serde_json::from_slice(&json::render(&feed)).unwrap();
     assert_eq!(v["version"], "https://jsonfeed.org/version/1.1");
     assert_eq!(v["next_url"], "https://example.org/feed.json?before=42");
@@ -101,4 +113,49 @@ fn article_page_escapes_and_links_stored_related_stories() {
     assert!(html.contains("By Jane Doe"));
     assert!(html.contains("GENEVA (Reuters)"));
     assert!(html.contains("<link rel=\"alternate\" type=\"application/rss+xml\""));
+}
+
+#[test]
+fn a_feed_is_dated_by_when_its_scope_changed_to_the_second() {
+    let (site, base) = (site(), Base::new("https://example.org/"));
+    let page = page(vec![article(1, &[])]);
+    let scope = Scope::all(&site);
+    let feed =
+        FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: None, changed: Some(changed()) };
+    let channel = ::rss::Channel::read_from(&rss::render(&feed)[..]).unwrap();
+    assert_eq!(channel.last_build_date(), Some("Wed, 27 Jul 2016 09:00:05 +0000"));
+    let doc = atom_syndication::Feed::read_from(&atom::render(&feed)[..]).unwrap();
+    assert_eq!(doc.updated().to_rfc3339(), "2016-07-27T09:00:05+00:00");
+}
+
+#[test]
+fn rss_descriptions_are_html_that_shows_the_text_and_feed_html_escapes_only_what_html_needs() {
+    let (site, base) = (site(), Base::new("https://example.org/"));
+    let mut a = article(1, &[]);
+    a.paragraphs = vec!["AT&T <T> agreed, it's \"final\".".into(), "Second & last.".into()];
+    let page = page(vec![a]);
+    let scope = Scope::all(&site);
+    let feed =
+        FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: None, changed: Some(changed()) };
+    let channel = ::rss::Channel::read_from(&rss::render(&feed)[..]).unwrap();
+    let item = &channel.items()[0];
+    assert_eq!(item.description(), Some("AT&amp;T &lt;T&gt; agreed, it's \"final\"."));
+    assert_eq!(item.content(), Some("<p>AT&amp;T &lt;T&gt; agreed, it's \"final\".</p>\n<p>Second &amp; last.</p>"));
+    let v: serde_json::Value = serde_json::from_slice(&json::render(&feed)).unwrap();
+    let html = v["items"][0]["content_html"].as_str().unwrap();
+    assert!(html.starts_with("<p>AT&amp;T &lt;T&gt; agreed, it's \"final\".</p>"), "{html}");
+    assert!(!html.contains("&#39;") && !html.contains("&quot;"), "{html}");
+}
+
+#[test]
+fn opml_lists_each_section_feed_once_and_not_the_all_sections_feed() {
+    let (site, base) = (site(), Base::new("https://example.org/"));
+    let sections: Vec<_> = ["World", "Sport"]
+        .into_iter()
+        .map(|name| crate::store::SectionMeta { section: Section::from_name(name).unwrap(), count: 1, newest: None })
+        .collect();
+    let xml = String::from_utf8(opml::render(&site, &base, &sections, changed())).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let urls: Vec<_> = doc.descendants().filter_map(|n| n.attribute("xmlUrl")).collect();
+    assert_eq!(urls, ["https://example.org/sections/world/rss.xml", "https://example.org/sections/sport/rss.xml"]);
 }

@@ -19,7 +19,7 @@ pub enum ApiError {
     #[error("the body is larger than {limit} bytes (WIREFEED_MAX_BODY)")]
     TooLarge { limit: usize },
     /// Not a text body.
-    #[error("the body must be text (Content-Type: text/plain; charset=...), not {0}")]
+    #[error("the body must be text (Content-Type: text/plain; charset=...) or NITF / NewsML-G2 XML (application/xml, text/xml, application/nitf+xml, application/vnd.iptc.g2.newsitem+xml), not {0}")]
     UnsupportedMedia(String),
     /// A bad request, with a kind and a detail.
     #[error("{detail}")]
@@ -33,6 +33,12 @@ pub enum ApiError {
     /// No such thing.
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with what is stored (a killed story sent again).
+    #[error("{0}")]
+    Conflict(String),
+    /// The thing was there and was killed.
+    #[error("{0}")]
+    Gone(String),
     /// Something broke on our side.
     #[error("internal error")]
     Internal(String),
@@ -54,6 +60,8 @@ impl ApiError {
             ApiError::Timeout => "timeout",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "killed",
+            ApiError::Gone(_) => "gone",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -77,6 +85,8 @@ impl ResponseError for ApiError {
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,6 +111,7 @@ impl From<IngestError> for ApiError {
             IngestError::Parse(p) => ApiError::BadRequest { kind: p.kind(), detail: p.to_string() },
             IngestError::Section(s) => ApiError::bad("bad_section", s.to_string()),
             IngestError::Store(s) => ApiError::internal(s),
+            e @ IngestError::Killed(_) => ApiError::Conflict(e.to_string()),
         }
     }
 }

@@ -10,6 +10,10 @@ use crate::render::{self, Format};
 use crate::startup::AppState;
 use crate::store::{Scope, Store};
 
+/// How long a killed story's tombstone stays in the Atom feeds (RFC 6721):
+/// a reader polling once a day still sees it.
+const TOMBSTONE_HOURS: i64 = 48;
+
 pub async fn all_rss(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     feed(req, state, None, Format::Rss).await
 }
@@ -75,23 +79,32 @@ async fn feed(
     let site = state.site.clone();
     let limit = state.feed_items;
     let render = move |store: &Store| -> Result<Rendered, ApiError> {
+        let index = slug.clone().map_or(Scope::All, Scope::Section);
+        // Read before the content it dates (Store::changed says why).
+        let changed = store.changed(&index)?;
         let scope = match &slug {
             None => render::Scope::all(&site),
+            // A section emptied by deletes keeps its feeds (empty), so that
+            // its subscribers' readers see no error.
             Some(slug) => match store.section(slug)? {
-                Some(meta) if meta.count > 0 => render::Scope::section(&meta.section),
-                _ => return Ok(Rendered::Missing(format!("no section {slug:?}"))),
+                Some(meta) => render::Scope::section(&meta.section),
+                None => return Ok(Rendered::Missing(format!("no section {slug:?}"))),
             },
         };
-        let index = slug.clone().map_or(Scope::All, Scope::Section);
         let page = store.page(&index, before, limit)?;
-        let feed = render::FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: before };
+        let feed = render::FeedPage { site: &site, base: &base, scope: &scope, page: &page, cursor: before, changed };
         let body = match format {
             Format::Rss => render::rss::render(&feed),
+            Format::Atom if before.is_none() => {
+                let since = chrono::Utc::now() - chrono::Duration::hours(TOMBSTONE_HOURS);
+                let kills = store.kills_since(&index, since)?;
+                let deleted: Vec<_> = kills.into_iter().map(|k| (k.id, k.killed)).collect();
+                render::atom::render_with_deleted(&feed, &deleted)
+            }
             Format::Atom => render::atom::render(&feed),
             Format::Json => render::json::render(&feed),
         };
-        let last_modified = page.articles.iter().map(|a| a.sort_instant()).max();
-        Ok(Rendered::Doc(Doc::new(body, format.content_type(), last_modified), Vec::new()))
+        Ok(Rendered::Doc(Doc::new(body, format.content_type(), changed), Vec::new()))
     };
     cached(&req, &state, key, tags, render, |what| Err(ApiError::NotFound(what))).await
 }
@@ -101,10 +114,11 @@ pub async fn opml(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let key = format!("{}|opml", base.as_str());
     let site = state.site.clone();
     let render = move |store: &Store| -> Result<Rendered, ApiError> {
+        let changed = store.changed(&Scope::All)?;
         let sections = store.sections()?;
-        let newest = store.newest(&Scope::All)?;
-        let body = render::opml::render(&site, &base, &sections, newest.unwrap_or(chrono::DateTime::UNIX_EPOCH));
-        Ok(Rendered::Doc(Doc::new(body, "text/x-opml; charset=utf-8", newest), Vec::new()))
+        let updated = changed.map_or(chrono::DateTime::UNIX_EPOCH, |t| chrono::SubsecRound::trunc_subsecs(t, 0));
+        let body = render::opml::render(&site, &base, &sections, updated);
+        Ok(Rendered::Doc(Doc::new(body, "text/x-opml; charset=utf-8", changed), Vec::new()))
     };
     cached(&req, &state, key, vec![Tag::All], render, |what| Err(ApiError::NotFound(what))).await
 }

@@ -8,15 +8,35 @@ use subtle::ConstantTimeEq;
 use super::ApiError;
 use crate::cache::Tag;
 use crate::domain::{Article, ArticleId};
-use crate::import;
+use crate::import::{self, Outcome};
 use crate::startup::AppState;
-use crate::store::{keys, Put};
+use crate::store::{Put, Tombstone};
+use crate::wire::Media;
 
 /// Longest a client may take to send a story body: a slow client cannot hold a worker forever.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// XML media types a NITF or NewsML-G2 document may be sent with.
+const XML_TYPES: [&str; 4] =
+    ["application/xml", "text/xml", "application/nitf+xml", "application/vnd.iptc.g2.newsitem+xml"];
+
+/// The media family of the body: any `text/*` is text (its format is
+/// detected from the content), the XML types are XML, anything else is refused.
+fn media_of(req: &HttpRequest) -> Result<Media, ApiError> {
+    let Some(ct) = req.headers().get(header::CONTENT_TYPE) else { return Ok(Media::Text) };
+    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    if XML_TYPES.contains(&essence) {
+        Ok(Media::Xml)
+    } else if essence.starts_with("text/") {
+        Ok(Media::Text)
+    } else {
+        Err(ApiError::UnsupportedMedia(format!("{:?}", ct.chars().take(100).collect::<String>())))
+    }
+}
+
 /// Checks the bearer token in constant time.
-fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
+pub(super) fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -35,24 +55,29 @@ fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
 struct ImportQuery {
     section: Option<String>,
     dry_run: Option<String>,
+    embargo: Option<String>,
+    restore: Option<String>,
+}
+
+/// A boolean query parameter: absent is false, a bare name true.
+fn flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") | Some("") => Ok(true),
+        Some(other) => Err(ApiError::bad("bad_query", format!("{name} must be true or false, not {other:?}"))),
+    }
 }
 
 #[derive(Serialize)]
 struct ImportAnswer<'a> {
     outcome: &'a str,
     url: String,
+    /// When an embargoed story will appear.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    release: Option<chrono::DateTime<chrono::Utc>>,
     warnings: &'a [String],
     #[serde(flatten)]
     article: &'a Article,
-}
-
-/// What a write changes, for the document cache.
-fn changed(article: &Article) -> Vec<Tag> {
-    vec![
-        Tag::Section(article.section.slug.to_string()),
-        Tag::Article(article.id.to_string()),
-        Tag::Identity(keys::identity(&article.section.slug, &article.headline)),
-    ]
 }
 
 pub async fn import(
@@ -61,12 +86,7 @@ pub async fn import(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state.token)?;
-    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-        if !ct.trim_start().starts_with("text/") {
-            return Err(ApiError::UnsupportedMedia(format!("{:?}", ct.chars().take(100).collect::<String>())));
-        }
-    }
+    let media = media_of(&req)?;
     let limit = state.max_body;
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
@@ -75,10 +95,13 @@ pub async fn import(
     let query = web::Query::<ImportQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::bad("bad_query", format!("the query string is not valid: {e}")))?
         .into_inner();
-    let dry_run = match query.dry_run.as_deref() {
-        None | Some("false") | Some("0") => false,
-        Some("true") | Some("1") | Some("") => true,
-        Some(other) => return Err(ApiError::bad("bad_query", format!("dry_run must be true or false, not {other:?}"))),
+    let dry_run = flag("dry_run", query.dry_run.as_deref())?;
+    let restore = flag("restore", query.restore.as_deref())?;
+    let embargo = match query.embargo.as_deref() {
+        None | Some("") => None,
+        Some(t) => Some(chrono::DateTime::parse_from_rfc3339(t).map(|t| t.to_utc()).map_err(|e| {
+            ApiError::bad("bad_query", format!("embargo must be an RFC 3339 time such as 2026-12-01T18:00:00Z ({e})"))
+        })?),
     };
     if let Some(section) = &query.section {
         if section.chars().count() > 100 {
@@ -96,31 +119,54 @@ pub async fn import(
         max_bytes: limit,
     };
     if dry_run {
-        let checked = import::check(&bytes, query.section.as_deref(), &state.import, &options)?;
+        let asked = import::Asked { media, section: query.section.as_deref(), embargo, restore };
+        let checked = import::check(&bytes, &asked, &state.import, &options)?;
         return Ok(HttpResponse::Ok().json(checked));
     }
     let state_for_write = state.clone();
     let section = query.section;
     let ingested = web::block(move || -> Result<import::Ingested, ApiError> {
         let state = state_for_write;
-        let ingested = import::ingest(&state.store, &bytes, section.as_deref(), &state.import, &options)?;
-        if let Put::Created(a) | Put::Updated { article: a, .. } = &ingested.put {
-            state.cache.invalidate(&changed(a));
+        let asked = import::Asked { media, section: section.as_deref(), embargo, restore };
+        let ingested = import::ingest(&state.store, &bytes, &asked, &state.import, &options)?;
+        match &ingested.outcome {
+            Outcome::Stored(Put::Created(a) | Put::Updated { article: a, .. }) => {
+                state.cache.invalidate(&Tag::written(a))
+            }
+            Outcome::Killed(Some(stone)) => state.cache.invalidate(&Tag::killed(stone)),
+            _ => {}
         }
         // Even "unchanged" waits for the disk: the first copy may still be in flight.
         state.store.sync()?;
         Ok(ingested)
     })
     .await??;
-    let put = &ingested.put;
-    let article = put.article();
-    state.metrics.imports.with_label_values(&[put.outcome()]).inc();
-    tracing::info!(id = %article.id, section = %article.section.slug, outcome = put.outcome(), "import");
+    state.metrics.imports.with_label_values(&[ingested.outcome.label()]).inc();
     let base = state.public.base(&req);
+    let put = match &ingested.outcome {
+        Outcome::Stored(put) => put,
+        Outcome::Killed(stone) => {
+            let id = stone.as_ref().map(|s| s.id.clone());
+            tracing::info!(id = ?id, outcome = "killed", "import");
+            return Ok(HttpResponse::Ok().json(serde_json::json!({
+                "outcome": "killed",
+                "id": id,
+                "url": id.as_ref().map(|id| base.article(id)),
+                "killed": stone.as_ref().map(|s| s.killed),
+                "warnings": ingested.warnings,
+            })));
+        }
+    };
+    let article = put.article();
+    tracing::info!(id = %article.id, section = %article.section.slug, outcome = put.outcome(), "import");
     let url = base.article(&article.id);
-    let answer = ImportAnswer { outcome: put.outcome(), url: url.clone(), warnings: &ingested.warnings, article };
+    let release = article.embargo.filter(|_| matches!(put, Put::Held(_)));
+    let answer =
+        ImportAnswer { outcome: put.outcome(), url: url.clone(), release, warnings: &ingested.warnings, article };
     Ok(match put {
         Put::Created(_) => HttpResponse::Created().insert_header((header::LOCATION, url)).json(answer),
+        // Stored, not yet public: the URL answers 404 until the release.
+        Put::Held(_) => HttpResponse::Accepted().json(answer),
         _ => HttpResponse::Ok().insert_header((header::CONTENT_LOCATION, url)).json(answer),
     })
 }
@@ -133,18 +179,26 @@ pub async fn delete(
     authorize(&req, &state.token)?;
     let id = ArticleId::parse(&id).ok_or_else(|| ApiError::NotFound("no such article".into()))?;
     let state_for_write = state.clone();
-    let deleted = web::block(move || -> Result<Option<Article>, ApiError> {
+    let killed = web::block(move || -> Result<Option<Tombstone>, ApiError> {
         let state = state_for_write;
-        let deleted = state.store.delete(&id)?;
-        if let Some(article) = &deleted {
-            state.cache.invalidate(&changed(article));
+        if state.store.get(&id)?.is_none() {
+            return match state.store.tombstone(&id)? {
+                Some(stone) => Err(ApiError::Gone(format!("{id} was killed at {}", stone.killed.to_rfc3339()))),
+                None => Ok(None),
+            };
+        }
+        // A delete is a kill: the story leaves a tombstone, so a late copy
+        // of it cannot quietly bring it back.
+        let killed = state.store.kill(&id, crate::import::now())?;
+        if let Some(stone) = &killed {
+            state.cache.invalidate(&Tag::killed(stone));
             state.store.sync()?;
         }
-        Ok(deleted)
+        Ok(killed)
     })
     .await??;
-    let article = deleted.ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+    let stone = killed.ok_or_else(|| ApiError::NotFound("no such article".into()))?;
     state.metrics.imports.with_label_values(&["deleted"]).inc();
-    tracing::info!(id = %article.id, section = %article.section.slug, outcome = "deleted", "delete");
-    Ok(HttpResponse::Ok().json(serde_json::json!({"outcome": "deleted", "id": article.id})))
+    tracing::info!(id = %stone.id, section = %stone.section.slug, outcome = "deleted", "delete");
+    Ok(HttpResponse::Ok().json(serde_json::json!({"outcome": "deleted", "id": stone.id, "killed": stone.killed})))
 }

@@ -44,7 +44,7 @@ where
             let doc = Arc::new(doc);
             more.extend(tags);
             state.cache.insert(key, Arc::clone(&doc), more, generation);
-            Ok(respond(req, &doc, &state.cache_control))
+            Ok(respond(req, &doc, &cache_control(state)))
         }
         Rendered::Missing(what) => missing(what),
     }
@@ -53,7 +53,18 @@ where
 /// The answer for the document cached under `key`, if there is one: the hot
 /// path, which handlers may take before building anything for a render.
 pub fn hit(req: &HttpRequest, state: &AppState, key: &str) -> Option<HttpResponse> {
-    state.cache.get(key).map(|doc| respond(req, &doc, &state.cache_control))
+    state.cache.get(key).map(|doc| respond(req, &doc, &cache_control(state)))
+}
+
+/// `Cache-Control` for a document now: the configured max-age, cut so that
+/// no copy outlives the next embargo release (which changes documents).
+fn cache_control(state: &AppState) -> HeaderValue {
+    let Some(release) = state.store.next_release() else { return state.cache_control.clone() };
+    let left = (release - chrono::Utc::now()).num_seconds().max(0) as u64;
+    if left >= u64::from(state.site.max_age) {
+        return state.cache_control.clone();
+    }
+    HeaderValue::from_str(&format!("public, max-age={left}")).unwrap_or_else(|_| state.cache_control.clone())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -72,12 +83,13 @@ pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> Htt
         Coding::Gzip => &doc.headers.etag_gzip,
         Coding::Brotli => &doc.headers.etag_brotli,
     };
-    let fresh = not_modified(req, doc);
+    let last_modified = settled(doc);
+    let fresh = not_modified(req, doc, last_modified.is_some());
     let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     res.insert_header((header::ETAG, etag.clone()))
         .insert_header((header::CACHE_CONTROL, cache_control.clone()))
         .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")));
-    if let Some(lm) = &doc.headers.last_modified {
+    if let Some(lm) = last_modified {
         res.insert_header((header::LAST_MODIFIED, lm.clone()));
     }
     if fresh {
@@ -99,9 +111,28 @@ pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> Htt
     res.body(body)
 }
 
+/// The document's `Last-Modified`, once the second it changed in is over.
+///
+/// HTTP dates count whole seconds: a document dated by the current second
+/// may change again within it, and a reader holding that date would then be
+/// answered 304 and miss the change (libcurl, under newsboat, even drops a
+/// 200 that is not dated later than what it asked). Until the second is
+/// over the answer carries no date, and `If-Modified-Since` is not answered
+/// with 304; `If-None-Match` still is. This also keeps a date that is ahead
+/// of the clock (a clock set back) from going out: HTTP forbids that.
+fn settled(doc: &Doc) -> Option<&HeaderValue> {
+    let changed = doc.last_modified?.timestamp();
+    if changed < chrono::Utc::now().timestamp() {
+        doc.headers.last_modified.as_ref()
+    } else {
+        None
+    }
+}
+
 /// `If-None-Match` (a list, `*`, weak or strong, any coding of ours) wins
-/// over `If-Modified-Since` (not newer than Last-Modified, to the second).
-fn not_modified(req: &HttpRequest, doc: &Doc) -> bool {
+/// over `If-Modified-Since` (not newer than Last-Modified, to the second;
+/// only when the answer is `dated`).
+fn not_modified(req: &HttpRequest, doc: &Doc, dated: bool) -> bool {
     if let Some(inm) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         return inm.split(',').map(str::trim).any(|tag| {
             let tag = tag.trim_start_matches("W/").trim_matches('"');
@@ -115,7 +146,7 @@ fn not_modified(req: &HttpRequest, doc: &Doc) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<HttpDate>().ok());
     match (since, doc.last_modified) {
-        (Some(since), Some(lm)) => {
+        (Some(since), Some(lm)) if dated => {
             let since = std::time::SystemTime::from(since);
             let since = chrono::DateTime::<chrono::Utc>::from(since);
             lm.timestamp() <= since.timestamp()

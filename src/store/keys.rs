@@ -1,41 +1,42 @@
 //! Every key's bytes, in one place.
 //!
-//! # Layout (store format 3)
+//! # Layout (store format 4)
 //! | tree        | key                                              | value                          |
 //! |-------------|--------------------------------------------------|--------------------------------|
 //! | `by_section`| section slug, `0x00`, time (8 bytes BE), id     | `Article` (codec)              |
 //! | `articles`  | article id (ASCII)                               | section slug, `0x00`, time     |
 //! | `by_time`   | time (8 bytes BE), id                            | section slug                   |
 //! | `identity`  | section slug, `0x00`, normalised headline        | article id                     |
+//! | `identity`  | `0x01`, agency, `0x00`, wire slug (lowercase)    | article id                     |
 //! | `sections`  | section slug                                     | `SectionMeta` (codec)          |
+//! | `changed`   | section slug, or `*` for all sections            | time the scope last changed    |
 //! | `meta`      | `format`                                         | store format (1 byte)          |
-//! | `meta`      | `upgrading`                                      | the format being upgraded from |
 //!
 //! Times are microseconds since the epoch with the sign bit flipped, big-endian,
 //! so byte order is time order and a reverse prefix scan is newest first. The
 //! `0x00` after the slug ends it: `sport` never matches `sports` (slugs are
-//! `[a-z0-9-]`, so never contain `0x00`).
+//! `[a-z0-9-]`, so never contain `0x00`, nor are they ever `*`).
+//!
+//! An index time is the story's second plus a microsecond slot that no other
+//! stored story of that second has (`Article::order`), so an index time names
+//! one story. The `changed` tree came after format 3 without a format change:
+//! a store without it reads as "changed when its newest story was", and older
+//! builds ignore it.
 //!
 //! The articles live in the section index itself, so a section's page is one
 //! range scan over neighbouring entries, whatever the store's size; `articles`
 //! and `by_time` point into it with the part of the entry's key that their
-//! own key lacks ([`entry_of_id`], [`entry_of_time`]). Formats 1 and 2 kept
-//! the articles by id in `articles` and empty values in both indexes: a page
-//! was a scan and then one lookup per article in a tree of every article
-//! ([`crate::store::Store::open`] upgrades such a store). A stored article's
-//! value begins with its codec format byte (1 or 2) and a pointer with a slug
-//! character, so the two are never confused.
+//! own key lacks ([`entry_of_id`], [`entry_of_time`]).
+//!
+//! Format 4 added the wire metadata, notes, correction and embargo to the
+//! stored article. The store has never been released, so the builds that
+//! wrote formats 1 to 3 are moved over by export and restore, not by an
+//! upgrade at open.
 
 use crate::domain::{ArticleId, SectionSlug};
 
 /// The store format this build writes.
-pub const STORE_FORMAT: u8 = 3;
-
-/// Whether an `articles` value is a stored article (formats 1 and 2), not a
-/// pointer into the section index (format 3).
-pub fn is_article_value(value: &[u8]) -> bool {
-    !matches!(value.first(), Some(b'a'..=b'z' | b'0'..=b'9' | b'-'))
-}
+pub const STORE_FORMAT: u8 = 4;
 
 /// Sortable bytes of a time in microseconds.
 pub fn time_bytes(micros: i64) -> [u8; 8] {
@@ -100,12 +101,34 @@ pub fn entry_id(key: &[u8]) -> String {
     String::from_utf8_lossy(id).into_owned()
 }
 
+/// `changed` key of the all-sections documents (feeds, home page, OPML).
+pub fn changed_all() -> Vec<u8> {
+    b"*".to_vec()
+}
+
+/// `changed` key of one section's documents.
+pub fn changed_section(slug: &SectionSlug) -> Vec<u8> {
+    slug.as_str().as_bytes().to_vec()
+}
+
+/// The time in microseconds of a `changed` value (written with [`time_bytes`]).
+pub fn changed_from_bytes(bytes: &[u8]) -> Option<i64> {
+    Some(time_from_bytes(bytes.try_into().ok()?))
+}
+
 /// Identity key: a story is the same story when its section and headline are.
 pub fn identity(slug: &SectionSlug, headline: &str) -> Vec<u8> {
     let mut key = section_prefix(slug);
     let normalised = headline.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     key.extend_from_slice(normalised.as_bytes());
     key
+}
+
+/// Wire identity key: the takes of one story share their agency and slug
+/// (`0x01` first, so it never meets a section-slug key).
+pub fn wire_identity(source: &str, slug: &str) -> Vec<u8> {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    [&[1u8][..], norm(source).as_bytes(), &[0], norm(slug).as_bytes()].concat()
 }
 
 #[cfg(test)]
@@ -133,8 +156,6 @@ mod tests {
         assert_eq!(entry_id(&key), "2016-07-26-a");
         assert_eq!(entry_of_id(id.as_str().as_bytes(), &section_bound(&sport, 42)), key);
         assert_eq!(entry_of_time(&time_entry(42, &id), b"sport"), key);
-        assert!(!is_article_value(&key), "a key is never taken for a stored article");
-        assert!(is_article_value(&crate::store::codec::encode(&1u8)));
         assert!(!section_entry(&sports, 42, &id).starts_with(&section_prefix(&sport)));
     }
 

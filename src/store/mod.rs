@@ -1,6 +1,7 @@
 //! The sled store: articles in a per-section index, an all-sections index
 //! and ids pointing into it, both indexes newest-first by reverse prefix scan,
-//! and per-section metadata.
+//! per-section metadata, and when each section (and the whole store) last
+//! changed.
 //!
 //! Key bytes and the layout live in [`keys`], value bytes in [`codec`]. Every
 //! write that touches an article and its index entries is one sled
@@ -8,14 +9,26 @@
 //! on disk (group commit, [`durable`]). Reads cost what the page costs: a
 //! section's page is one range scan of `limit` neighbouring entries, the
 //! all-sections page a scan and one `get` per article; never a whole-store scan.
+//!
+//! Two guarantees readers rely on are kept here, where every write passes:
+//! - **No two stories share a sort instant** (its second, plus a microsecond
+//!   slot claimed by [`Store::put`]), so a `before=` cursor never skips one.
+//! - **Every write moves its scopes' "changed at" instant forward**
+//!   ([`Store::changed`]): documents are dated by it (`Last-Modified`, a
+//!   feed's own `updated`), so a reader polling with `If-Modified-Since`
+//!   sees updates and deletes, not only new stories.
 
 pub mod codec;
 mod durable;
+mod embargo;
+mod kill;
+
+pub use kill::Tombstone;
 pub mod keys;
 
 use std::io::{BufRead, Write};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -33,6 +46,9 @@ pub enum StoreError {
     /// Another process holds the data directory.
     #[error("the data directory {0} is in use by another wirefeed process (a running server?); stop it or use another --data-dir")]
     Locked(String),
+    /// The store was written by a pre-release build of another layout.
+    #[error("the data directory {dir} holds store format {found}, written by a pre-release build; this build reads format {supported}: export it with the build that wrote it and `wirefeed restore` the export into an empty directory")]
+    OlderFormat { dir: String, found: u8, supported: u8 },
     /// The store was written by a newer wirefeed.
     #[error("the data directory {dir} holds store format {found}; this build reads up to format {supported}: upgrade wirefeed")]
     NewerFormat { dir: String, found: u8, supported: u8 },
@@ -57,6 +73,9 @@ pub enum StoreError {
     /// Reading or writing a backup file.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// Every microsecond slot of one second holds a story already.
+    #[error("store: a million stories already have the time {0}")]
+    SecondFull(DateTime<Utc>),
 }
 
 fn sled_err(what: impl Into<String>) -> impl FnOnce(sled::Error) -> StoreError {
@@ -83,12 +102,14 @@ pub enum Put {
     Unchanged(Article),
     /// An older version than the stored one: nothing written.
     Stale(Article),
+    /// Embargoed: stored, and invisible until its release time.
+    Held(Article),
 }
 
 impl Put {
     pub fn article(&self) -> &Article {
         match self {
-            Put::Created(a) | Put::Unchanged(a) | Put::Stale(a) => a,
+            Put::Created(a) | Put::Unchanged(a) | Put::Stale(a) | Put::Held(a) => a,
             Put::Updated { article, .. } => article,
         }
     }
@@ -99,6 +120,7 @@ impl Put {
             Put::Updated { .. } => "updated",
             Put::Unchanged(_) => "unchanged",
             Put::Stale(_) => "stale",
+            Put::Held(_) => "embargoed",
         }
     }
 }
@@ -130,7 +152,19 @@ pub struct Store {
     by_time: Tree,
     identity: Tree,
     sections: Tree,
+    changed: Tree,
+    /// Killed stories (see [`kill`]).
+    tombstones: Tree,
+    /// Identity keys of killed stories: a copy sent again is refused.
+    killed: Tree,
+    /// Stories held back until their release time, by release time (see [`embargo`]).
+    embargoed: Tree,
+    /// The earliest release time in `embargoed`, in microseconds (`i64::MAX`: none).
+    next_release: Arc<std::sync::atomic::AtomicI64>,
     commit: Arc<durable::GroupCommit>,
+    /// Held by a put from finding a free sort slot (a scan, which a sled
+    /// transaction cannot make) until it is claimed.
+    claiming: Arc<Mutex<()>>,
 }
 
 impl Store {
@@ -162,81 +196,27 @@ impl Store {
             by_time: tree("by_time")?,
             identity: tree("identity")?,
             sections: tree("sections")?,
+            changed: tree("changed")?,
+            embargoed: tree("embargoed")?,
+            tombstones: tree("tombstones")?,
+            killed: tree("killed")?,
+            next_release: Arc::new(std::sync::atomic::AtomicI64::new(i64::MAX)),
             commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
+            claiming: Arc::default(),
             db,
         };
-        let upgrading = meta.get("upgrading").map_err(sled_err("reading the store format"))?;
-        let upgrading = upgrading.and_then(|v| v.first().copied());
-        if found != Some(keys::STORE_FORMAT) || upgrading.is_some() {
-            // New, older, or an upgrade that was cut short. The format is
-            // marked first, so that an older build refuses the store from
-            // the first moved article on (and marked again on a resumed
-            // upgrade: a crash may have kept `upgrading` and lost `format`);
-            // `upgrading` is removed last.
-            let from = upgrading.or(found).unwrap_or(keys::STORE_FORMAT);
-            meta.insert("upgrading", &[from]).map_err(sled_err("writing the store format"))?;
-            meta.insert("format", &[keys::STORE_FORMAT]).map_err(sled_err("writing the store format"))?;
-            store.db.flush().map_err(sled_err("writing the store format"))?;
-            if from < keys::STORE_FORMAT {
-                tracing::info!(from, to = keys::STORE_FORMAT, "upgrading the store (about a minute a million stories)");
+        match found {
+            None => {
+                meta.insert("format", &[keys::STORE_FORMAT]).map_err(sled_err("writing the store format"))?;
+                store.db.flush().map_err(sled_err("writing the store format"))?;
             }
-            let moved = store.upgrade()?;
-            if moved > 0 {
-                tracing::info!(moved, from, to = keys::STORE_FORMAT, "upgraded the store");
+            Some(found) if found < keys::STORE_FORMAT => {
+                return Err(StoreError::OlderFormat { dir: shown, found, supported: keys::STORE_FORMAT });
             }
-            meta.remove("upgrading").map_err(sled_err("writing the store format"))?;
-            store.db.flush().map_err(sled_err("writing the store format"))?;
+            Some(_) => {}
         }
+        store.load_next_release()?;
         Ok(store)
-    }
-
-    /// Moves every article of a format 1 or 2 store from `articles` into the
-    /// section index (format 3), a thousand to a transaction. Values are
-    /// copied as they are (the codec reads both value formats); an article
-    /// already moved is skipped, so an upgrade cut short resumes where it was.
-    fn upgrade(&self) -> Result<u64, StoreError> {
-        const BATCH: usize = 1000;
-        let mut moved = 0;
-        let mut after: Option<sled::IVec> = None;
-        loop {
-            let rest = match &after {
-                Some(id) => self
-                    .articles
-                    .range::<&[u8], _>((std::ops::Bound::Excluded(id.as_ref()), std::ops::Bound::Unbounded)),
-                None => self.articles.iter(),
-            };
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut last = None;
-            for item in rest.take(BATCH) {
-                let (id, value) = item.map_err(sled_err("reading articles to upgrade"))?;
-                last = Some(id.clone());
-                if keys::is_article_value(&value) {
-                    let article: Article = codec::decode(&value).map_err(|source| StoreError::Codec {
-                        what: format!("article {}", String::from_utf8_lossy(&id)),
-                        source,
-                    })?;
-                    batch.push((article, value));
-                }
-            }
-            let Some(last) = last else { return Ok(moved) };
-            after = Some(last);
-            let trees = (&self.articles, &self.by_section, &self.by_time);
-            trees
-                .transaction(|(articles, by_section, by_time)| {
-                    for (article, value) in &batch {
-                        place((articles, by_section, by_time), article, value)?;
-                    }
-                    Ok::<_, ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(|e| match e {
-                    TransactionError::Abort(e) => e,
-                    TransactionError::Storage(e) => StoreError::Sled { what: "upgrading the store".into(), source: e },
-                })?;
-            moved += batch.len() as u64;
-            if moved / 100_000 > (moved - batch.len() as u64) / 100_000 {
-                tracing::info!(moved, "upgrading the store");
-            }
-        }
     }
 
     /// Whether the store holds no article.
@@ -268,20 +248,41 @@ impl Store {
 
     /// Stores a story. `draft.id` and `draft.order` are assigned here: a new
     /// story gets a readable id (with a suffix on collision), an update keeps
-    /// the stored id and publication time. Not yet durable: call [`Store::sync`].
+    /// the stored id and publication time; both get a sort slot no other
+    /// stored story has in their second. Not yet durable: call [`Store::sync`].
     pub fn put(&self, draft: Article) -> Result<Put, StoreError> {
-        let order = self.db.generate_id().map_err(sled_err("generating an order"))?;
+        self.put_as(draft, None)
+    }
+
+    /// As [`Store::put`]; a new story takes the id `wanted` when it is free
+    /// (a killed story restored under its old id).
+    fn put_as(&self, draft: Article, wanted: Option<ArticleId>) -> Result<Put, StoreError> {
+        // An update keeps the draft's effective time, so its second is known now.
+        let _claiming = self.claiming.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = self.free_slot(draft.effective())?;
+        let now = Utc::now().timestamp_micros();
         let identity_key = keys::identity(&draft.section.slug, &draft.headline);
-        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
-        let result = trees.transaction(|(articles, by_section, by_time, identity, sections)| {
+        // A later take (a lead, a writethru, a correction) replaces the story
+        // its agency sent under the same slug, whatever its headline now says.
+        let take_key =
+            draft.wire.story_key().filter(|_| draft.wire.is_later_take()).map(|(s, g)| keys::wire_identity(s, g));
+        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed);
+        let result = trees.transaction(|(articles, by_section, by_time, identity, sections, changed)| {
             let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
             let decode_article = |bytes: &[u8], id: &str| {
                 codec::decode::<Article>(bytes)
                     .map_err(|source| abort(StoreError::Codec { what: format!("article {id}"), source }))
             };
             let mut article = draft.clone();
-            article.order = order;
-            let old = match identity.get(&identity_key)? {
+            article.order = slot;
+            let found = match identity.get(&identity_key)? {
+                Some(id) => Some(id),
+                None => match &take_key {
+                    Some(key) => identity.get(key)?,
+                    None => None,
+                },
+            };
+            let old = match found {
                 Some(id_bytes) => match articles.get(&id_bytes)? {
                     Some(pointer) => match by_section.get(keys::entry_of_id(&id_bytes, &pointer))? {
                         Some(bytes) => Some(decode_article(&bytes, &String::from_utf8_lossy(&id_bytes))?),
@@ -291,8 +292,9 @@ impl Store {
                 },
                 None => None,
             };
-            let slug = &article.section.slug;
             if let Some(old) = &old {
+                // The story stays where it was filed.
+                article.section = old.section.clone();
                 if old.source_hash == article.source_hash {
                     return Ok(Put::Unchanged(old.clone()));
                 }
@@ -304,20 +306,31 @@ impl Store {
                 article.published = old.published;
                 article.date_only = old.date_only;
                 let old_micros = old.sort_instant().timestamp_micros();
-                by_section.remove(keys::section_entry(slug, old_micros, &old.id))?;
+                by_section.remove(keys::section_entry(&old.section.slug, old_micros, &old.id))?;
                 by_time.remove(keys::time_entry(old_micros, &old.id))?;
+                // The old headline keeps naming the story: a take sent under
+                // it that arrives late is found, and found stale.
             } else {
                 let date = article.published.date_naive();
                 let mut attempt = 1;
-                article.id = loop {
-                    let id = ArticleId::for_story(date, &article.headline, attempt);
-                    if articles.get(id.as_str().as_bytes())?.is_none() {
-                        break id;
+                let wanted = match &wanted {
+                    Some(id) if articles.get(id.as_str().as_bytes())?.is_none() => Some(id.clone()),
+                    _ => None,
+                };
+                article.id = if let Some(id) = wanted {
+                    id
+                } else {
+                    loop {
+                        let id = ArticleId::for_story(date, &article.headline, attempt);
+                        if articles.get(id.as_str().as_bytes())?.is_none() {
+                            break id;
+                        }
+                        attempt += 1;
                     }
-                    attempt += 1;
                 };
             }
-            write_entries((articles, by_section, by_time, identity, sections), &article, old.is_none())?;
+            write_entries((articles, by_section, by_time, identity, sections, changed), &article, old.is_none())?;
+            self.touch(changed, &article.section.slug, now)?;
             Ok(match old {
                 Some(old) => Put::Updated { article, old: Box::new(old) },
                 None => Put::Created(article),
@@ -329,10 +342,85 @@ impl Store {
         })
     }
 
+    /// A microsecond slot for a story of time `effective` that no stored
+    /// story of the same second has: after the newest one of that second, so
+    /// later arrivals sort newer (or the first gap, once a second's last
+    /// slot is taken). The caller holds `claiming` until the slot is written.
+    ///
+    /// Slots are found in the all-sections index rather than counted: the
+    /// index holds every stored story, including those written before slots
+    /// existed (whose slot was an arrival counter's low digits, which
+    /// restarted at every open and so could repeat).
+    fn free_slot(&self, effective: DateTime<Utc>) -> Result<u64, StoreError> {
+        const SLOTS: i64 = 1_000_000;
+        let start = effective.timestamp() * SLOTS;
+        let second = keys::time_bytes(start)..keys::time_bytes(start + SLOTS);
+        let used = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<Option<i64>, StoreError> {
+            let (key, _) = item.map_err(sled_err("reading the all-sections index"))?;
+            Ok(keys::split_entry(&key, 0).map(|(micros, _)| micros - start))
+        };
+        let newest = match self.by_time.range(second.clone()).next_back() {
+            Some(item) => used(item)?,
+            None => None,
+        };
+        match newest {
+            None => return Ok(0),
+            Some(slot) if slot + 1 < SLOTS => return Ok((slot + 1) as u64),
+            Some(_) => {}
+        }
+        let mut free = 0;
+        for item in self.by_time.range(second) {
+            match used(item)? {
+                Some(slot) if slot > free => break,
+                Some(slot) => free = free.max(slot + 1),
+                None => {}
+            }
+        }
+        if free < SLOTS {
+            Ok(free as u64)
+        } else {
+            Err(StoreError::SecondFull(effective))
+        }
+    }
+
+    /// Moves the changed-at instants of `slug` and of all sections forward
+    /// to `now` (see [`next_changed`]); inside the write's transaction.
+    fn touch(
+        &self,
+        changed: &TransactionalTree,
+        slug: &SectionSlug,
+        now: i64,
+    ) -> Result<(), UnabortableTransactionError> {
+        for key in [keys::changed_all(), keys::changed_section(slug)] {
+            let prev = changed.get(&key)?.and_then(|v| keys::changed_from_bytes(&v));
+            changed.insert(key.as_slice(), &keys::time_bytes(next_changed(prev, now)))?;
+        }
+        Ok(())
+    }
+
+    /// When the documents of `scope` last changed: moved forward by every
+    /// write to it, never backwards, across restarts. `None` for a scope never
+    /// written since this was kept, which falls back to its newest story.
+    ///
+    /// Read it before the content it dates: a write in between then makes
+    /// the document newer than its date (read again later), never older.
+    pub fn changed(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let key = match scope {
+            Scope::All => keys::changed_all(),
+            Scope::Section(slug) => keys::changed_section(slug),
+        };
+        let stored = self.changed.get(&key).map_err(sled_err("reading when the store changed"))?;
+        match stored.and_then(|v| keys::changed_from_bytes(&v)) {
+            Some(micros) => Ok(DateTime::from_timestamp_micros(micros)),
+            None => self.newest(scope),
+        }
+    }
+
     /// Retracts an article from every index. Not yet durable: call [`Store::sync`].
     pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
-        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
-        let result = trees.transaction(|(articles, by_section, by_time, identity, sections)| {
+        let now = Utc::now().timestamp_micros();
+        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed);
+        let result = trees.transaction(|(articles, by_section, by_time, identity, sections, changed)| {
             let Some(pointer) = articles.remove(id.as_str().as_bytes())? else {
                 return Ok(None);
             };
@@ -344,13 +432,14 @@ impl Store {
             })?;
             let slug = &article.section.slug;
             by_time.remove(keys::time_entry(article.sort_instant().timestamp_micros(), id))?;
-            identity.remove(keys::identity(slug, &article.headline))?;
+            remove_identities(identity, &article)?;
             if let Some(bytes) = sections.get(slug.as_str().as_bytes())? {
                 if let Ok(mut meta) = codec::decode::<SectionMeta>(&bytes) {
                     meta.count = meta.count.saturating_sub(1);
                     sections.insert(slug.as_str().as_bytes(), codec::encode(&meta))?;
                 }
             }
+            self.touch(changed, &article.section.slug, now)?;
             Ok(Some(article))
         });
         let deleted = result.map_err(|e| match e {
@@ -405,6 +494,13 @@ impl Store {
     pub fn find(&self, slug: &SectionSlug, headline: &str) -> Result<Option<ArticleId>, StoreError> {
         let found =
             self.identity.get(keys::identity(slug, headline)).map_err(sled_err("reading the identity index"))?;
+        Ok(found.and_then(|id| ArticleId::parse(std::str::from_utf8(&id).ok()?)))
+    }
+
+    /// The id of the stored story an agency sent under this slug.
+    pub fn find_by_wire(&self, source: &str, slug: &str) -> Result<Option<ArticleId>, StoreError> {
+        let found =
+            self.identity.get(keys::wire_identity(source, slug)).map_err(sled_err("reading the identity index"))?;
         Ok(found.and_then(|id| ArticleId::parse(std::str::from_utf8(&id).ok()?)))
     }
 
@@ -465,19 +561,21 @@ impl Store {
         };
         // A section's entries hold its articles; the all-sections index
         // points into the section index.
-        let mut entries = Vec::with_capacity(limit + 1);
-        for item in older.rev().take(limit + 1) {
+        let mut entries: Vec<(i64, sled::IVec, sled::IVec)> = Vec::with_capacity(limit + 1);
+        let mut more = false;
+        for item in older.rev() {
             let (key, value) = item.map_err(sled_err("reading an index"))?;
-            if let Some((micros, _)) = keys::split_entry(&key, prefix.len()) {
-                entries.push((micros, key, value));
+            let Some((micros, _)) = keys::split_entry(&key, prefix.len()) else { continue };
+            // A page ends between two times: the cursor is a time, and a
+            // store written before sort slots were unique may hold two
+            // stories at one time, which a cut between them would skip.
+            if entries.len() >= limit && entries.last().is_none_or(|(last, ..)| *last != micros) {
+                more = true;
+                break;
             }
+            entries.push((micros, key, value));
         }
-        let next = if entries.len() > limit {
-            entries.truncate(limit);
-            entries.last().map(|(micros, ..)| *micros)
-        } else {
-            None
-        };
+        let next = if more { entries.last().map(|(micros, ..)| *micros) } else { None };
         let prev = match before {
             None => None,
             Some(micros) => {
@@ -543,16 +641,23 @@ impl Store {
         Ok(n)
     }
 
-    /// Inserts an article exactly as given (restore).
+    /// Inserts an article exactly as given (restore), sort slot included:
+    /// the export came from one store, where no two stories shared one.
     fn insert_exact(&self, article: &Article) -> Result<(), StoreError> {
-        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections);
-        trees.transaction(|(a, s, t, i, m)| write_entries((a, s, t, i, m), article, true)).map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => StoreError::Sled { what: format!("restoring {}", article.id), source: e },
-        })?;
-        // Keep the order counter ahead of every restored order.
-        while self.db.generate_id().map_err(sled_err("advancing the order counter"))? < article.order {}
-        Ok(())
+        let now = Utc::now().timestamp_micros();
+        let trees = (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed);
+        trees
+            .transaction(|(a, s, t, i, m, c)| {
+                write_entries((a, s, t, i, m, c), article, true)?;
+                self.touch(c, &article.section.slug, now)?;
+                Ok(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => {
+                    StoreError::Sled { what: format!("restoring {}", article.id), source: e }
+                }
+            })
     }
 }
 
@@ -562,9 +667,33 @@ fn decode_at(key: &[u8], bytes: &[u8]) -> Result<Article, StoreError> {
         .map_err(|source| StoreError::Codec { what: format!("article {}", keys::entry_id(key)), source })
 }
 
-/// The five trees as one transaction sees them.
-type Trees<'a> =
-    (&'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree, &'a TransactionalTree);
+/// The six trees as one write's transaction sees them.
+type Trees<'a> = (
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+);
+
+/// The next changed-at instant (microseconds) of a scope last changed at
+/// `prev`, at wall time `now`: the clock's, to the microsecond, so a burst
+/// of writes (a bulk import) stays at the clock.
+///
+/// A document goes out dated by its changed-at to the second only once that
+/// second is over (`routes::respond`), so with a clock that only moves
+/// forward every later change lands in a later second than any date a
+/// reader holds. A clock set back behind `prev` moves the value a whole
+/// second on instead: never backwards, and never into a second that may
+/// already have gone out.
+fn next_changed(prev: Option<i64>, now: i64) -> i64 {
+    const SECOND: i64 = 1_000_000;
+    match prev {
+        Some(prev) if now <= prev => prev.div_euclid(SECOND) * SECOND + SECOND,
+        _ => now,
+    }
+}
 
 /// Writes an article's stored bytes (`value`) at its section-index entry, and
 /// the two entries that point to it: the one place that knows the layout of
@@ -582,16 +711,38 @@ fn place(
     Ok(())
 }
 
+/// The identity keys that name an article: its section and headline, and
+/// its agency and slug when it has both.
+fn identity_keys(article: &Article) -> Vec<Vec<u8>> {
+    let mut keys = vec![keys::identity(&article.section.slug, &article.headline)];
+    keys.extend(article.wire.story_key().map(|(source, slug)| keys::wire_identity(source, slug)));
+    keys
+}
+
+/// Removes the identity keys that name this article (a later story may
+/// have taken its wire slug over: that key is left to it).
+fn remove_identities(identity: &TransactionalTree, article: &Article) -> Result<(), UnabortableTransactionError> {
+    for key in identity_keys(article) {
+        if identity.get(&key)?.is_some_and(|id| id.as_ref() == article.id.as_str().as_bytes()) {
+            identity.remove(key)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes an article with its index entries, identity key and section
 /// metadata (`is_new` counts it in its section): shared by `put` and `restore`.
 fn write_entries(
-    (articles, by_section, by_time, identity, sections): Trees<'_>,
+    (articles, by_section, by_time, identity, sections, _): Trees<'_>,
     article: &Article,
     is_new: bool,
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     let slug = &article.section.slug;
     place((articles, by_section, by_time), article, &codec::encode(article))?;
     identity.insert(keys::identity(slug, &article.headline), article.id.as_str().as_bytes())?;
+    if let Some((source, wire_slug)) = article.wire.story_key() {
+        identity.insert(keys::wire_identity(source, wire_slug), article.id.as_str().as_bytes())?;
+    }
     let mut meta = match sections.get(slug.as_str().as_bytes())? {
         Some(bytes) => codec::decode::<SectionMeta>(&bytes).map_err(|source| {
             ConflictableTransactionError::Abort(StoreError::Codec { what: format!("section {slug}"), source })
@@ -654,6 +805,10 @@ mod tests {
             time_source: crate::domain::TimeSource::Parsed,
             order: 0,
             source_hash: format!("hash of {id}"),
+            wire: Default::default(),
+            notes: Vec::new(),
+            correction: None,
+            embargo: None,
         }
     }
 
@@ -679,69 +834,17 @@ mod tests {
         assert_eq!(store.section(&first.section.slug).unwrap().unwrap().count, 0);
     }
 
-    /// Writes articles as formats 1 and 2 laid them out: values by id in
-    /// `articles`, empty index entries; `upgrading` as an upgrade cut short
-    /// after the first article left it.
-    fn write_old_layout(dir: &Path, format: u8, stored: &[Article], cut_short: bool) {
-        let db = sled::open(dir).unwrap();
-        let tree = |name: &str| db.open_tree(name).unwrap();
-        for (i, a) in stored.iter().enumerate() {
-            let micros = a.sort_instant().timestamp_micros();
-            let key = keys::section_entry(&a.section.slug, micros, &a.id);
-            let value = if format == 1 { codec::encode_plain(a) } else { codec::encode(a) };
-            if cut_short && i == 0 {
-                tree("by_section").insert(&key, value).unwrap();
-                tree("articles").insert(a.id.as_str(), keys::section_bound(&a.section.slug, micros)).unwrap();
-                tree("by_time").insert(keys::time_entry(micros, &a.id), a.section.slug.as_str()).unwrap();
-            } else {
-                tree("articles").insert(a.id.as_str(), value).unwrap();
-                tree("by_section").insert(key, &[]).unwrap();
-                tree("by_time").insert(keys::time_entry(micros, &a.id), &[]).unwrap();
-            }
-            tree("identity").insert(keys::identity(&a.section.slug, &a.headline), a.id.as_str()).unwrap();
-        }
-        let meta = tree("meta");
-        // A crash may keep `upgrading` and lose the `format` written with it.
-        meta.insert("format", &[format]).unwrap();
-        if cut_short {
-            meta.insert("upgrading", &[format]).unwrap();
-        }
-        db.flush().unwrap();
-    }
-
     #[test]
-    fn stores_of_formats_1_and_2_are_upgraded_even_when_an_upgrade_was_cut_short() {
-        for (format, cut_short) in [(1, false), (2, false), (2, true)] {
-            let dir = tempfile::tempdir().unwrap();
-            // More than one batch of the upgrade, in two sections.
-            let stored: Vec<Article> = (0..2_500)
-                .map(|i| {
-                    let mut a = article(&format!("2016-07-26-story-{i}"), ["World", "Sport"][i % 2], (i % 60) as u32);
-                    a.order = i as u64;
-                    a
-                })
-                .collect();
-            write_old_layout(dir.path(), format, &stored, cut_short);
-            let store = reopen(dir.path()).unwrap();
-            let case = format!("format {format}, cut short: {cut_short}");
-            let meta = store.db.open_tree("meta").unwrap();
-            assert_eq!(meta.get("format").unwrap().unwrap().as_ref(), [keys::STORE_FORMAT], "{case}");
-            assert!(meta.get("upgrading").unwrap().is_none(), "{case}");
-            assert!(store.articles.iter().values().all(|v| !keys::is_article_value(&v.unwrap())), "{case}");
-            assert_eq!((store.articles.len(), store.by_section.len(), store.by_time.len()), (2_500, 2_500, 2_500));
-            for a in [&stored[0], &stored[1], &stored[2_499]] {
-                assert_eq!(store.get(&a.id).unwrap().as_ref(), Some(a), "{case}");
-            }
-            let world = Scope::Section(stored[0].section.slug.clone());
-            let page = store.page(&world, None, 10).unwrap();
-            let mut newest: Vec<&Article> = stored.iter().filter(|a| a.section == stored[0].section).collect();
-            newest.sort_by_key(|a| std::cmp::Reverse(a.sort_instant()));
-            assert_eq!(page.articles.iter().collect::<Vec<_>>(), newest[..10], "{case}");
-            assert_eq!(store.page(&Scope::All, None, 3).unwrap().articles.len(), 3, "{case}");
-            // An upgraded store is updated and deleted from like any other.
-            assert_eq!(store.delete(&stored[0].id).unwrap().as_ref(), Some(&stored[0]), "{case}");
-            assert_eq!((store.articles.len(), store.by_section.len(), store.by_time.len()), (2_499, 2_499, 2_499));
+    fn a_store_of_an_older_format_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta").unwrap().insert("format", &[keys::STORE_FORMAT - 1]).unwrap();
+            db.flush().unwrap();
         }
+        let err = reopen(dir.path()).err().expect("refused");
+        assert!(matches!(err, StoreError::OlderFormat { .. }), "{err}");
+        assert!(err.to_string().contains("wirefeed restore"), "{err}");
     }
 
     /// Thousands of entries: sled splits leaves (by size, with the vendored
@@ -801,6 +904,147 @@ mod tests {
         }
         assert_eq!(store.articles.len(), kept.len());
         assert_eq!(store.identity.len(), kept.len());
+    }
+
+    /// Every id of a scope, paging from the first page.
+    fn walk(store: &Store, scope: &Scope, limit: usize) -> Vec<ArticleId> {
+        let (mut ids, mut before) = (Vec::new(), None);
+        loop {
+            let page = store.page(scope, before, limit).unwrap();
+            ids.extend(page.articles.iter().map(|a| a.id.clone()));
+            match page.next {
+                Some(cursor) => before = Some(cursor),
+                None => return ids,
+            }
+        }
+    }
+
+    #[test]
+    fn stories_of_one_second_get_their_own_instants_across_reopens_and_updates() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut stored = Vec::new();
+        for run in 0..3 {
+            let store = reopen(dir.path()).unwrap();
+            for n in 0..4 {
+                let a = store.put(article(&format!("2016-07-26-run-{run}-{n}"), "World", 0)).unwrap();
+                stored.push(a.article().clone());
+            }
+            // An update in place of the first story of this run, in the same second.
+            let mut changed = stored[run * 4].clone();
+            changed.source_hash = format!("changed in run {run}");
+            let Put::Updated { article, .. } = store.put(changed).unwrap() else { panic!("not an update") };
+            stored[run * 4] = article;
+            store.close().unwrap();
+        }
+        let store = reopen(dir.path()).unwrap();
+        let mut instants: Vec<_> = stored.iter().map(Article::sort_instant).collect();
+        instants.sort();
+        instants.dedup();
+        assert_eq!(instants.len(), 12, "distinct instants: {instants:?}");
+        // Later arrivals sort newer within their second.
+        let mut newest_first = stored.clone();
+        newest_first.sort_by_key(|a| std::cmp::Reverse(a.sort_instant()));
+        assert_eq!(newest_first[0].id, stored[8].id, "the last update");
+        let expected: Vec<_> = newest_first.iter().map(|a| a.id.clone()).collect();
+        for limit in 1..5 {
+            assert_eq!(walk(&store, &Scope::All, limit), expected, "pages of {limit}");
+            let world = Scope::Section(stored[0].section.slug.clone());
+            assert_eq!(walk(&store, &world, limit), expected, "section pages of {limit}");
+        }
+    }
+
+    #[test]
+    fn stories_that_share_an_instant_from_an_older_store_are_never_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        // As builds before unique slots could store them: two runs' counters
+        // with the same low digits.
+        let trees = (&store.articles, &store.by_section, &store.by_time);
+        for (n, order) in [(1, 5), (2, 1_000_005), (3, 2_000_005), (4, 6)] {
+            let mut a = article(&format!("2016-07-26-old-{n}"), "World", 0);
+            a.order = order;
+            trees
+                .transaction(|(x, y, z)| {
+                    Ok::<_, ConflictableTransactionError<()>>(place((x, y, z), &a, &codec::encode(&a))?)
+                })
+                .unwrap();
+        }
+        let mut fresh = article("2016-07-26-new", "World", 0);
+        fresh.headline = "A new one".into();
+        let fresh = store.put(fresh).unwrap().article().clone();
+        assert_eq!(fresh.order, 7, "after the newest slot of the second");
+        for limit in 1..4 {
+            let ids = walk(&store, &Scope::All, limit);
+            assert_eq!(ids.len(), 5, "pages of {limit}: {ids:?}");
+            assert_eq!(ids[0], fresh.id);
+        }
+    }
+
+    #[test]
+    fn a_full_second_hands_out_its_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let trees = (&store.articles, &store.by_section, &store.by_time);
+        for (n, order) in [(1, 0), (2, 1), (3, 999_999)] {
+            let mut a = article(&format!("2016-07-26-old-{n}"), "World", 0);
+            a.order = order;
+            trees
+                .transaction(|(x, y, z)| {
+                    Ok::<_, ConflictableTransactionError<()>>(place((x, y, z), &a, &codec::encode(&a))?)
+                })
+                .unwrap();
+        }
+        let mut fresh = article("2016-07-26-new", "World", 0);
+        fresh.headline = "A new one".into();
+        assert_eq!(store.put(fresh).unwrap().article().order, 2);
+    }
+
+    #[test]
+    fn every_write_moves_changed_forward_even_when_it_makes_nothing_newer() {
+        let dir = tempfile::tempdir().unwrap();
+        let world = Scope::Section(Section::from_name("World").unwrap().slug);
+        let sport = Scope::Section(Section::from_name("Sport").unwrap().slug);
+        let (older, newer) = {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            assert_eq!(store.changed(&Scope::All).unwrap(), None);
+            let older = store.put(article("2016-07-26-older", "World", 1)).unwrap().article().clone();
+            let newer = store.put(article("2016-07-26-newer", "World", 30)).unwrap().article().clone();
+            store.close().unwrap();
+            (older, newer)
+        };
+        let store = reopen(dir.path()).unwrap();
+        let mut seen = vec![store.changed(&world).unwrap().unwrap()];
+        assert!(seen[0] > newer.sort_instant(), "changed is when it was written, not the story's time");
+        assert_eq!(store.changed(&sport).unwrap(), None);
+        let all = store.changed(&Scope::All).unwrap().unwrap();
+        // An update of the older story, then a delete of the newest: neither
+        // makes the newest story newer; both move the date on.
+        let mut update = older.clone();
+        update.source_hash = "changed".into();
+        update.updated = Some(older.published + chrono::Duration::seconds(5));
+        assert!(matches!(store.put(update).unwrap(), Put::Updated { .. }));
+        seen.push(store.changed(&world).unwrap().unwrap());
+        store.delete(&newer.id).unwrap().unwrap();
+        seen.push(store.changed(&world).unwrap().unwrap());
+        for pair in seen.windows(2) {
+            assert!(pair[1] > pair[0], "{pair:?}");
+        }
+        assert!(store.changed(&Scope::All).unwrap().unwrap() > all);
+        assert_eq!(store.changed(&sport).unwrap(), None, "other sections keep theirs");
+        store.close().unwrap();
+        drop(store);
+        let store = reopen(dir.path()).unwrap();
+        assert_eq!(store.changed(&world).unwrap(), seen.last().copied(), "kept across a restart");
+    }
+
+    #[test]
+    fn changed_follows_the_clock_and_moves_a_second_on_when_the_clock_is_behind() {
+        let s = 1_000_000;
+        assert_eq!(next_changed(None, 5 * s), 5 * s);
+        assert_eq!(next_changed(Some(5 * s + 10), 5 * s + 11), 5 * s + 11, "a burst stays at the clock");
+        assert_eq!(next_changed(Some(5 * s + 10), 5 * s), 6 * s, "a clock set back");
+        assert_eq!(next_changed(Some(5 * s + 10), 5 * s + 10), 6 * s);
+        assert_eq!(next_changed(Some(-s - 10), -3 * s), -s, "before 1970 too");
     }
 
     #[test]

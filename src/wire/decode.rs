@@ -33,7 +33,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
 }
 
 /// The text as UTF-8, borrowed when the bytes already are.
-fn to_utf8(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), ParseError> {
+pub(super) fn to_utf8(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), ParseError> {
     if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let body = &bytes[bom_len..];
         let (text, had_errors) = encoding.decode_without_bom_handling(body);

@@ -11,6 +11,7 @@
 //!
 //! `docs/parser.md` lists the formats read and the decisions taken.
 
+pub mod advisory;
 pub mod agency;
 mod byline;
 mod dateline;
@@ -21,9 +22,10 @@ mod story;
 mod time;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::domain::{Dateline, Related};
+pub use crate::domain::{Wire, WireFormat};
 
 pub use time::StoryTime;
 
@@ -79,46 +81,6 @@ pub struct Story {
     /// The decoded, normalised text: identical text means the identical story.
     #[serde(skip)]
     pub text: String,
-}
-
-/// The format a story was sent in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum WireFormat {
-    /// Web-style plain text (the seed's shape).
-    #[default]
-    #[serde(rename = "plain")]
-    Plain,
-    #[serde(rename = "iptc7901")]
-    Iptc7901,
-    #[serde(rename = "anpa1312")]
-    Anpa1312,
-    #[serde(rename = "zczc")]
-    Zczc,
-    #[serde(rename = "nitf")]
-    Nitf,
-    #[serde(rename = "newsml-g2")]
-    NewsmlG2,
-}
-
-/// What the transmission's header states; `None` where the format has no
-/// such slot or the slot is empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Wire {
-    pub format: WireFormat,
-    /// The agency (`dpa`, `AP`, `AAP`, `NTB`, ...).
-    pub source: Option<String>,
-    /// The story's keyword: later takes of one story share it.
-    pub slug: Option<String>,
-    /// 1 (flash) to 6 or more (routine); ANPA letters mapped (f 1, b 2, u 3, r 4, d 5).
-    pub priority: Option<u8>,
-    /// The category letter(s) as sent.
-    pub category: Option<String>,
-    /// The take or version key (`EXTRA`, `1ST LEAD`, `1stLd-Writethru`).
-    pub take: Option<String>,
-    /// The transmission's sequence number, as sent (`062`).
-    pub sequence: Option<String>,
-    /// The word count the header states.
-    pub words: Option<u32>,
 }
 
 /// Why a text is not a story. Every variant names what to fix.

@@ -211,3 +211,11 @@ pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
 pub fn story(headline: &str, section: &str, time: &str, body: &str) -> String {
     format!("{headline}\n\n{body}\n\nLast update: {time}\n\nMore from {section}\n")
 }
+
+/// Sleeps into the next second of the wall clock: a document changed in the
+/// current second carries no `Last-Modified` until that second is over (an
+/// HTTP date counts whole seconds, and it may change again within it).
+pub fn wait_for_next_second() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    std::thread::sleep(Duration::from_nanos(1_000_000_000 - u64::from(now.subsec_nanos())) + Duration::from_millis(20));
+}

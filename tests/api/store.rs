@@ -1,6 +1,5 @@
 //! The store: idempotent, updates in place, deletes, backups, crashes.
 
-use std::io::BufRead;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -73,11 +72,14 @@ fn delete_retracts_from_every_feed() {
     for path in ["/rss.xml", "/atom.xml", "/feed.json", "/sections/world/rss.xml", "/", "/sections/world"] {
         assert!(!server.text(path).contains("To be retracted"), "{path}");
     }
-    assert_eq!(server.get(&format!("/articles/{id}")).status(), 404);
+    // A delete is a kill: the URL says the story is gone, a late copy is refused.
+    assert_eq!(server.get(&format!("/articles/{id}")).status(), 410);
     let again = server.client().delete(server.url(&format!("/articles/{id}"))).bearer_auth(TOKEN).send().unwrap();
-    assert_eq!(again.status(), 404);
-    // The headline is free again: importing it makes a new article.
-    server.import_new(story("To be retracted", "World", "Wed, 27/07/2016 - 10:00", "Oops."));
+    assert_eq!(again.status(), 410);
+    let resent = server.import(story("To be retracted", "World", "Wed, 27/07/2016 - 10:00", "Oops."), "");
+    assert_eq!(resent.status(), 409);
+    let missing = server.client().delete(server.url("/articles/2016-07-27-never-stored")).bearer_auth(TOKEN).send();
+    assert_eq!(missing.unwrap().status(), 404);
 }
 
 #[test]
@@ -130,7 +132,10 @@ fn bulk_import_reports_a_summary() {
     let out = wirefeed(&data, &["import", stories.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("4 files: 2 new, 0 updated, 1 unchanged, 0 stale, 1 rejected"), "{stdout}");
+    assert!(
+        stdout.contains("4 files: 2 new, 0 updated, 1 unchanged, 0 stale, 0 embargoed, 0 kills, 1 rejected"),
+        "{stdout}"
+    );
     assert!(stderr.contains("bad.txt") && stderr.contains("empty"), "{stderr}");
     assert_eq!(out.status.code(), Some(1), "a rejected file makes the exit code non-zero");
 }
@@ -280,100 +285,4 @@ fn an_import_is_answered_only_after_the_log_is_fdatasynced() {
         syncs.iter().any(|&t| t > sent && t < answered),
         "no fdatasync of the log between the request ({sent}) and the answer ({answered}):\n{text}"
     );
-}
-
-/// Writes `articles` in the layout of store format 2, as the builds before
-/// format 3 did: each article by id in `articles`, empty index entries.
-fn write_format_2_store(dir: &std::path::Path, articles: &[wirefeed::domain::Article]) {
-    use wirefeed::store::{codec, keys, SectionMeta};
-    let db = sled::open(dir).unwrap();
-    let tree = |name: &str| db.open_tree(name).unwrap();
-    let mut sections: std::collections::BTreeMap<String, SectionMeta> = Default::default();
-    for a in articles {
-        let micros = a.sort_instant().timestamp_micros();
-        tree("articles").insert(a.id.as_str(), codec::encode(a)).unwrap();
-        tree("by_section").insert(keys::section_entry(&a.section.slug, micros, &a.id), &[]).unwrap();
-        tree("by_time").insert(keys::time_entry(micros, &a.id), &[]).unwrap();
-        tree("identity").insert(keys::identity(&a.section.slug, &a.headline), a.id.as_str()).unwrap();
-        let meta = sections.entry(a.section.slug.as_str().to_owned()).or_insert_with(|| SectionMeta {
-            section: a.section.clone(),
-            count: 0,
-            newest: None,
-        });
-        meta.count += 1;
-        meta.newest = meta.newest.max(Some(a.sort_instant()));
-    }
-    for (slug, meta) in &sections {
-        tree("sections").insert(slug.as_str(), codec::encode(meta)).unwrap();
-    }
-    tree("meta").insert("format", &[2]).unwrap();
-    db.flush().unwrap();
-}
-
-#[test]
-fn a_format_2_store_is_upgraded_at_open_and_serves_the_same_stories() {
-    // Stories stored by this build, exported, and written back in the old layout.
-    let mut server = TestServer::start();
-    for n in 0..12 {
-        let section = ["Tech", "World"][n % 2];
-        server.import_new(story(
-            &format!("Old layout {n}"),
-            section,
-            &format!("Wed, 27/07/2016 - 1{}:0{}", n / 10, n % 10),
-            "Body.",
-        ));
-    }
-    server.terminate();
-    let tmp = tempfile::tempdir().unwrap();
-    let before = wirefeed(&server.data, &["export"]);
-    assert!(before.status.success(), "{}", String::from_utf8_lossy(&before.stderr));
-    let articles: Vec<wirefeed::domain::Article> =
-        before.stdout.lines().map(|line| serde_json::from_str(&line.unwrap()).unwrap()).collect();
-    assert_eq!(articles.len(), 13, "twelve stories and the seed");
-    let old = tmp.path().join("format-2");
-    write_format_2_store(&old, &articles);
-    // sled's threads let go of the directory's lock (flock(2) on `db`) a
-    // moment after the Db is dropped; the server must be the first to open it.
-    let free = || Command::new("flock").args(["-n"]).arg(old.join("db")).arg("true").status().unwrap().success();
-    for _ in 0..100 {
-        if free() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut server = TestServer::start_on(old.clone());
-    assert!(server.log_text().contains("upgraded the store"), "{}", server.log_text());
-
-    let feed = parse_feed(&server.get("/sections/tech/rss.xml").bytes().unwrap());
-    let titles: Vec<_> = feed.entries.iter().map(|e| e.title.as_ref().unwrap().content.clone()).collect();
-    assert_eq!(
-        titles,
-        ["Old layout 10", "Old layout 8", "Old layout 6", "Old layout 4", "Old layout 2", "Old layout 0"]
-    );
-    let all = parse_feed(&server.get("/atom.xml").bytes().unwrap());
-    assert_eq!(all.entries.len(), 13);
-    let json: serde_json::Value = server.get(&format!("/articles/{SEED_ID}.json")).json().unwrap();
-    assert_eq!(json["article"]["id"], SEED_ID);
-    // Updates and deletes work on the upgraded store.
-    let res = server.import(story("Old layout 4", "Tech", "Thu, 28/07/2016 - 09:00", "Changed."), "");
-    assert_eq!(res.status(), 200, "an update in place");
-    let deleted =
-        server.client().delete(server.url(&format!("/articles/{SEED_ID}"))).bearer_auth(TOKEN).send().unwrap();
-    assert_eq!(deleted.status(), 200);
-    let feed = parse_feed(&server.get("/sections/tech/rss.xml").bytes().unwrap());
-    assert_eq!(feed.entries.len(), 6);
-    assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "Old layout 4", "the update is the newest");
-    server.terminate();
-
-    // What was not changed exports as it did from the store that wrote it.
-    let after = wirefeed(&old, &["export"]);
-    assert!(after.status.success());
-    let unchanged = |out: &[u8]| {
-        out.lines()
-            .map(Result::unwrap)
-            .filter(|l| !l.contains("Old layout 4") && !l.contains(SEED_ID))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(unchanged(&after.stdout), unchanged(&before.stdout));
-    assert_eq!(after.stdout.lines().count(), 12);
 }

@@ -7,6 +7,7 @@ pub mod anpa;
 pub mod iptc7901;
 pub mod newsml;
 pub mod nitf;
+mod text;
 pub mod xml;
 pub mod zczc;
 

@@ -1,0 +1,586 @@
+//! What the three text agency formats (IPTC 7901, ANPA-1312, AAP ZCZC) share:
+//! decoding with the framing kept, control characters, the notes an agency
+//! marks as not for publication, embargo and correction lines, and turning a
+//! [`Draft`] into a [`Story`] whose every field is free of control characters.
+//!
+//! The readers work on the decoded text *with* its control characters,
+//! because the framing (SOH, STX, ETX, TAB, BS, ...) is what tells header,
+//! body and trailer apart; every field then goes through [`scrub`], so no
+//! control character can reach a stored field whatever the reader missed.
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+
+use crate::domain::TimeSource;
+use crate::wire::dateline::dateline;
+use crate::wire::time::{parse_time, Context, StoryTime};
+use crate::wire::{ParseError, ParseOptions, Story, Wire, MAX_HEADLINE_CHARS};
+
+pub(super) const SOH: char = '\u{1}';
+pub(super) const STX: char = '\u{2}';
+pub(super) const ETX: char = '\u{3}';
+
+/// The transmission as text, control characters kept, line ends as `\n`.
+pub(super) struct Raw {
+    pub text: String,
+    pub encoding: &'static str,
+}
+
+/// Decodes the bytes (a BOM, then UTF-8, then the likeliest legacy charset:
+/// agency copy is often Latin-1 / Windows-1252) and unifies line ends
+/// (CRLF, LF and CR-only all occur, even within one transmission).
+pub(super) fn decode(bytes: &[u8]) -> Result<Raw, ParseError> {
+    let (text, encoding) = crate::wire::decode::to_utf8(bytes)?;
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    if text.trim_matches(|c: char| c.is_whitespace() || c.is_control()).is_empty() {
+        return Err(ParseError::Empty);
+    }
+    Ok(Raw { text, encoding })
+}
+
+/// Characters that must never reach a stored field: C0/C1 controls, DEL,
+/// the bidi embedding/override/isolate controls, zero-width characters and
+/// non-characters.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{FFFE}' | '\u{FFFF}' | '\u{FEFF}' | '\u{200B}' | '\u{2060}' | '\u{FFFD}' | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// A line without its control characters: a TAB and odd spaces become a
+/// space, everything invisible is removed; `keep` names controls the
+/// caller still needs (ANPA's TAB, BS and DLE).
+pub(super) fn strip_controls(s: &str, keep: &[char]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if keep.contains(&c) {
+            out.push(c);
+        } else if c == '\t' || c == '\u{A0}' || c == '\u{202F}' || ('\u{2000}'..='\u{200A}').contains(&c) {
+            out.push(' ');
+        } else if !invisible(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A field as stored: no control character at all (`\n` only where `rows`
+/// allows it, between the rows of a table), trimmed.
+pub(super) fn scrub(s: &str, rows: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\n' && rows {
+            out.push('\n');
+        } else if c == '\t' || c == '\n' {
+            out.push(' ');
+        } else if !invisible(c) {
+            out.push(c);
+        }
+    }
+    out.trim().to_owned()
+}
+
+/// What a reader found, before the common checks.
+#[derive(Debug, Default)]
+pub(super) struct Draft {
+    pub wire: Wire,
+    pub headline: String,
+    pub paragraphs: Vec<String>,
+    /// Indexes of paragraphs that are tables (kept line by line).
+    pub tables: Vec<usize>,
+    pub authors: Vec<String>,
+    pub published: Option<StoryTime>,
+    pub notes: Vec<String>,
+    pub correction: Option<String>,
+    pub embargo: Option<DateTime<FixedOffset>>,
+    pub warnings: Vec<String>,
+}
+
+impl Draft {
+    pub fn note(&mut self, s: &str) {
+        let s = scrub(s, false);
+        if !s.is_empty() {
+            self.notes.push(s);
+        }
+    }
+}
+
+/// The story from a draft: every field scrubbed, the dateline read from the
+/// first paragraph, the receive time used (and said) when the text gives none.
+pub(super) fn finish(mut d: Draft, raw: &Raw, options: &ParseOptions) -> Result<Story, ParseError> {
+    let mut headline = collapse(&scrub(&d.headline, false));
+    if headline.is_empty() {
+        return Err(ParseError::NoHeadline { line: 1, last_line: raw.text.lines().count().max(1) });
+    }
+    if headline.chars().count() > MAX_HEADLINE_CHARS {
+        let cut: String = headline.chars().take(MAX_HEADLINE_CHARS).collect();
+        headline = match cut.rfind(' ') {
+            Some(at) if at > MAX_HEADLINE_CHARS / 2 => cut[..at].to_owned(),
+            _ => cut,
+        };
+        d.warnings.push(format!("the headline was cut to {MAX_HEADLINE_CHARS} characters"));
+    }
+    let mut paragraphs = Vec::with_capacity(d.paragraphs.len());
+    for (i, p) in d.paragraphs.iter().enumerate() {
+        let table = d.tables.contains(&i);
+        let p = if table { scrub(p, true) } else { collapse(&scrub(p, false)) };
+        if !p.is_empty() {
+            paragraphs.push(p);
+        }
+    }
+    if paragraphs.is_empty() {
+        return Err(ParseError::NoBody { line: 1 });
+    }
+    let authors: Vec<String> = d.authors.iter().map(|a| scrub(a, false)).filter(|a| !a.is_empty()).collect();
+    let notes: Vec<String> = d.notes.iter().map(|n| scrub(n, false)).filter(|n| !n.is_empty()).collect();
+    let correction = d.correction.as_deref().map(|c| scrub(c, false)).filter(|c| !c.is_empty());
+    let wire = Wire {
+        format: d.wire.format,
+        source: clean_opt(d.wire.source),
+        slug: clean_opt(d.wire.slug),
+        priority: d.wire.priority,
+        category: clean_opt(d.wire.category),
+        take: clean_opt(d.wire.take),
+        sequence: clean_opt(d.wire.sequence),
+        words: d.wire.words,
+    };
+    let (published, time_source) = match d.published {
+        Some(t) => (t, TimeSource::Parsed),
+        None => {
+            d.warnings.push("no time in the transmission: the receive time is used".to_owned());
+            (StoryTime::Instant(options.received.fixed_offset()), TimeSource::Received)
+        }
+    };
+    let dateline = paragraphs.first().and_then(|p| dateline(p));
+    Ok(Story {
+        headline,
+        paragraphs,
+        authors,
+        dateline,
+        published,
+        updated: None,
+        time_source,
+        section: None,
+        related: Vec::new(),
+        warnings: d.warnings,
+        encoding: raw.encoding.to_owned(),
+        wire,
+        notes,
+        correction,
+        embargo: d.embargo,
+        text: scrub_text(&raw.text),
+    })
+}
+
+fn clean_opt(s: Option<String>) -> Option<String> {
+    s.map(|s| collapse(&scrub(&s, false))).filter(|s| !s.is_empty())
+}
+
+/// Runs of whitespace to one space.
+pub(super) fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The whole text without controls (line ends and TABs kept): the same
+/// transmission always gives the same text.
+fn scrub_text(s: &str) -> String {
+    s.chars().filter(|&c| c == '\n' || c == '\t' || !invisible(c)).collect::<String>().trim().to_owned()
+}
+
+/// What one paragraph (or header line) is, as far as publication goes.
+#[derive(Debug, PartialEq)]
+pub(super) enum Kind {
+    /// Publishable text.
+    Text,
+    /// A note for editors only (`Eds:`, `EDITOR'S NOTE`, photo advisories).
+    Note,
+    /// Everything from here on is for editors only (a notebook, "The
+    /// following information is not for publication").
+    NotesFrom,
+    /// An embargo line: never published; the time when it can be read.
+    Embargo,
+    /// The correction statement of a correction take.
+    Correction(String),
+    /// A line with no words for readers (`___`, `* * *`, sign-offs).
+    Furniture,
+}
+
+/// Lowercased starts that mark a note to editors.
+const NOTE_STARTS: &[&str] = &[
+    "eds:",
+    "eds.:",
+    "eds note",
+    "editors:",
+    "editors note",
+    "editors' note",
+    "editor's note",
+    "editor’s note",
+    "editors’ note",
+    "note to editors",
+    "notes to editors",
+    "note for editors",
+    "attention editors",
+    "attn editors",
+    "advisory:",
+    "with ap photo",
+    "ap photo",
+    "ap photos",
+    "ap graphic",
+    "ap video",
+    "ap audio",
+    "with photo",
+    "with graphic",
+    "photo:",
+    "photos:",
+    "graphic:",
+    "dpa-bildfunk",
+    "hinweis an die redaktion",
+    "achtung redaktion",
+    "an die redaktion",
+];
+
+/// Lowercased starts of an embargo line.
+const EMBARGO_STARTS: &[&str] = &[
+    "embargoed",
+    "embargo:",
+    "embargo until",
+    "embargo till",
+    "under embargo",
+    "hold for release",
+    "for release at",
+    "for release after",
+    "not for publication before",
+    "not for publication until",
+    "not for release before",
+    "not for release until",
+    "not to be published before",
+    "not to be published until",
+    "sperrfrist",
+];
+
+/// Lowercased starts of a correction statement.
+const CORRECTION_STARTS: &[&str] =
+    &["corrects ", "(corrects ", "correction:", "(correction:", "corrected:", "berichtigung:", "(berichtigung:"];
+
+/// Paragraphs that are only a sign-off.
+const SIGN_OFFS: &[&str] =
+    &["(end)", "end", "ends", "(ends)", "-0-", "# # #", "###", "- more -", "more", "(more)", "aap rtv", "rtv"];
+
+/// Classifies a paragraph or header line.
+pub(super) fn kind(text: &str) -> Kind {
+    let t = text.trim();
+    let lower = t.to_lowercase();
+    let l = lower.trim_start_matches(['(', '[', '*', ' ']);
+    if t.is_empty() || is_separator(t) || SIGN_OFFS.contains(&lower.as_str()) {
+        return Kind::Furniture;
+    }
+    if EMBARGO_STARTS.iter().any(|s| l.starts_with(s)) {
+        return Kind::Embargo;
+    }
+    // `Eds: CORRECTS ...` is the correction statement written to editors.
+    let statement = ["eds: ", "eds. ", "editors: "].iter().find_map(|p| l.strip_prefix(p)).unwrap_or(l);
+    if CORRECTION_STARTS.iter().any(|s| statement.starts_with(s.trim_start_matches('('))) {
+        let at = t.len() - statement.len();
+        let s = t.get(at..).unwrap_or(t).trim_end_matches(')').trim();
+        return Kind::Correction(s.to_owned());
+    }
+    if is_notes_marker(&lower) {
+        return Kind::NotesFrom;
+    }
+    if NOTE_STARTS.iter().any(|s| l.starts_with(s)) {
+        // `Eds: Embargoed until ...` is an embargo.
+        if EMBARGO_STARTS.iter().any(|s| statement.starts_with(s)) {
+            return Kind::Embargo;
+        }
+        return Kind::Note;
+    }
+    Kind::Text
+}
+
+/// A line after which everything is for editors only: a notebook heading
+/// (`# dpa NOTEBOOK`, `## Note to editors`), "The following information is
+/// not (intended) for publication".
+fn is_notes_marker(lower: &str) -> bool {
+    let notebook = lower.starts_with("# ")
+        || lower.starts_with("##")
+        || (lower.starts_with('#') && lower.contains("notebook"))
+        || lower == "notebook";
+    // Only as a line of its own (a sentence may mention publication).
+    let l = lower.trim_start_matches(['(', '[', '*', '-', ' ']);
+    let not_for_pub = (l.starts_with("the following")
+        || l.starts_with("not for publication")
+        || l.starts_with("not intended for publication")
+        || l.starts_with("for editors only")
+        || l.starts_with("nicht zur veröffentlichung")
+        || l.starts_with("nicht für die veröffentlichung")
+        || l.starts_with("folgende informationen"))
+        && (lower.contains("publication") || lower.contains("veröffentlichung") || lower.contains("editors only"))
+        && lower.len() < 120
+        && !lower.contains(" before ")
+        && !lower.contains(" until ");
+    notebook || not_for_pub
+}
+
+/// `___`, `* * * *`, `-----`, `===`: no words.
+pub(super) fn is_separator(t: &str) -> bool {
+    t.chars().filter(|c| !c.is_whitespace()).count() >= 3
+        && t.chars().all(|c| c.is_whitespace() || matches!(c, '-' | '_' | '=' | '*' | '~' | '#' | '•' | '·'))
+}
+
+/// Agencies that sign editor initials lines (`dpa wsz jln npr`).
+const INITIALS_AGENCIES: &[&str] =
+    &["dpa", "afp", "ap", "rtr", "reuters", "ddp", "kna", "epd", "sid", "apa", "sda", "ansa", "efe", "dpa-afx", "aap"];
+
+/// An editor initials line: an agency, then two to four letter lowercase
+/// initials (`dpa wsz jln npr`, `dpa/afp xy`).
+pub(super) fn is_initials(t: &str, source: Option<&str>) -> bool {
+    let mut words = t.split_whitespace();
+    let Some(first) = words.next() else { return false };
+    let first = first.to_lowercase();
+    let agency = first
+        .split(['/', ','])
+        .any(|p| INITIALS_AGENCIES.contains(&p) || source.is_some_and(|s| s.eq_ignore_ascii_case(p)) && !p.is_empty());
+    let rest: Vec<&str> = words.collect();
+    agency
+        && !rest.is_empty()
+        && rest.len() <= 10
+        && rest.iter().all(|w| w.split('/').all(|p| (1..=4).contains(&p.len()) && p.chars().all(char::is_lowercase)))
+}
+
+/// Sorts classified paragraphs into the draft: text stays, the rest goes to
+/// notes, the embargo or the correction. Once a [`Kind::NotesFrom`] is met,
+/// everything after it is notes.
+pub(super) fn sort_paragraphs(
+    paragraphs: Vec<(String, bool)>,
+    d: &mut Draft,
+    reference: Option<DateTime<Utc>>,
+    ctx: &Context,
+) {
+    let mut notes_from = false;
+    let source = d.wire.source.clone();
+    for (p, table) in paragraphs {
+        if notes_from {
+            d.note(&p);
+            continue;
+        }
+        if table {
+            d.tables.push(d.paragraphs.len());
+            d.paragraphs.push(p);
+            continue;
+        }
+        if is_initials(p.trim(), source.as_deref()) {
+            d.note(&p);
+            continue;
+        }
+        match kind(&p) {
+            Kind::Text => d.paragraphs.push(p),
+            Kind::Furniture => {}
+            Kind::Note => d.note(&p),
+            Kind::NotesFrom => {
+                notes_from = true;
+                d.note(&p);
+            }
+            Kind::Embargo => embargo_line(&p, d, reference, ctx),
+            Kind::Correction(c) => {
+                if d.correction.is_none() {
+                    d.correction = Some(c);
+                } else {
+                    d.note(&p);
+                }
+            }
+        }
+    }
+}
+
+/// Records an embargo line: kept as a note, its time as the embargo when it
+/// can be read.
+pub(super) fn embargo_line(line: &str, d: &mut Draft, reference: Option<DateTime<Utc>>, ctx: &Context) {
+    d.note(line);
+    if d.embargo.is_some() {
+        return;
+    }
+    match embargo_time(line, reference.unwrap_or(ctx.received), ctx) {
+        Some(t) => d.embargo = Some(t),
+        None => d.warnings.push(format!("could not read the embargo time in {:?}", scrub(line, false))),
+    }
+}
+
+/// The time of an embargo line: `EMBARGOED until 0001 GMT Nov 14`, `HOLD FOR
+/// RELEASE until 6:30 p.m. EST Thursday`, `Not for publication before 14
+/// November 2013, 08:00 GMT`. A time without a date is the first such time
+/// at or after `reference` (the story's time).
+pub(super) fn embargo_time(line: &str, reference: DateTime<Utc>, ctx: &Context) -> Option<DateTime<FixedOffset>> {
+    let lower = line.to_lowercase();
+    // The value starts after the last keyword of the label.
+    let mut start = 0;
+    for key in ["until", "till", "before", "after", "at", "embargoed", "embargo", "release", "sperrfrist", ":"] {
+        if let Some(at) = find_word(&lower, key) {
+            start = start.max(at + key.len());
+            if matches!(key, "until" | "till" | "before" | "after") {
+                break;
+            }
+        }
+    }
+    let value = line.get(start..)?.trim().trim_start_matches([':', '-', ' ']).trim_end_matches(['.', ')', ' ']);
+    let value = value.replace(" on ", " ").replace(',', " ");
+    let value = four_digit_clock(&value);
+    let value = collapse(&value);
+    let ctx = Context { tz: ctx.tz, received: reference + Duration::days(30) };
+    if let Some((StoryTime::Instant(t), _)) = parse_time(&value, &ctx) {
+        return Some(t);
+    }
+    // A time of day only (perhaps with a weekday): its date is the reference's, or the next day's.
+    let words: Vec<&str> = value.split_whitespace().collect();
+    for n in (1..=words.len()).rev() {
+        let head = words[..n].join(" ");
+        let day = reference.date_naive();
+        let probe = format!("{} {}", day.format("%d %B %Y"), head);
+        if let Some((StoryTime::Instant(t), _)) = parse_time(&probe, &ctx) {
+            let t = if t.with_timezone(&Utc) < reference { t + Duration::days(1) } else { t };
+            return Some(t);
+        }
+    }
+    None
+}
+
+/// Where `word` occurs as a whole word.
+fn find_word(hay: &str, word: &str) -> Option<usize> {
+    hay.match_indices(word).map(|(i, _)| i).find(|&i| {
+        let before = hay[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = hay[i + word.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        before && after || word == ":"
+    })
+}
+
+/// `0001 GMT` to `00:01 GMT`: agencies write times of day as four digits.
+fn four_digit_clock(s: &str) -> String {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let mut out = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        let zoned = words.get(i + 1).is_some_and(|n| n.chars().all(|c| c.is_ascii_alphabetic()) && n.len() <= 4)
+            || w.ends_with("GMT")
+            || w.ends_with("UTC");
+        let (digits, zone) = w.split_at(w.find(|c: char| !c.is_ascii_digit()).unwrap_or(w.len()));
+        if digits.len() == 4 && zoned && (zone.is_empty() || zone == "GMT" || zone == "UTC") {
+            let (h, m) = digits.split_at(2);
+            if h < "24" && m < "60" {
+                out.push(format!("{h}:{m} {zone}").trim().to_owned());
+                continue;
+            }
+        }
+        out.push((*w).to_owned());
+    }
+    out.join(" ")
+}
+
+/// A month name or abbreviation in English or German (dpa writes `Okt`,
+/// `Mär`, `Mai`, `Dez` in its trailers).
+pub(super) fn month(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_lowercase();
+    crate::wire::time::month(&w).or(match w.as_str() {
+        "jän" | "jänner" | "januar" => Some(1),
+        "februar" | "feber" => Some(2),
+        "mär" | "mrz" | "maer" | "märz" | "maerz" | "mae" => Some(3),
+        "juni" => Some(6),
+        "juli" => Some(7),
+        "okt" | "oktober" => Some(10),
+        "dez" | "dezember" => Some(12),
+        _ => None,
+    })
+}
+
+/// A two-digit year to a full one (wire trailers are recent: 70–99 is 19xx).
+pub(super) fn full_year(y: u32, digits: usize) -> i32 {
+    match digits {
+        2 if y >= 70 => 1900 + y as i32,
+        2 => 2000 + y as i32,
+        _ => y as i32,
+    }
+}
+
+/// A UTC instant from its parts, when they make one.
+pub(super) fn utc(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> Option<StoryTime> {
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let time = NaiveTime::from_hms_opt(hour, minute, 0)?;
+    Some(StoryTime::Instant(Utc.from_utc_datetime(&date.and_time(time)).fixed_offset()))
+}
+
+/// The year of a date given without one: the latest that does not put it
+/// more than two days after the receive time.
+pub(super) fn guess_year(month: u32, day: u32, received: DateTime<Utc>) -> i32 {
+    let limit = (received + Duration::days(2)).date_naive();
+    let year = limit.year();
+    match NaiveDate::from_ymd_opt(year, month, day) {
+        Some(d) if d <= limit => year,
+        _ => year - 1,
+    }
+}
+
+/// Context for time reading.
+pub(super) fn context(options: &ParseOptions) -> Context {
+    Context { tz: options.source_tz, received: options.received }
+}
+
+/// The instant of a story time, as UTC, for references.
+pub(super) fn instant(t: &StoryTime) -> DateTime<Utc> {
+    match t {
+        StoryTime::Instant(t) => t.with_timezone(&Utc),
+        StoryTime::Date(d) => Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context {
+        Context { tz: chrono_tz::UTC, received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() }
+    }
+
+    #[test]
+    fn controls_never_survive_scrub() {
+        assert_eq!(scrub("\u{1}a\u{7f}b\u{16}\tc\u{202e}", false), "ab c");
+        assert_eq!(scrub("row 1\nrow 2\u{8}", true), "row 1\nrow 2");
+        assert_eq!(strip_controls("\u{8}Tampa\u{10}Bay", &['\u{8}']), "\u{8}TampaBay");
+    }
+
+    #[test]
+    fn notes_and_editorial_lines_are_told_apart() {
+        assert_eq!(kind("Eds: With AP Photos."), Kind::Note);
+        assert_eq!(kind("AP Photo NY101, NY102"), Kind::Note);
+        assert_eq!(kind("The following information is not for publication"), Kind::NotesFrom);
+        assert_eq!(kind("# dpa NOTEBOOK"), Kind::NotesFrom);
+        assert_eq!(kind("EMBARGOED until 0001 GMT Nov 14"), Kind::Embargo);
+        assert_eq!(kind("Not for publication before 0800 GMT"), Kind::Embargo);
+        assert_eq!(kind("CORRECTS spelling of name"), Kind::Correction("CORRECTS spelling of name".into()));
+        assert_eq!(kind("(Corrects age in 3rd paragraph)"), Kind::Correction("Corrects age in 3rd paragraph".into()));
+        assert_eq!(kind("Eds: CORRECTS date"), Kind::Correction("CORRECTS date".into()));
+        assert_eq!(kind("* * * *"), Kind::Furniture);
+        assert_eq!(kind("The minister said the plan was not for publication yet"), Kind::Text);
+        assert_eq!(kind("Berlin (dpa) - The talks went on."), Kind::Text);
+    }
+
+    #[test]
+    fn initials_lines_are_recognised() {
+        assert!(is_initials("dpa wsz jln npr", None));
+        assert!(is_initials("dpa/afp ab cd", None));
+        assert!(!is_initials("dpa said the talks failed", None));
+        assert!(!is_initials("The dpa wsz", None));
+    }
+
+    #[test]
+    fn embargo_times_are_read() {
+        let reference = Utc.with_ymd_and_hms(2013, 11, 13, 11, 37, 0).unwrap();
+        let t = |s: &str| embargo_time(s, reference, &ctx()).map(|t| t.with_timezone(&Utc).to_rfc3339());
+        assert_eq!(t("EMBARGOED until 0001 GMT Nov 14").as_deref(), Some("2013-11-14T00:01:00+00:00"));
+        assert_eq!(t("EMBARGOED until 0001 GMT").as_deref(), Some("2013-11-14T00:01:00+00:00"));
+        assert_eq!(
+            t("Not for publication before 14 November 2013, 08:00 GMT").as_deref(),
+            Some("2013-11-14T08:00:00+00:00")
+        );
+        assert_eq!(t("HOLD FOR RELEASE until 6:30 p.m. EST").as_deref(), Some("2013-11-13T23:30:00+00:00"));
+        assert_eq!(t("EMBARGOED until further notice"), None);
+    }
+}

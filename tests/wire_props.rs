@@ -1,0 +1,211 @@
+//! Properties of the text agency readers (IPTC 7901, ANPA-1312, ZCZC):
+//! whatever bytes surround a transmission's framing (junk before the header,
+//! after the trailer, control characters at the start or end of body lines),
+//! nothing panics, no control character reaches a stored field, and no
+//! header or trailer line is published.
+
+use chrono::{TimeZone, Utc};
+use proptest::prelude::*;
+use wirefeed::wire::{parse_as, Media, ParseOptions, Story};
+
+fn options() -> ParseOptions {
+    ParseOptions {
+        source_tz: chrono_tz::UTC,
+        received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        max_bytes: 1 << 20,
+    }
+}
+
+/// A transmission: header, body lines, trailer; and the strings of its
+/// header and trailer that must never be published.
+struct Template {
+    head: &'static str,
+    body: &'static [&'static str],
+    tail: &'static str,
+    secrets: &'static [&'static str],
+}
+
+const TEMPLATES: &[Template] = &[
+    Template {
+        head: "\u{1}qrs417 4 i 150 ccccb   dpa 228\r\n\nNorway-fishing/\r\n\u{2}Norway extends cod quota talks with Russia =\r\n",
+        body: &[
+            "",
+            "   Oslo (dpa) - Norway and Russia agreed on Friday to extend talks",
+            "on next year's cod quota in the Barents Sea by a week.",
+            "",
+            "   Both sides said progress had been made.",
+            "",
+            "# dpa NOTEBOOK",
+            "The following information is not for publication",
+            "- Reporting by: Ingrid Solbakken",
+            "dpa is xk",
+        ],
+        tail: "\u{3}151230 GMT Nov 24\r\n\u{7f}\n\u{7f}\u{4}",
+        secrets: &["qrs417", "151230 GMT", "Ingrid Solbakken", "dpa is xk", "not for publication"],
+    },
+    Template {
+        head: "\u{16}\u{16}\u{1}b3377\u{1f}apworld\nr i\u{13}\u{11} BC-EU--Alps-Glacier   08-14 0220\n\u{2}^BC-EU--Alps-Glacier,201<\n^Swiss glacier loses record ice in summer heat<\n^AP Photo ZRH110<\n^Eds: With AP Photos.<\n^By HANNES MEIER=\n^Associated Press=\n",
+        body: &[
+            "\t   ZURICH (AP) _ A Swiss glacier lost a record amount of ice this summer, scientists said Wednesday. ",
+            " ",
+            "\t   ``It is melting faster than our models predicted,'' said glaciologist Anna Keller. ",
+            "\t   ___",
+        ],
+        tail: "\t   \u{3}AP-WF-08-14-24 1130GMT<\n\n\u{c}\n\u{4}",
+        secrets: &["AP-WF-08-14-24", "AP Photo ZRH110", "Eds: With AP Photos", "b3377", "Alps-Glacier,201"],
+    },
+    Template {
+        head: "ZCZC AAP\r%A\r#Storm_BC1\r$Storm cuts power to 40,000 homes\r:(PERTH)\r&AAPIS\\Quillanm\r*17000000\r@WA\r",
+        body: &[
+            "A storm has cut power to 40,000 homes across Perth's northern suburbs.",
+            "",
+            "   Western Power says crews will work through the night.",
+            "",
+            "AAP RTV",
+        ],
+        tail: "NNNN\r",
+        secrets: &["ZCZC", "NNNN", "Quillanm", "17000000"],
+    },
+];
+
+/// Junk: any bytes but NUL (many NULs are binary data, refused anyway).
+fn junk() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(1u8..=255, 0..60)
+}
+
+/// Control characters (and odd ones) to put at the start or end of body lines.
+fn controls() -> impl Strategy<Value = Vec<(usize, bool, char)>> {
+    let c = prop_oneof![
+        Just('\u{1}'),
+        Just('\u{2}'),
+        Just('\u{3}'),
+        Just('\u{4}'),
+        Just('\u{8}'),
+        Just('\u{c}'),
+        Just('\u{10}'),
+        Just('\u{11}'),
+        Just('\u{12}'),
+        Just('\u{13}'),
+        Just('\u{14}'),
+        Just('\u{16}'),
+        Just('\u{1b}'),
+        Just('\u{1f}'),
+        Just('\u{7f}'),
+        Just('\u{85}'),
+        Just('\u{202e}'),
+    ];
+    prop::collection::vec((0usize..16, any::<bool>(), c), 0..8)
+}
+
+fn build(t: &Template, before: &[u8], after: &[u8], inserted: &[(usize, bool, char)], zczc: bool) -> Vec<u8> {
+    let mut body: Vec<String> = t.body.iter().map(|l| (*l).to_owned()).collect();
+    for &(line, end, c) in inserted {
+        let n = line % body.len();
+        if end {
+            body[n].push(c);
+        } else {
+            body[n].insert(0, c);
+        }
+    }
+    let nl = if zczc { "\r" } else { "\n" };
+    let mut out = before.to_vec();
+    // ZCZC's framing is a line of its own: junk before it ends its line.
+    if zczc {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(t.head.as_bytes());
+    for line in body {
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(nl.as_bytes());
+    }
+    out.extend_from_slice(t.tail.as_bytes());
+    out.extend_from_slice(after);
+    out
+}
+
+/// Every stored string of a story.
+fn fields(s: &Story) -> Vec<(&'static str, String)> {
+    let mut out = vec![("headline", s.headline.clone())];
+    out.extend(s.paragraphs.iter().map(|p| ("paragraph", p.clone())));
+    out.extend(s.authors.iter().map(|a| ("author", a.clone())));
+    out.extend(s.notes.iter().map(|n| ("note", n.clone())));
+    out.extend(s.correction.iter().map(|c| ("correction", c.clone())));
+    let w = &s.wire;
+    for v in [&w.source, &w.slug, &w.category, &w.take, &w.sequence].into_iter().flatten() {
+        out.push(("wire", v.clone()));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn framing_never_leaks(
+        which in 0usize..TEMPLATES.len(),
+        before in junk(),
+        after in junk(),
+        inserted in controls(),
+    ) {
+        let t = &TEMPLATES[which];
+        let bytes = build(t, &before, &after, &inserted, which == 2);
+        for media in [Media::Text, Media::Xml] {
+            let Ok(story) = parse_as(&bytes, media, &options()) else { continue };
+            for (name, value) in fields(&story) {
+                let bad = value.chars().find(|&c| {
+                    (c.is_control() && !(c == '\n' && name == "paragraph")) || ('\u{202a}'..='\u{202e}').contains(&c)
+                });
+                prop_assert!(bad.is_none(), "{name} {value:?} holds {bad:?}");
+            }
+            if media == Media::Text {
+                let mut published: Vec<String> = fields(&story)
+                    .into_iter()
+                    .filter(|(n, _)| *n != "note")
+                    .map(|(_, v)| v)
+                    .collect();
+                published.push(story.headline.clone());
+                let published = published.join("\n");
+                for secret in t.secrets {
+                    prop_assert!(!published.contains(secret), "{secret:?} published: {published:?}");
+                }
+            }
+        }
+    }
+}
+
+/// Identical transmissions give identical text (the article's identity).
+#[test]
+fn identical_transmissions_give_identical_text() {
+    for t in TEMPLATES {
+        let bytes = build(t, b"", b"", &[], t.head.starts_with("ZCZC"));
+        let a = parse_as(&bytes, Media::Text, &options()).unwrap();
+        let b = parse_as(&bytes, Media::Text, &options()).unwrap();
+        assert_eq!(a.text, b.text);
+        assert!(!a.text.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+    }
+}
+
+/// The correction statement and the embargo of our fixtures (fields the
+/// expectation files have no key for).
+#[test]
+fn corrections_and_embargoes_are_read() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wire");
+    let read = |name: &str| parse_as(&std::fs::read(dir.join(name)).unwrap(), Media::Text, &options()).unwrap();
+    let embargo = |s: Story| s.embargo.map(|t| t.with_timezone(&Utc).to_rfc3339());
+    assert_eq!(
+        read("iptc-dpa-correction.txt").correction.as_deref(),
+        Some("Corrects name of minister in 2nd paragraph")
+    );
+    assert_eq!(
+        read("anpa-ap-correction.tst").correction.as_deref(),
+        Some("CORRECTS spelling of mayor's name to Brandt, sted Brant.")
+    );
+    assert!(read("zczc-aap-correction.tst").correction.is_some_and(|c| c.contains("corrects the cash rate")));
+    assert_eq!(embargo(read("iptc-dpa-embargo.txt")).as_deref(), Some("2025-03-06T00:01:00+00:00"));
+    assert_eq!(embargo(read("anpa-ap-embargo.tst")).as_deref(), Some("2025-09-10T15:00:00+00:00"));
+    assert_eq!(embargo(read("zczc-aap-medianet-embargo.tst")).as_deref(), Some("2025-06-04T14:01:00+00:00"));
+    let notebook = read("iptc-dpa-port-strike.txt");
+    assert!(notebook.notes.iter().any(|n| n.contains("Lena Kowalczyk")));
+    assert!(notebook.notes.iter().any(|n| n == "dpa lko mo xyz"));
+    assert_eq!(read("iptc-dpa-latin1-rhein.txt").encoding, "windows-1252");
+}
