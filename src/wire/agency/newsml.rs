@@ -49,6 +49,8 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         .find(|h| !attr(**h, "role").is_some_and(|r| r.to_lowercase().contains("sub")) && !text(**h).is_empty())
         .or_else(|| headlines.iter().find(|h| !text(**h).is_empty()))
         .copied();
+    // Without one, the item's title (`itemMeta/title`).
+    let main = main.or_else(|| item_meta.and_then(|m| child(m, "title")).filter(|t| !text(*t).is_empty()));
     let Some(headline_node) = main else {
         let line = line_of(item);
         return Err(ParseError::NoHeadline { line, last_line: line });

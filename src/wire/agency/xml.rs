@@ -764,7 +764,7 @@ const BY: &[&str] = &["by", "av", "von", "par", "por", "door", "af", "kirjoittan
 /// `NAME / Outlet`, `Av A og B`. Agencies (`agencies`, the known list, and
 /// parts with organisation words), titles and one-word parts are left out.
 pub fn authors(byline_text: &str, agencies: &[String]) -> Vec<String> {
-    let text = norm(byline_text);
+    let text = norm(&without_brackets(byline_text));
     let rest = strip_by(&text);
     let mut out: Vec<String> = Vec::new();
     for part in rest.split([',', ';', '/', '|']) {
@@ -794,7 +794,8 @@ fn strip_by(text: &str) -> &str {
 
 /// `A and B`, `A & B`, and the same in the agencies' languages.
 fn split_and(part: &str) -> Vec<&str> {
-    const SEPARATORS: &[&str] = &[" and ", " & ", " und ", " og ", " och ", " ja ", " et ", " y ", " e ", " en "];
+    const SEPARATORS: &[&str] =
+        &[" and ", " & ", " with ", " und ", " og ", " och ", " ja ", " et ", " avec ", " y ", " e ", " en "];
     let mut names = Vec::new();
     let mut rest = part;
     loop {
@@ -819,17 +820,80 @@ fn split_and(part: &str) -> Vec<&str> {
     }
 }
 
+/// Agencies named in one word after a byline name (`JOHN SMITH AP Sports
+/// Writer`), and the words of a title; lowercase.
+const AFTER_NAME: &[&str] = &[
+    "ap",
+    "afp",
+    "reuters",
+    "dpa",
+    "efe",
+    "ansa",
+    "apa",
+    "sda",
+    "ntb",
+    "tt",
+    "stt",
+    "ritzau",
+    "anp",
+    "belga",
+    "pa",
+    "aap",
+    "cp",
+    "kyodo",
+    "xinhua",
+    "tass",
+    "upi",
+    "bloomberg",
+    "writer",
+    "writers",
+    "correspondent",
+    "correspondents",
+    "reporter",
+    "reporters",
+    "editor",
+    "editors",
+    "columnist",
+    "contributor",
+    "bureau",
+    "chief",
+    "special",
+    "senior",
+    "photographer",
+    "staff",
+];
+
 /// A person's name as the plain-text byline reader writes it, or `None`
-/// for an agency, a title, one word or anything that is not a name.
+/// for an agency, a title, one word or anything that is not a name. A name
+/// followed by its agency or title in the same part (`JOHN SMITH AP Sports
+/// Writer`, no comma) is cut before the first such word.
 fn person(candidate: &str, agencies: &[String]) -> Option<String> {
-    let name = candidate.trim().trim_end_matches([':', '-']).trim();
+    let mut name = candidate.trim().trim_end_matches([':', '-']).trim();
+    // `Jane Doe in London`, `Jean Dupont à Lyon`: the place is no part of the name.
+    for place in [" in ", " à ", " aus ", " from ", " i "] {
+        if let Some(at) = name.find(place) {
+            name = &name[..at];
+        }
+    }
+    whole_name(name, agencies).or_else(|| {
+        let words: Vec<&str> = name.split_whitespace().collect();
+        let cut = words.iter().skip(2).position(|w| {
+            let w = w.to_lowercase();
+            AFTER_NAME.contains(&w.as_str())
+        })?;
+        whole_name(&words[..cut + 2].join(" "), agencies)
+    })
+}
+
+fn whole_name(name: &str, agencies: &[String]) -> Option<String> {
     let words = name.split_whitespace().count();
     if !(2..=5).contains(&words) {
         return None;
     }
     let lower = name.to_lowercase();
     if agencies.iter().any(|a| a.to_lowercase() == lower)
-        || lower.split_whitespace().any(|w| ORG_WORDS.contains(&w))
+        || lower.starts_with("the ")
+        || lower.split_whitespace().any(|w| ORG_WORDS.contains(&w) || AFTER_NAME.contains(&w))
         || byline::is_agency_line(name)
     {
         return None;
@@ -838,6 +902,24 @@ fn person(candidate: &str, agencies: &[String]) -> Option<String> {
         Some(names) if names.len() == 1 => names.into_iter().next(),
         _ => None,
     }
+}
+
+/// The text without bracketed asides (`Jane Doe (dpa)`, an e-mail address).
+fn without_brackets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => {
+                depth = depth.saturating_sub(1);
+                out.push(' ');
+            }
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Whether a dateline part is a date (`Oct 18`, `18.10.2016`), not a place.
@@ -1233,6 +1315,13 @@ mod tests {
         assert_eq!(a("By Jane Doe, The Daily Example"), ["Jane Doe"]);
         assert!(a("Reuters").is_empty());
         assert!(a("By Example Wire").is_empty());
+        assert_eq!(a("By JOHN SMITH AP Sports Writer"), ["John Smith"]);
+        assert_eq!(a("Jean DUPONT avec Marie Curie à Lyon"), ["Jean DUPONT", "Marie Curie"]);
+        assert_eq!(a("By Arpan Varghese in Bengaluru"), ["Arpan Varghese"]);
+        assert_eq!(a("By Mary Ann Smith Staff Writer"), ["Mary Ann Smith"]);
+        assert_eq!(a("Von Hans Meier (dpa)"), ["Hans Meier"]);
+        assert_eq!(a("Jane Doe (jane.doe@example.org)"), ["Jane Doe"]);
+        assert!(a("By The Associated Press").is_empty());
     }
 
     #[test]
