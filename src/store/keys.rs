@@ -188,7 +188,10 @@ mod tests {
 
     #[test]
     fn wire_identity_ignores_the_version_note() {
-        assert_eq!(wire_identity("Reuters", "GLOBAL-PRECIOUS/ (UPDATE 1)"), wire_identity("reuters", "GLOBAL-PRECIOUS/"));
+        assert_eq!(
+            wire_identity("Reuters", "GLOBAL-PRECIOUS/ (UPDATE 1)"),
+            wire_identity("reuters", "GLOBAL-PRECIOUS/")
+        );
         assert_ne!(wire_identity("Reuters", "GLOBAL-PRECIOUS/"), wire_identity("AP", "GLOBAL-PRECIOUS/"));
     }
 

@@ -271,8 +271,15 @@ impl Store {
         // its agency sent under the same slug, whatever its headline now says.
         let take_key =
             draft.wire.story_key().filter(|_| draft.wire.is_later_take()).map(|(s, g)| keys::wire_identity(s, g));
-        let trees =
-            (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed, &self.urgent);
+        let trees = (
+            &self.articles,
+            &self.by_section,
+            &self.by_time,
+            &self.identity,
+            &self.sections,
+            &self.changed,
+            &self.urgent,
+        );
         let result = trees.transaction(|(articles, by_section, by_time, identity, sections, changed, urgent)| {
             let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
             let decode_article = |bytes: &[u8], id: &str| {
@@ -336,7 +343,11 @@ impl Store {
                     }
                 };
             }
-            write_entries((articles, by_section, by_time, identity, sections, changed, urgent), &article, old.is_none())?;
+            write_entries(
+                (articles, by_section, by_time, identity, sections, changed, urgent),
+                &article,
+                old.is_none(),
+            )?;
             self.touch(changed, &article.section.slug, now)?;
             Ok(match old {
                 Some(old) => Put::Updated { article, old: Box::new(old) },
@@ -426,8 +437,15 @@ impl Store {
     /// Retracts an article from every index. Not yet durable: call [`Store::sync`].
     pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
         let now = Utc::now().timestamp_micros();
-        let trees =
-            (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed, &self.urgent);
+        let trees = (
+            &self.articles,
+            &self.by_section,
+            &self.by_time,
+            &self.identity,
+            &self.sections,
+            &self.changed,
+            &self.urgent,
+        );
         let result = trees.transaction(|(articles, by_section, by_time, identity, sections, changed, urgent)| {
             let Some(pointer) = articles.remove(id.as_str().as_bytes())? else {
                 return Ok(None);
@@ -657,8 +675,15 @@ impl Store {
     /// the export came from one store, where no two stories shared one.
     fn insert_exact(&self, article: &Article) -> Result<(), StoreError> {
         let now = Utc::now().timestamp_micros();
-        let trees =
-            (&self.articles, &self.by_section, &self.by_time, &self.identity, &self.sections, &self.changed, &self.urgent);
+        let trees = (
+            &self.articles,
+            &self.by_section,
+            &self.by_time,
+            &self.identity,
+            &self.sections,
+            &self.changed,
+            &self.urgent,
+        );
         trees
             .transaction(|(a, s, t, i, m, c, u)| {
                 write_entries((a, s, t, i, m, c, u), article, true)?;

@@ -184,3 +184,71 @@ fn a_delete_is_a_kill_and_survives_a_restart() {
     let again = server.client().delete(server.url(&format!("/articles/{id}"))).bearer_auth(TOKEN).send().unwrap();
     assert_eq!(again.status(), 410);
 }
+
+fn wire_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wire").join(name)).unwrap()
+}
+
+#[test]
+fn a_correction_updates_in_place_and_shows_its_statement_above_the_story() {
+    let server = TestServer::start();
+    let correction = wire_fixture("iptc-dpa-correction.txt");
+    // The first take: the same transmission without the correction lines.
+    let first = String::from_utf8(correction.clone())
+        .unwrap()
+        .replace("CORRECTION\n", "")
+        .replace("(Corrects name of minister in 2nd paragraph)\r\n\r\n", "")
+        .replace("Petra Lindenthal", "Petra Lindental")
+        .replace("061210 GMT", "061150 GMT");
+    let created = server.import_new(first);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(created["correction"].is_null());
+    let res = server.import(correction, "");
+    assert_eq!(res.status(), 200);
+    let updated: serde_json::Value = res.json().unwrap();
+    assert_eq!(updated["outcome"], "updated");
+    assert_eq!(updated["id"], id.as_str());
+    assert_eq!(updated["correction"], "Corrects name of minister in 2nd paragraph");
+    assert!(!updated["paragraphs"].to_string().contains("Corrects name"), "never a body paragraph");
+
+    let page = server.text(&format!("/articles/{id}"));
+    let note = page.find("class=\"correction\"").expect("a marked correction note");
+    assert!(note < page.find("Vienna (dpa)").unwrap(), "the note comes before the story");
+    assert!(page.contains("Petra Lindenthal"));
+    let feed = parse_feed(&server.get("/atom.xml").bytes().unwrap());
+    let entry = feed.entries.iter().find(|e| e.id.contains(&wirefeed::domain::ArticleId::parse(&id).unwrap().urn()));
+    let content = entry.unwrap().content.as_ref().unwrap().body.clone().unwrap();
+    assert!(content.starts_with("<p><strong>Correction:</strong> Corrects name of minister"), "{content}");
+}
+
+#[test]
+fn urgent_copy_has_its_own_feeds_and_is_marked_everywhere() {
+    let server = TestServer::start();
+    let alert = server.import_new(wire_fixture("anpa-ap-latin1-alert.tst"));
+    assert_eq!(alert["wire"]["priority"], 2, "a bulletin");
+    let section = alert["section"]["slug"].as_str().unwrap().to_owned();
+    let headline = alert["headline"].as_str().unwrap().to_owned();
+    server.import_new(story("Routine council meeting", &section, "Tue, 02/07/2024 - 10:00", "Nothing urgent."));
+
+    for path in [
+        "/urgent/rss.xml".to_owned(),
+        "/urgent/atom.xml".to_owned(),
+        "/urgent/feed.json".to_owned(),
+        format!("/sections/{section}/urgent/rss.xml"),
+        format!("/sections/{section}/urgent/atom.xml"),
+        format!("/sections/{section}/urgent/feed.json"),
+    ] {
+        let feed = parse_feed(&server.get(&path).bytes().unwrap());
+        let titles: Vec<_> = feed.entries.iter().filter_map(|e| e.title.as_ref()).map(|t| t.content.clone()).collect();
+        assert_eq!(titles, std::slice::from_ref(&headline), "{path}: only the urgent copy");
+    }
+    let atom = server.text("/urgent/atom.xml");
+    assert!(atom.contains("<category term=\"urgent\" label=\"Urgent\"/>"), "{atom}");
+    assert!(server.text("/rss.xml").contains("<category>Urgent</category>"), "a category in the main feeds too");
+    let home = server.text("/");
+    assert!(home.contains("rel=\"alternate\" type=\"application/rss+xml\" title=\"wirefeed: Urgent (RSS)\""), "{home}");
+    assert!(home.contains("<span class=\"urgent\">Urgent</span>"));
+    assert!(!server.text("/opml.xml").contains("urgent"), "the OPML subscribes to each story once");
+    let other = server.get("/sections/nowhere/urgent/rss.xml");
+    assert_eq!(other.status(), 404);
+}
