@@ -11,6 +11,7 @@
 //! - [`public`]: the public base URL (configured, or from trusted proxies).
 //! - [`routes`]: thin HTTP handlers; `routes::error` picks every status code.
 //! - [`startup`]: builds the application for `main` and the tests.
+//! - [`slow`]: what a connection that does not read may hold (body slices, write timeout).
 //! - [`telemetry`]: logs and Prometheus metrics.
 //!
 //! Dependencies point one way: routes → (wire, store, render) → domain.
@@ -23,6 +24,7 @@ pub mod memory;
 pub mod public;
 pub mod render;
 pub mod routes;
+pub mod slow;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
