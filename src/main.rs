@@ -200,6 +200,15 @@ fn export(cli: &Cli, output: Option<&Path>) -> anyhow::Result<ExitCode> {
         eprintln!("exported {n} articles; skipped {skipped} unreadable (the store is damaged: see `wirefeed verify`)");
         return Ok(ExitCode::FAILURE);
     }
+    // Damage the articles cannot show (a log cut short loses its last stories whole).
+    let damaged = store.health().damaged;
+    if !damaged.is_empty() {
+        for problem in &damaged {
+            eprintln!("damaged: {problem}");
+        }
+        eprintln!("exported {n} articles; the store is damaged, so stories may be missing");
+        return Ok(ExitCode::FAILURE);
+    }
     eprintln!("exported {n} articles");
     Ok(ExitCode::SUCCESS)
 }

@@ -16,9 +16,6 @@ use std::path::{Path, PathBuf};
 /// Where damaged files are moved, inside the data directory.
 pub const SET_ASIDE: &str = "set-aside";
 
-/// sled's log segment size when `conf` does not say (sled 0.34's default).
-const DEFAULT_SEGMENT: u64 = 512 * 1024;
-
 /// Clears what an interrupted start left and sets aside damaged
 /// snapshots (each logged); returns what looks damaged and cannot be
 /// mended here (a log cut short), for the operator.
@@ -49,10 +46,25 @@ pub fn tidy(dir: &Path) -> std::io::Result<Vec<String>> {
         }
     }
     if let Some(problem) = log_cut_short(dir)? {
-        damage.push(problem);
+        // sled writes on at the end of what it could read, so the sign is
+        // gone after this start: the finding is kept in a file.
+        use std::io::Write;
+        let mut report = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(DAMAGE_REPORT))?;
+        writeln!(report, "{problem}")?;
+    }
+    if let Ok(report) = std::fs::read_to_string(dir.join(DAMAGE_REPORT)) {
+        damage.extend(report.lines().filter(|l| !l.trim().is_empty()).map(|l| {
+            format!(
+                "{l} (noted in {}; delete that file once the store is restored or the loss accepted)",
+                DAMAGE_REPORT
+            )
+        }));
     }
     Ok(damage)
 }
+
+/// Damage found at an earlier start, one line each, kept until the operator deletes the file.
+pub const DAMAGE_REPORT: &str = "damage-report.txt";
 
 /// Moves every snapshot into `set-aside/` (after sled refused to open the
 /// store with them); returns how many were moved.
@@ -89,25 +101,33 @@ fn set_aside(dir: &Path, name: &str) -> std::io::Result<PathBuf> {
     Ok(to)
 }
 
-/// sled grows its log a whole segment at a time: a log whose size is not a
-/// whole number of segments has lost its end (a copy cut short, a file
-/// truncated). sled then opens what is left and stories written last are
-/// missing, with no other sign.
+/// The size of sled's log at the last clean stop, written by [`record_log_size`].
+const LOG_SIZE: &str = "log-size";
+
+/// Notes the size of sled's log after a clean stop: a log found shorter at
+/// the next start has lost its end (a copy cut short, a file truncated).
+/// sled then opens what is left, and the stories written last are missing
+/// with no other sign.
+pub fn record_log_size(dir: &Path) -> std::io::Result<()> {
+    let size = std::fs::metadata(dir.join("db"))?.len();
+    std::fs::write(dir.join(LOG_SIZE), size.to_string())
+}
+
+/// Compares the log with the size noted at the last clean stop. The note
+/// is used once: sled itself may shorten the log when it recovers from a
+/// crash, so a start after a crash has nothing to compare with.
 fn log_cut_short(dir: &Path) -> std::io::Result<Option<String>> {
-    let log = dir.join("db");
-    let Ok(meta) = std::fs::metadata(&log) else { return Ok(None) };
-    let segment = std::fs::read_to_string(dir.join("conf"))
-        .ok()
-        .and_then(|conf| {
-            conf.lines().find_map(|l| l.strip_prefix("segment_size:").and_then(|v| v.trim().parse::<u64>().ok()))
-        })
-        .filter(|&s| s > 0)
-        .unwrap_or(DEFAULT_SEGMENT);
+    let noted = dir.join(LOG_SIZE);
+    let Ok(text) = std::fs::read_to_string(&noted) else { return Ok(None) };
+    std::fs::remove_file(&noted)?;
+    let (Ok(expected), Ok(meta)) = (text.trim().parse::<u64>(), std::fs::metadata(dir.join("db"))) else {
+        return Ok(None);
+    };
     let size = meta.len();
-    Ok((size % segment != 0).then(|| {
+    Ok((size < expected).then(|| {
         format!(
-            "the log file {} is {size} bytes, not a whole number of {segment}-byte segments: its end is missing and the stories written last may be lost",
-            log.display()
+            "the log file {} is {size} bytes, shorter than the {expected} it had at the last clean stop: its end is missing and the stories written last may be lost",
+            dir.join("db").display()
         )
     }))
 }
@@ -140,11 +160,15 @@ mod tests {
     #[test]
     fn a_log_cut_short_is_reported() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("conf"), "segment_size: 1024\nuse_compression: false\n").unwrap();
         std::fs::write(dir.path().join("db"), vec![0; 2048]).unwrap();
+        record_log_size(dir.path()).unwrap();
         assert!(tidy(dir.path()).unwrap().is_empty());
+        record_log_size(dir.path()).unwrap();
         std::fs::write(dir.path().join("db"), vec![0; 1500]).unwrap();
         let damage = tidy(dir.path()).unwrap();
         assert!(damage[0].contains("its end is missing"), "{damage:?}");
+        // Still reported at the next start, after sled has written on.
+        std::fs::write(dir.path().join("db"), vec![0; 4096]).unwrap();
+        assert_eq!(tidy(dir.path()).unwrap().len(), 1);
     }
 }

@@ -442,7 +442,9 @@ impl Store {
 
     /// Flushes and stops the flusher: call before exit.
     pub fn close(&self) -> Result<(), StoreError> {
-        self.call("flushing on close", |h| h.close())
+        self.call("flushing on close", |h| h.close())?;
+        files::record_log_size(&self.shared.dir)?;
+        Ok(())
     }
 
     /// Bytes on disk.
