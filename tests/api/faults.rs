@@ -344,10 +344,13 @@ fn a_snapshot_left_by_a_failed_start_is_removed_and_every_story_is_back() {
     assert_all_present(&server, &ids);
 }
 
+/// Makes an unusable token file at a path.
+type MakeFile = dyn Fn(&Path);
+
 #[test]
 fn an_unusable_token_file_stops_the_start_and_only_a_missing_one_is_generated() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&str, &dyn Fn(&Path)); 3] = [
+    let cases: [(&str, &MakeFile); 3] = [
         ("fewer than", &|p| std::fs::write(p, "short").unwrap()),
         ("not UTF-8", &|p| std::fs::write(p, b"\xff\xfe0123456789abcdef0123").unwrap()),
         ("cannot be read", &|p| std::fs::create_dir(p).unwrap()),
