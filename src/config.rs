@@ -50,6 +50,8 @@ pub enum Command {
         /// The export file.
         file: PathBuf,
     },
+    /// Read every article and index entry and report damage; exit 1 when any is found.
+    Verify,
     /// Ask the server on `WIREFEED_BIND` for `/healthz`; exit 0 when it answers 200
     /// (the container HEALTHCHECK, so the image needs no curl).
     Healthcheck,
@@ -78,6 +80,23 @@ pub struct ParseArgs {
     /// Largest story body accepted, in bytes.
     #[arg(long, env = "WIREFEED_MAX_BODY", default_value_t = 1024 * 1024, global = true)]
     pub max_body: usize,
+    /// Free space (MiB) the data directory keeps: below it imports answer 507.
+    /// Default: 32 times WIREFEED_MAX_BODY, at least 16 MiB; 0 turns the check off.
+    #[arg(long, env = "WIREFEED_MIN_FREE_MIB", global = true)]
+    pub min_free_mib: Option<u64>,
+    /// Most sections: an import that would make one more answers 422.
+    #[arg(long, env = "WIREFEED_MAX_SECTIONS", default_value_t = 1000, global = true)]
+    pub max_sections: usize,
+}
+
+impl ParseArgs {
+    /// The free-space threshold in bytes.
+    pub fn min_free_bytes(&self) -> u64 {
+        match self.min_free_mib {
+            Some(mib) => mib.saturating_mul(1024 * 1024),
+            None => crate::store::space::default_min_free(self.max_body),
+        }
+    }
 }
 
 /// The HTTP server.
@@ -113,6 +132,10 @@ pub struct ServeArgs {
     /// Log format: `text` or `json`.
     #[arg(long, env = "WIREFEED_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
+    /// Seconds a connection may leave sent data unread before it is closed
+    /// (TCP_USER_TIMEOUT): a client that stops reading holds no memory for long.
+    #[arg(long, env = "WIREFEED_WRITE_TIMEOUT", default_value_t = 30, global = true)]
+    pub write_timeout: u64,
     /// Most connections served at once.
     #[arg(long, env = "WIREFEED_MAX_CONNECTIONS", default_value_t = 10_000, global = true)]
     pub max_connections: usize,

@@ -12,6 +12,7 @@
 //! - [`release`]: embargoed stories released at their time by a server task.
 //! - [`routes`]: thin HTTP handlers; `routes::error` picks every status code.
 //! - [`startup`]: builds the application for `main` and the tests.
+//! - [`slow`]: what a connection that does not read may hold (body slices, write timeout).
 //! - [`telemetry`]: logs and Prometheus metrics.
 //!
 //! Dependencies point one way: routes → (wire, store, render) → domain.
@@ -25,6 +26,7 @@ pub mod public;
 pub mod release;
 pub mod render;
 pub mod routes;
+pub mod slow;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -27,6 +27,7 @@ pub static MALLOC_CONF: &u8 = &wirefeed::memory::MALLOC_CONF[0];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    quiet_panics();
     let serving = matches!(cli.command, None | Some(Command::Serve));
     telemetry::init_logs(cli.serve.log_format.eq_ignore_ascii_case("json"), serving);
     let result = match cli.command.as_ref().unwrap_or(&Command::Serve) {
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Check { file } => return check(&cli, file),
         Command::Export { output } => export(&cli, output.as_deref()),
         Command::Restore { file } => restore(&cli, file),
+        Command::Verify => verify(&cli),
         Command::Healthcheck => healthcheck(&cli),
     };
     match result {
@@ -44,6 +46,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A panic is reported on one line: the store turns sled's panics on
+/// damaged files into errors (printed as the command's own one-line
+/// error), and a multi-line report with a backtrace hint would bury it.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        tracing::debug!(message = %message, "panic{at}");
+        if !at.contains("vendor/sled") {
+            eprintln!("wirefeed: panic{at}: {message}");
+        }
+    }));
 }
 
 /// An error and its causes on one line.
@@ -114,6 +135,8 @@ fn story_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::Result<ExitCode> {
     let files = story_files(paths)?;
     let store = startup::open_store(&cli.store)?;
+    store.set_min_free(cli.parse.min_free_bytes());
+    store.set_max_sections(cli.parse.max_sections);
     let settings = startup::import_settings(&cli.parse)?;
     let bar = ProgressBar::new(files.len() as u64);
     bar.set_style(
@@ -164,15 +187,53 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
 
 fn export(cli: &Cli, output: Option<&Path>) -> anyhow::Result<ExitCode> {
     let store = startup::open_store(&cli.store)?;
+    let mut skipped = 0u64;
+    let mut skip = |what: String| {
+        skipped += 1;
+        eprintln!("skipped {what}");
+    };
     let n = match output {
         Some(path) => {
             let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-            store.export(std::io::BufWriter::new(file))?
+            store.export(std::io::BufWriter::new(file), &mut skip)?
         }
-        None => store.export(std::io::BufWriter::new(std::io::stdout().lock()))?,
+        None => store.export(std::io::BufWriter::new(std::io::stdout().lock()), &mut skip)?,
     };
+    if skipped > 0 {
+        eprintln!("exported {n} articles; skipped {skipped} unreadable (the store is damaged: see `wirefeed verify`)");
+        return Ok(ExitCode::FAILURE);
+    }
+    // Damage the articles cannot show (a log cut short loses its last stories whole).
+    let damaged = store.health().damaged;
+    if !damaged.is_empty() {
+        for problem in &damaged {
+            eprintln!("damaged: {problem}");
+        }
+        eprintln!("exported {n} articles; the store is damaged, so stories may be missing");
+        return Ok(ExitCode::FAILURE);
+    }
     eprintln!("exported {n} articles");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads every article and index entry; exit 1 when anything is damaged.
+fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let store = startup::open_store(&cli.store)?;
+    let mut out = std::io::stdout().lock();
+    let verified = store.verify(&mut |problem| {
+        let _ = writeln!(out, "damaged: {problem}");
+    })?;
+    let summary = format!(
+        "{} articles read whole, {} entries checked, {} problems",
+        verified.articles, verified.entries, verified.problems
+    );
+    if verified.problems > 0 {
+        eprintln!("wirefeed: the store is damaged: {summary}; `wirefeed export` saves every readable article");
+        Ok(ExitCode::FAILURE)
+    } else {
+        eprintln!("ok: {summary}");
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 fn restore(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {

@@ -70,11 +70,30 @@ fn import_token(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Str
         return Ok(token.to_owned());
     }
     let path = data_dir.join("import-token");
-    if let Ok(token) = std::fs::read_to_string(&path) {
-        let token = token.trim().to_owned();
-        if token.chars().count() >= MIN_TOKEN {
-            return Ok(token);
+    // The file is the operator's: only a missing one is made. Replacing an
+    // unusable one would lock out every client that has the old token.
+    let fix = format!(
+        "put a token of at least {MIN_TOKEN} characters in it, set WIREFEED_IMPORT_TOKEN, or delete the file to have one generated"
+    );
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let shown = path.display();
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("the import token file {shown} is not UTF-8 text: {fix}"))?;
+            let token = text.trim();
+            if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                bail!("the import token file {shown} holds spaces, line breaks or control characters inside the token: {fix}");
+            }
+            if token.chars().count() < MIN_TOKEN {
+                bail!(
+                    "the import token file {shown} holds {} characters, fewer than {MIN_TOKEN}: {fix}",
+                    token.chars().count()
+                );
+            }
+            return Ok(token.to_owned());
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => bail!("the import token file {} cannot be read ({e}): {fix}", path.display()),
     }
     let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     write_private(&path, &token).with_context(|| format!("writing {}", path.display()))?;
@@ -161,6 +180,8 @@ impl Application {
     /// Opens the store, seeds it, binds the server. Call inside the actix runtime.
     pub fn build(store_args: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<Application> {
         let store = open_store(store_args)?;
+        store.set_min_free(parse.min_free_bytes());
+        store.set_max_sections(parse.max_sections);
         // Opening a large store leaves sled's snapshot freed but resident.
         crate::memory::release_free_pages();
         let settings = import_settings(parse)?;
@@ -199,7 +220,7 @@ impl Application {
                 let metrics = Arc::clone(&metrics);
                 let fut = srv.call(req);
                 async move {
-                    let res = fut.await?;
+                    let res = fut.await?.map_body(|_, body| crate::slow::in_slices(body));
                     let status = res.status().as_u16();
                     let elapsed = started.elapsed();
                     metrics.requests.with_label_values(&[&*route, res.status().as_str()]).inc();
@@ -228,6 +249,7 @@ impl Application {
             }
             app.configure(routes::configure).default_service(web::to(routes::not_found))
         })
+        .on_connect(crate::slow::on_connect(Duration::from_secs(serve.write_timeout)))
         .max_connections(serve.max_connections)
         .client_request_timeout(Duration::from_secs(10))
         .client_disconnect_timeout(Duration::from_secs(5))
@@ -256,6 +278,7 @@ impl Application {
         actix_web::rt::spawn(async move {
             let signal = stop_signal().await;
             tracing::info!(signal, "stopping: no new connections, finishing requests in flight");
+            exit_after(STOP_LIMIT);
             let graceful = actix_web::rt::spawn(handle.clone().stop(true));
             let signal = stop_signal().await;
             tracing::warn!(signal, "stopping now, without waiting for requests in flight");
@@ -267,6 +290,25 @@ impl Application {
         tracing::info!("stopped; store flushed");
         Ok(())
     }
+}
+
+/// Longest a stop may take: requests in flight get 8 s (`shutdown_timeout`),
+/// the store's flush the rest; `docker stop` sends SIGKILL after 10 s.
+const STOP_LIMIT: Duration = Duration::from_millis(9_500);
+
+/// Ends the process after `limit` whatever is still running: a flush stuck
+/// in sled must not keep the server from stopping. Every acknowledged story
+/// is on disk already (it was flushed before its answer), so nothing
+/// acknowledged is lost.
+fn exit_after(limit: Duration) {
+    let _ = std::thread::Builder::new().name("wirefeed-stop".into()).spawn(move || {
+        std::thread::sleep(limit);
+        tracing::error!(
+            seconds = limit.as_secs_f64(),
+            "not stopped in time (the store's flush is stuck?): exiting now"
+        );
+        std::process::exit(1);
+    });
 }
 
 /// The bare prefix (`/news`): the home page is under `/news/`.

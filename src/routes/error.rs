@@ -39,6 +39,15 @@ pub enum ApiError {
     /// The thing was there and was killed.
     #[error("{0}")]
     Gone(String),
+    /// The disk is (nearly) full: writes are refused, reads go on.
+    #[error("{0}")]
+    InsufficientStorage(String),
+    /// A limit of the store (e.g. WIREFEED_MAX_SECTIONS) would be passed.
+    #[error("{0}")]
+    Limit(String),
+    /// The store cannot answer now (it is being opened again); try again.
+    #[error("the store is unavailable for a moment; try again shortly")]
+    Unavailable(String),
     /// Something broke on our side.
     #[error("internal error")]
     Internal(String),
@@ -62,6 +71,9 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "killed",
             ApiError::Gone(_) => "gone",
+            ApiError::InsufficientStorage(_) => "insufficient_storage",
+            ApiError::Limit(_) => "limit_reached",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -87,17 +99,26 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Limit(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(cause) = self {
-            tracing::error!(cause = %cause, "internal error");
+        match self {
+            ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(cause = %cause, "store unavailable"),
+            ApiError::InsufficientStorage(detail) => tracing::warn!(detail = %detail, "import refused: disk space"),
+            _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unauthorized) {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"wirefeed\""));
+        }
+        if matches!(self, ApiError::Unavailable(_)) {
+            res.insert_header((header::RETRY_AFTER, "2"));
         }
         res.insert_header((header::CACHE_CONTROL, "no-store"));
         res.json(Body { error: self.kind(), detail: self.to_string() })
@@ -110,7 +131,7 @@ impl From<IngestError> for ApiError {
             IngestError::Parse(crate::wire::ParseError::TooLarge { limit, .. }) => ApiError::TooLarge { limit },
             IngestError::Parse(p) => ApiError::BadRequest { kind: p.kind(), detail: p.to_string() },
             IngestError::Section(s) => ApiError::bad("bad_section", s.to_string()),
-            IngestError::Store(s) => ApiError::internal(s),
+            IngestError::Store(s) => s.into(),
             e @ IngestError::Killed(_) => ApiError::Conflict(e.to_string()),
         }
     }
@@ -118,7 +139,13 @@ impl From<IngestError> for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
-        ApiError::internal(e)
+        use crate::store::StoreError;
+        match e {
+            StoreError::LowSpace { .. } | StoreError::NoSpace(_) => ApiError::InsufficientStorage(e.to_string()),
+            StoreError::TooManySections { .. } => ApiError::Limit(e.to_string()),
+            StoreError::Unavailable(_) | StoreError::FlushTimeout(_) => ApiError::Unavailable(e.to_string()),
+            e => ApiError::internal(e),
+        }
     }
 }
 

@@ -75,10 +75,46 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound(format!("no route for {path:?}")))
 }
 
-async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// Longest `/healthz` waits for the store before saying it does not answer.
+const HEALTH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `200 {"status": "ok"}`, or `"low_disk"` (still 200: reads are served, and
+/// restarting cannot free space) with the free space and the threshold; `503`
+/// when the store failed, does not answer, or was found damaged, naming what.
+async fn health(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
-    web::block(move || store.newest(&crate::store::Scope::All)).await??;
-    Ok(HttpResponse::Ok().insert_header(("cache-control", "no-store")).json(serde_json::json!({"status": "ok"})))
+    let probe = tokio::time::timeout(HEALTH_LIMIT, web::block(move || store.newest(&crate::store::Scope::All))).await;
+    let unreadable = match probe {
+        Ok(Ok(Ok(_))) => None,
+        Ok(Ok(Err(e))) => Some(e.to_string()),
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some(format!("the store did not answer in {} s", HEALTH_LIMIT.as_secs())),
+    };
+    let health = state.store.health();
+    let low = health.free_bytes.is_some_and(|free| free < health.min_free_bytes);
+    let (code, status) = match (&health.failed, &unreadable, health.damaged.is_empty(), low) {
+        (Some(_), ..) => (actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "store_failed"),
+        (None, Some(_), ..) => (actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "store_unreadable"),
+        (None, None, false, _) => (actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "damaged"),
+        (None, None, true, true) => (actix_web::http::StatusCode::OK, "low_disk"),
+        (None, None, true, false) => (actix_web::http::StatusCode::OK, "ok"),
+    };
+    let mut body = serde_json::json!({"status": status});
+    if status != "ok" {
+        body["free_bytes"] = serde_json::json!(health.free_bytes);
+        body["min_free_bytes"] = serde_json::json!(health.min_free_bytes);
+        body["imports"] = serde_json::json!(if low || health.failed.is_some() { "refused" } else { "accepted" });
+        if let Some(failed) = &health.failed {
+            body["failed"] = serde_json::json!(failed);
+        }
+        if let Some(unreadable) = &unreadable {
+            body["unreadable"] = serde_json::json!(unreadable);
+        }
+        if !health.damaged.is_empty() {
+            body["damaged"] = serde_json::json!(health.damaged);
+        }
+    }
+    HttpResponse::build(code).insert_header(("cache-control", "no-store")).json(body)
 }
 
 async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

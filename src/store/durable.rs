@@ -11,6 +11,22 @@
 use std::fs::File;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
+
+/// Longest a writer waits for its flush. sled's flush has waited forever
+/// on a full disk (vendor/sled/PATCHES.md, patch 5): whatever the cause, an
+/// import is answered, and the store is reported failed.
+const SYNC_LIMIT: Duration = Duration::from_secs(20);
+
+/// Why a flush failed.
+#[derive(Debug, Clone)]
+pub struct FlushFailure {
+    pub detail: String,
+    /// The disk (or quota) is full.
+    pub no_space: bool,
+    /// The flush did not finish within the limit.
+    pub timed_out: bool,
+}
 
 #[derive(Default)]
 struct State {
@@ -21,7 +37,7 @@ struct State {
     /// Flushes done since start: writers per flush shows the sharing.
     flushes: u64,
     /// Highest ticket whose flush failed, and why.
-    failed: Option<(u64, String)>,
+    failed: Option<(u64, FlushFailure)>,
     closed: bool,
 }
 
@@ -44,14 +60,23 @@ impl GroupCommit {
     }
 
     /// Blocks until every write made before this call is on disk.
-    pub fn sync(&self) -> Result<(), String> {
+    pub fn sync(&self) -> Result<(), FlushFailure> {
         let (lock, cvar) = &*self.shared;
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         state.requested += 1;
         let ticket = state.requested;
         cvar.notify_all();
+        let deadline = Instant::now() + SYNC_LIMIT;
         while state.flushed < ticket {
-            state = cvar.wait(state).unwrap_or_else(|e| e.into_inner());
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(FlushFailure {
+                    detail: format!("flushing the store: not done after {} s", SYNC_LIMIT.as_secs()),
+                    no_space: false,
+                    timed_out: true,
+                });
+            }
+            state = cvar.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0;
         }
         match &state.failed {
             Some((upto, why)) if *upto >= ticket => Err(why.clone()),
@@ -75,7 +100,16 @@ impl GroupCommit {
             cvar.notify_all();
         }
         if let Some(flusher) = self.flusher.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = flusher.join();
+            // A flusher stuck in sled is left behind rather than waited for forever.
+            let deadline = Instant::now() + SYNC_LIMIT;
+            while !flusher.is_finished() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(10));
+            }
+            if flusher.is_finished() {
+                let _ = flusher.join();
+            } else {
+                tracing::error!("store: the flush thread did not stop; leaving it");
+            }
         }
     }
 }
@@ -93,11 +127,20 @@ fn flush_loop(db: &sled::Db, log: &File, shared: &(Mutex<State>, Condvar)) {
             }
             state.requested
         };
-        let result = db.flush().map_err(|e| e.to_string()).and_then(|_| log.sync_data().map_err(|e| e.to_string()));
+        let result = db.flush().map(|_| ()).map_err(|e| match e {
+            sled::Error::Io(io) => io,
+            other => std::io::Error::other(other.to_string()),
+        });
+        let result = result.and_then(|_| log.sync_data());
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(e) = result {
             tracing::error!(error = %e, "store: flush failed");
-            state.failed = Some((target, format!("flushing the store: {e}")));
+            let failure = FlushFailure {
+                detail: format!("flushing the store: {e}"),
+                no_space: super::space::is_no_space(&e),
+                timed_out: false,
+            };
+            state.failed = Some((target, failure));
         }
         state.flushed = target;
         state.flushes += 1;

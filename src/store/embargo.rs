@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 
-use super::{codec, keys, sled_err, Put, Store, StoreError};
+use super::{codec, keys, sled_err, Handles, Put, StoreError};
 use crate::domain::Article;
 
 /// Key of a held story: release time, then its identity hash, so the same
@@ -18,7 +18,7 @@ fn held_key(release: DateTime<Utc>, article: &Article) -> Vec<u8> {
     [&keys::time_bytes(release.timestamp_micros())[..], article.source_hash.as_bytes()].concat()
 }
 
-impl Store {
+impl Handles {
     /// Holds an embargoed story until `article.embargo`. Not yet durable:
     /// call [`Store::sync`].
     pub fn hold(&self, article: &Article) -> Result<Put, StoreError> {

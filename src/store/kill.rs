@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
-use super::{codec, identity_keys, keys, sled_err, Put, Scope, Store, StoreError};
+use super::{codec, identity_keys, keys, sled_err, Handles, Put, Scope, StoreError};
 use crate::domain::{Article, ArticleId, Section};
 
 /// What is kept of a killed story.
@@ -34,7 +34,7 @@ fn by_time(when: DateTime<Utc>, id: &ArticleId) -> Vec<u8> {
     [&b"t"[..], &keys::time_bytes(when.timestamp_micros()), id.as_str().as_bytes()].concat()
 }
 
-impl Store {
+impl Handles {
     /// Kills a stored story: a tombstone, then the story out of every index.
     /// `None` when there is no such story (a story killed before stays
     /// killed: its tombstone is returned). Not yet durable: call [`Store::sync`].

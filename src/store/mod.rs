@@ -24,11 +24,17 @@ mod embargo;
 mod kill;
 
 pub use kill::Tombstone;
+mod files;
 pub mod keys;
+pub mod space;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -64,6 +70,21 @@ pub enum StoreError {
     /// The write could not be made durable.
     #[error("store: {0}")]
     Flush(String),
+    /// A flush did not finish in time (sled is stuck).
+    #[error("store: {0}")]
+    FlushTimeout(String),
+    /// A write hit a full disk (ENOSPC): nothing of it was acknowledged.
+    #[error("the disk of the data directory is full: {0}")]
+    NoSpace(String),
+    /// Free space is below the threshold: writes are refused before the disk fills.
+    #[error("only {} free in the data directory, under the {} kept free (WIREFEED_MIN_FREE_MIB): free some space; imports resume by themselves", space::mib(*free), space::mib(*threshold))]
+    LowSpace { free: u64, threshold: u64 },
+    /// A new section beyond `WIREFEED_MAX_SECTIONS`.
+    #[error("the store holds {limit} sections, the most allowed (WIREFEED_MAX_SECTIONS): use an existing section")]
+    TooManySections { limit: usize },
+    /// The store is being opened again after a failure; try again shortly.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
     /// Restore into a store that already holds articles.
     #[error("the data directory is not empty; restore only into an empty one")]
     NotEmpty,
@@ -145,9 +166,481 @@ pub struct Page {
     pub prev: Option<Option<i64>>,
 }
 
-/// The store. Cheap to clone.
+/// What `verify` read and found.
+#[derive(Debug, Clone, Default)]
+pub struct Verified {
+    /// Articles read whole.
+    pub articles: u64,
+    /// Entries read, in every tree.
+    pub entries: u64,
+    /// Problems found.
+    pub problems: u64,
+}
+
+/// Runs a call into sled, turning a panic (sled panics on some damaged
+/// files) into an error that names what was being done.
+fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, StoreError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        StoreError::Damaged(format!("{what}: sled failed ({why})"))
+    })
+}
+
+/// Free bytes wanted before a failed store is opened again.
+const REOPEN_ROOM: u64 = 1024 * 1024;
+
+/// Most damage notes kept for `/healthz`.
+const MAX_DAMAGE_NOTES: usize = 20;
+
+/// The state every clone of a [`Store`] shares.
+struct Shared {
+    dir: PathBuf,
+    cache_bytes: u64,
+    /// Free bytes under which writes are refused (0: never).
+    min_free: AtomicU64,
+    /// Most sections (0: no limit).
+    max_sections: AtomicU64,
+    /// The open store; `None` while it is being opened again.
+    current: RwLock<Option<Arc<Handles>>>,
+    /// Why sled stopped taking writes, until the store is opened again.
+    failed: Mutex<Option<String>>,
+    /// What was found unreadable since the store was opened.
+    damage: Mutex<BTreeSet<String>>,
+    /// A thread is opening the store again.
+    reopening: AtomicBool,
+}
+
+/// What the store says of its own health (for `/healthz`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// Free bytes on the data directory's file system.
+    pub free_bytes: Option<u64>,
+    /// The threshold under which imports are refused.
+    pub min_free_bytes: u64,
+    /// Why the store takes no writes now (sled failed; it is being opened again).
+    pub failed: Option<String>,
+    /// What was found unreadable.
+    pub damaged: Vec<String>,
+}
+
+/// The store. Cheap to clone. Every call goes through here: a panic in
+/// sled becomes [`StoreError::Damaged`]; a write refused for lack of space
+/// is [`StoreError::LowSpace`]; when sled fails for good (it does on the
+/// first write that hits a full disk), the store is opened again in the
+/// background once space returns, without a restart.
 #[derive(Clone)]
 pub struct Store {
+    shared: Arc<Shared>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir` with a page cache of `cache_bytes`.
+    /// Leftovers of an interrupted start are cleared first, and a store that
+    /// sled refuses with its snapshots is opened again from its log alone.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        let damage = files::tidy(dir)?;
+        for problem in &damage {
+            tracing::error!(problem = %problem, "store: damaged");
+        }
+        let handles = open_rebuilding(dir, cache_bytes)?;
+        Ok(Store {
+            shared: Arc::new(Shared {
+                dir: dir.to_owned(),
+                cache_bytes,
+                min_free: AtomicU64::new(0),
+                max_sections: AtomicU64::new(0),
+                current: RwLock::new(Some(Arc::new(handles))),
+                failed: Mutex::new(None),
+                damage: Mutex::new(damage.into_iter().collect()),
+                reopening: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// Refuses writes while the data directory has fewer than `bytes` free.
+    pub fn set_min_free(&self, bytes: u64) {
+        self.shared.min_free.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Refuses a story that would make a section beyond `limit`.
+    pub fn set_max_sections(&self, limit: usize) {
+        self.shared.max_sections.store(limit as u64, Ordering::Relaxed);
+    }
+
+    /// The current handles, or why there are none.
+    fn handles(&self) -> Result<Arc<Handles>, StoreError> {
+        let current = self.shared.current.read().unwrap_or_else(|e| e.into_inner());
+        current.clone().ok_or_else(|| {
+            StoreError::Unavailable("it is being opened again after a write failed; try again shortly".into())
+        })
+    }
+
+    /// Runs a read on the current handles (see [`Store::run`]).
+    fn call<T>(&self, what: &str, f: impl FnOnce(&Handles) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.run(what, false, f)
+    }
+
+    /// Runs `f` on the current handles, catching sled's panics and noting
+    /// failures and damage. A full disk is [`StoreError::NoSpace`] for a
+    /// write, and [`StoreError::Unavailable`] for a read (sled answers every
+    /// call with the write's error until the store is opened again).
+    fn run<T>(
+        &self,
+        what: &str,
+        writes: bool,
+        f: impl FnOnce(&Handles) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let handles = self.handles()?;
+        let result = guarded(what, || f(&handles)).and_then(|r| r);
+        drop(handles);
+        result.map_err(|e| {
+            self.note(&e);
+            match e {
+                StoreError::Sled { source: sled::Error::Io(ref io), .. } if !writes && space::is_no_space(io) => {
+                    StoreError::Unavailable(format!("{e}: the store is opened again as soon as the disk has room"))
+                }
+                StoreError::Sled { source: sled::Error::Io(ref io), .. } if space::is_no_space(io) => {
+                    StoreError::NoSpace(format!("{e}; {}", self.space_note()))
+                }
+                StoreError::NoSpace(why) => StoreError::NoSpace(format!("{why}; {}", self.space_note())),
+                e => e,
+            }
+        })
+    }
+
+    /// Free space and the threshold, for messages.
+    fn space_note(&self) -> String {
+        let threshold = space::mib(self.shared.min_free.load(Ordering::Relaxed));
+        match space::of(&self.shared.dir) {
+            Ok(s) => format!("{} free, {threshold} kept free (WIREFEED_MIN_FREE_MIB)", space::mib(s.free)),
+            Err(_) => format!("{threshold} kept free (WIREFEED_MIN_FREE_MIB)"),
+        }
+    }
+
+    /// Records what an error says of the store's state.
+    fn note(&self, e: &StoreError) {
+        let sled_io = |source: &sled::Error| match source {
+            sled::Error::Io(io) => Some(space::is_no_space(io)),
+            _ => None,
+        };
+        match e {
+            StoreError::NoSpace(why) => self.fail(format!("a write hit a full disk: {why}")),
+            StoreError::FlushTimeout(why) => self.fail(why.clone()),
+            StoreError::Sled { what, source } if sled_io(source) == Some(true) => {
+                self.fail(format!("{what}: the disk is full ({source})"))
+            }
+            StoreError::Sled { what, source: source @ sled::Error::Corruption { .. } } => {
+                self.damaged(format!("{what}: {source}"))
+            }
+            StoreError::Codec { .. } | StoreError::Damaged(_) => self.damaged(e.to_string()),
+            _ => {}
+        }
+    }
+
+    fn damaged(&self, what: String) {
+        let mut damage = self.shared.damage.lock().unwrap_or_else(|e| e.into_inner());
+        if damage.len() < MAX_DAMAGE_NOTES && damage.insert(what.clone()) {
+            tracing::error!(problem = %what, "store: damaged (run `wirefeed verify`)");
+        }
+    }
+
+    /// sled takes no more writes (after ENOSPC it answers every call with
+    /// that error): open the store again once there is room.
+    fn fail(&self, why: String) {
+        {
+            let mut failed = self.shared.failed.lock().unwrap_or_else(|e| e.into_inner());
+            if failed.is_none() {
+                tracing::error!(cause = %why, "store: failed; it is opened again as soon as the disk has room");
+            }
+            *failed = Some(why);
+        }
+        if self.shared.reopening.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let store = self.clone();
+        let spawned = std::thread::Builder::new().name("wirefeed-reopen".into()).spawn(move || store.reopen_loop());
+        if spawned.is_err() {
+            self.shared.reopening.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits for room, then swaps the failed handles for freshly opened ones.
+    fn reopen_loop(&self) {
+        let shared = &self.shared;
+        loop {
+            std::thread::sleep(Duration::from_millis(500));
+            // Opening writes a snapshot: it needs some room, not the import
+            // threshold (imports stay refused below it anyway).
+            let free = space::of(&shared.dir).map(|s| s.free).unwrap_or(0);
+            if free < REOPEN_ROOM {
+                continue;
+            }
+            let old = shared.current.write().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(old) = old {
+                // Calls in flight finish with the old handles; sled lets go
+                // of the directory only when the last of them is dropped.
+                let mut old = Some(old);
+                for _ in 0..500 {
+                    match Arc::try_unwrap(old.take().expect("kept")) {
+                        Ok(handles) => {
+                            handles.commit.close();
+                            drop(handles);
+                            break;
+                        }
+                        Err(still_shared) => {
+                            old = Some(still_shared);
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                    }
+                }
+                if old.is_some() {
+                    tracing::error!("store: calls still hold the failed store; it is dropped when they end");
+                }
+            }
+            let opened = (|| {
+                files::tidy(&shared.dir)?;
+                for _ in 0..100 {
+                    match open_rebuilding(&shared.dir, shared.cache_bytes) {
+                        Err(StoreError::Locked(_)) => std::thread::sleep(Duration::from_millis(50)),
+                        other => return other,
+                    }
+                }
+                open_rebuilding(&shared.dir, shared.cache_bytes)
+            })();
+            match opened {
+                Ok(handles) => {
+                    *shared.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(handles));
+                    *shared.failed.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                    shared.reopening.store(false, Ordering::SeqCst);
+                    tracing::info!("store: opened again; writes are taken again");
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "store: opening again failed; trying again");
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+
+    /// Free space, the threshold, and what is failed or damaged.
+    pub fn health(&self) -> Health {
+        Health {
+            free_bytes: space::of(&self.shared.dir).ok().map(|s| s.free),
+            min_free_bytes: self.shared.min_free.load(Ordering::Relaxed),
+            failed: self.shared.failed.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            damaged: self.shared.damage.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect(),
+        }
+    }
+
+    /// Refuses a write when free space is under the threshold.
+    fn check_space(&self) -> Result<(), StoreError> {
+        let threshold = self.shared.min_free.load(Ordering::Relaxed);
+        if threshold == 0 {
+            return Ok(());
+        }
+        match space::of(&self.shared.dir) {
+            Ok(s) if s.free < threshold => Err(StoreError::LowSpace { free: s.free, threshold }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the store holds no article.
+    pub fn is_empty(&self) -> bool {
+        self.call("reading the store", |h| Ok(h.is_empty())).unwrap_or(false)
+    }
+
+    /// Blocks until every write so far is on disk; concurrent callers share one flush.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.run("flushing the store", true, |h| h.sync())
+    }
+
+    /// Group-commit flushes done since the store was opened.
+    pub fn flushes(&self) -> u64 {
+        self.handles().map(|h| h.flushes()).unwrap_or(0)
+    }
+
+    /// Flushes and stops the flusher: call before exit.
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.call("flushing on close", |h| h.close())?;
+        files::record_log_size(&self.shared.dir)?;
+        Ok(())
+    }
+
+    /// Bytes on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.call("reading the store size", |h| Ok(h.size_on_disk())).unwrap_or(0)
+    }
+
+    /// Stores a story (see [`Handles::put`]); refused when space is short.
+    /// Not yet durable: call [`Store::sync`].
+    pub fn put(&self, draft: Article) -> Result<Put, StoreError> {
+        self.check_space()?;
+        let limit = self.shared.max_sections.load(Ordering::Relaxed);
+        self.run("writing an article", true, |h| {
+            // Sections are few (this is the limit on them): counting them is cheap.
+            let slug = draft.section.slug.as_str().as_bytes();
+            if limit > 0
+                && !h.sections.contains_key(slug).map_err(sled_err("reading sections"))?
+                && h.sections.len() as u64 >= limit
+            {
+                return Err(StoreError::TooManySections { limit: limit as usize });
+            }
+            h.put(draft)
+        })
+    }
+
+    /// Retracts an article from every index. Not yet durable: call [`Store::sync`].
+    pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        self.run("deleting an article", true, |h| h.delete(id))
+    }
+
+    /// Holds an embargoed story until its release (a story without an
+    /// embargo is put at once); refused when space is short.
+    pub fn hold(&self, article: &Article) -> Result<Put, StoreError> {
+        if article.embargo.is_none() {
+            return self.put(article.clone());
+        }
+        self.check_space()?;
+        self.run("holding an embargoed story", true, |h| h.hold(article))
+    }
+
+    /// The earliest release time of a held story (`None` also while the
+    /// store is being opened again).
+    pub fn next_release(&self) -> Option<DateTime<Utc>> {
+        self.handles().ok().and_then(|h| h.next_release())
+    }
+
+    /// Stories held now.
+    pub fn held(&self) -> usize {
+        self.handles().map_or(0, |h| h.held())
+    }
+
+    /// Releases the held stories whose time has come.
+    pub fn release_due(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
+        self.run("releasing embargoed stories", true, |h| h.release_due(now))
+    }
+
+    /// Kills a stored story (see [`Handles::kill`]).
+    pub fn kill(&self, id: &ArticleId, when: DateTime<Utc>) -> Result<Option<Tombstone>, StoreError> {
+        self.run("killing an article", true, |h| h.kill(id, when))
+    }
+
+    /// Remembers a kill of a story never stored.
+    pub fn kill_keys(&self, keys: &[Vec<u8>]) -> Result<(), StoreError> {
+        self.run("writing a kill", true, |h| h.kill_keys(keys))
+    }
+
+    /// The tombstone of a killed story.
+    pub fn tombstone(&self, id: &ArticleId) -> Result<Option<Tombstone>, StoreError> {
+        self.call("reading a kill", |h| h.tombstone(id))
+    }
+
+    /// Whether a story about to be stored was killed (see [`Handles::killed_as`]).
+    pub fn killed_as(&self, draft: &Article) -> Result<Option<Option<ArticleId>>, StoreError> {
+        self.call("reading kills", |h| h.killed_as(draft))
+    }
+
+    /// Brings a killed story back under its old id; refused when space is short.
+    pub fn revive(&self, draft: &Article, old: Option<ArticleId>) -> Result<Put, StoreError> {
+        self.check_space()?;
+        self.run("restoring a killed story", true, |h| h.revive(draft, old))
+    }
+
+    /// Stories of a scope killed since `since`, newest first.
+    pub fn kills_since(&self, scope: &Scope, since: DateTime<Utc>) -> Result<Vec<Tombstone>, StoreError> {
+        self.call("reading kills", |h| h.kills_since(scope, since))
+    }
+
+    /// The id of the stored story an agency sent under this slug.
+    pub fn find_by_wire(&self, source: &str, slug: &str) -> Result<Option<ArticleId>, StoreError> {
+        self.call("reading the identity index", |h| h.find_by_wire(source, slug))
+    }
+
+    /// When the documents of `scope` last changed (see [`Handles::changed`]).
+    pub fn changed(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.call("reading when the store changed", |h| h.changed(scope))
+    }
+
+    /// One article.
+    pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        self.call("reading an article", |h| h.get(id))
+    }
+
+    /// The id of the stored story with this section and headline.
+    pub fn find(&self, slug: &SectionSlug, headline: &str) -> Result<Option<ArticleId>, StoreError> {
+        self.call("reading the identity index", |h| h.find(slug, headline))
+    }
+
+    /// One section's metadata.
+    pub fn section(&self, slug: &SectionSlug) -> Result<Option<SectionMeta>, StoreError> {
+        self.call("reading a section", |h| h.section(slug))
+    }
+
+    /// Every section with at least one article, by slug.
+    pub fn sections(&self) -> Result<Vec<SectionMeta>, StoreError> {
+        self.call("reading sections", |h| h.sections())
+    }
+
+    /// The newest sort instant in a scope.
+    pub fn newest(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.call("reading an index", |h| h.newest(scope))
+    }
+
+    /// A page of up to `limit` articles older than `before` (newest first).
+    pub fn page(&self, scope: &Scope, before: Option<i64>, limit: usize) -> Result<Page, StoreError> {
+        self.call("reading a page", |h| h.page(scope, before, limit))
+    }
+
+    /// Writes every readable article as one JSON line; what cannot be read
+    /// is told to `skip` (with what is wrong) and left out.
+    pub fn export(&self, out: impl Write, skip: &mut dyn FnMut(String)) -> Result<u64, StoreError> {
+        self.call("exporting", |h| h.export(out, skip))
+    }
+
+    /// Reads every article and index entry; every problem is told to `problem`.
+    pub fn verify(&self, problem: &mut dyn FnMut(String)) -> Result<Verified, StoreError> {
+        let mut verified = self.call("verifying", |h| Ok(h.verify(problem)))?;
+        for noted in self.health().damaged {
+            problem(noted);
+            verified.problems += 1;
+        }
+        Ok(verified)
+    }
+
+    /// Loads an export into this (empty) store, as stored: same ids, times and order.
+    pub fn restore(&self, input: impl BufRead) -> Result<u64, StoreError> {
+        self.run("restoring", true, |h| h.restore(input))
+    }
+}
+
+/// Opens the store; when sled refuses it (an error or a panic) and there
+/// are snapshots, they are set aside and the store is rebuilt from its log.
+fn open_rebuilding(dir: &Path, cache_bytes: u64) -> Result<Handles, StoreError> {
+    let open = || guarded(&format!("opening the store in {}", dir.display()), || Handles::open(dir, cache_bytes));
+    match open().and_then(|r| r) {
+        Err(e @ (StoreError::Locked(_) | StoreError::NewerFormat { .. })) => Err(e),
+        // A full disk is no reason to doubt the snapshot.
+        Err(e @ StoreError::Sled { source: sled::Error::Io(_), .. }) => Err(e),
+        Err(e) => {
+            let moved = files::set_aside_snapshots(dir).unwrap_or(0);
+            if moved == 0 {
+                return Err(e);
+            }
+            tracing::warn!(error = %e, "store: sled refused the store with its snapshot; rebuilding from the log");
+            open().and_then(|r| r)
+        }
+        ok => ok,
+    }
+}
+
+/// sled's handles on one opened store; [`Store`] holds the current one
+/// and opens the store again when sled has failed.
+struct Handles {
     db: sled::Db,
     articles: Tree,
     by_section: Tree,
@@ -171,9 +664,9 @@ pub struct Store {
     claiming: Arc<Mutex<()>>,
 }
 
-impl Store {
+impl Handles {
     /// Opens (or creates) the store in `dir` with a page cache of `cache_bytes`.
-    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+    fn open(dir: &Path, cache_bytes: u64) -> Result<Handles, StoreError> {
         let shown = dir.display().to_string();
         let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open().map_err(|e| match e {
             sled::Error::Io(ref io)
@@ -194,7 +687,7 @@ impl Store {
         if let Some(found) = found.filter(|&f| f > keys::STORE_FORMAT) {
             return Err(StoreError::NewerFormat { dir: shown, found, supported: keys::STORE_FORMAT });
         }
-        let store = Store {
+        let store = Handles {
             articles: tree("articles")?,
             by_section: tree("by_section")?,
             by_time: tree("by_time")?,
@@ -231,7 +724,11 @@ impl Store {
 
     /// Blocks until every write so far is on disk; concurrent callers share one flush.
     pub fn sync(&self) -> Result<(), StoreError> {
-        self.commit.sync().map_err(StoreError::Flush)
+        self.commit.sync().map_err(|f| match f {
+            f if f.no_space => StoreError::NoSpace(f.detail),
+            f if f.timed_out => StoreError::FlushTimeout(f.detail),
+            f => StoreError::Flush(f.detail),
+        })
     }
 
     /// Group-commit flushes done since the store was opened.
@@ -634,21 +1131,188 @@ impl Store {
         Ok(Page { articles, next, prev })
     }
 
-    /// Writes every article as one JSON line, in id order.
-    pub fn export(&self, mut out: impl Write) -> Result<u64, StoreError> {
+    /// Writes every readable article as one JSON line, in id order, then
+    /// the articles of the section index that no id points to. What cannot
+    /// be read is told to `skip` and left out.
+    pub fn export(&self, mut out: impl Write, skip: &mut dyn FnMut(String)) -> Result<u64, StoreError> {
         let mut n = 0;
-        for item in self.articles.iter() {
-            let (id, pointer) = item.map_err(sled_err("reading articles"))?;
-            let Some(article) = self.at(&keys::entry_of_id(&id, &pointer))? else {
-                let id = String::from_utf8_lossy(&id);
-                return Err(StoreError::Damaged(format!("article {id} is missing from its section's index")));
-            };
-            serde_json::to_writer(&mut out, &article).map_err(std::io::Error::from)?;
+        let mut write = |out: &mut dyn Write, article: &Article| -> Result<(), StoreError> {
+            serde_json::to_writer(&mut *out, article).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
             n += 1;
+            Ok(())
+        };
+        let mut ids = self.articles.iter();
+        loop {
+            let (id, pointer) = match guarded("reading the article ids", || ids.next()) {
+                Ok(None) => break,
+                Ok(Some(Ok(item))) => item,
+                Ok(Some(Err(e))) => {
+                    skip(format!("reading the article ids: {e}; the rest of the ids are unreadable"));
+                    break;
+                }
+                Err(e) => {
+                    skip(format!("{e}; the rest of the ids are unreadable"));
+                    break;
+                }
+            };
+            let shown = String::from_utf8_lossy(&id).into_owned();
+            match guarded("reading an article", || self.at(&keys::entry_of_id(&id, &pointer))).and_then(|r| r) {
+                Ok(Some(article)) => write(&mut out, &article)?,
+                Ok(None) => skip(format!("article {shown}: missing from its section's index")),
+                Err(e) => skip(format!("article {shown}: {e}")),
+            }
+        }
+        let mut entries = self.by_section.iter();
+        loop {
+            let (key, value) = match guarded("reading the section index", || entries.next()) {
+                Ok(None) => break,
+                Ok(Some(Ok(item))) => item,
+                Ok(Some(Err(e))) => {
+                    skip(format!("reading the section index: {e}; the rest of it is unreadable"));
+                    break;
+                }
+                Err(e) => {
+                    skip(format!("{e}; the rest of the section index is unreadable"));
+                    break;
+                }
+            };
+            let id = keys::entry_id(&key);
+            let pointed = guarded("reading an article id", || self.articles.get(id.as_bytes()).ok().flatten())
+                .ok()
+                .flatten()
+                .is_some_and(|pointer| keys::entry_of_id(id.as_bytes(), &pointer) == key.as_ref());
+            if pointed {
+                continue;
+            }
+            match decode_at(&key, &value) {
+                Ok(article) => write(&mut out, &article)?,
+                Err(e) => skip(format!("article {id} (no id points to it): {e}")),
+            }
+        }
+        // Held stories too: a restore holds them again until their release.
+        for item in self.embargoed.iter() {
+            match item
+                .map_err(|e| e.to_string())
+                .and_then(|(_, v)| codec::decode::<Article>(&v).map_err(|e| e.to_string()))
+            {
+                Ok(article) => write(&mut out, &article)?,
+                Err(e) => skip(format!("an embargoed story: {e}")),
+            }
         }
         out.flush()?;
         Ok(n)
+    }
+
+    /// Reads every article and index entry and checks that each points
+    /// where it should; every problem is told to `problem`.
+    pub fn verify(&self, problem: &mut dyn FnMut(String)) -> Verified {
+        let mut done = Verified::default();
+        let mut per_section: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        let mut report = |done: &mut Verified, text: String| {
+            done.problems += 1;
+            problem(text);
+        };
+        // Every tree is walked the same way: an unreadable stretch ends the walk of that tree.
+        let mut walk = |tree: &Tree,
+                        name: &str,
+                        done: &mut Verified,
+                        check: &mut dyn FnMut(&mut Verified, sled::IVec, sled::IVec)| {
+            let mut items = tree.iter();
+            loop {
+                match guarded("reading", || items.next()) {
+                    Ok(None) => break,
+                    Ok(Some(Ok((k, v)))) => {
+                        done.entries += 1;
+                        check(done, k, v);
+                    }
+                    Ok(Some(Err(e))) => {
+                        report(done, format!("{name}: unreadable from here on: {e}"));
+                        break;
+                    }
+                    Err(e) => {
+                        report(done, format!("{name}: unreadable from here on: {e}"));
+                        break;
+                    }
+                }
+            }
+        };
+        let mut problems = Vec::new();
+        walk(&self.by_section, "section index", &mut done, &mut |done, key, value| {
+            let id = keys::entry_id(&key);
+            let Some(slug_end) = key.iter().position(|&b| b == 0) else {
+                problems.push(format!("section index: a key without a section: {:?}", String::from_utf8_lossy(&key)));
+                return;
+            };
+            match guarded("decoding an article", || decode_at(&key, &value)) {
+                Ok(_) => {
+                    done.articles += 1;
+                    *per_section.entry(key[..slug_end].to_vec()).or_default() += 1;
+                }
+                Err(e) => problems.push(format!("article {id}: {e}")),
+            }
+            let pointer = guarded("reading an id", || self.articles.get(id.as_bytes()).ok().flatten()).ok().flatten();
+            if pointer.is_none_or(|p| keys::entry_of_id(id.as_bytes(), &p) != key.as_ref()) {
+                problems.push(format!("article {id}: no id entry points to it (it is left out of lookups by id)"));
+            }
+            if let Some((micros, parsed)) = keys::split_entry(&key, slug_end + 1) {
+                let in_time = guarded("reading the time index", || {
+                    self.by_time.contains_key(keys::time_entry(micros, &parsed)).unwrap_or(false)
+                });
+                if !matches!(in_time, Ok(true)) {
+                    problems.push(format!("article {id}: missing from the all-sections index"));
+                }
+            }
+        });
+        walk(&self.articles, "article ids", &mut done, &mut |_, id, pointer| {
+            let key = keys::entry_of_id(&id, &pointer);
+            if !matches!(
+                guarded("reading the section index", || self.by_section.contains_key(&key).unwrap_or(false)),
+                Ok(true)
+            ) {
+                problems.push(format!(
+                    "article {}: its id points to nothing (the article is lost)",
+                    String::from_utf8_lossy(&id)
+                ));
+            }
+        });
+        walk(&self.by_time, "all-sections index", &mut done, &mut |_, key, slug| {
+            let entry = keys::entry_of_time(&key, &slug);
+            if !matches!(
+                guarded("reading the section index", || self.by_section.contains_key(&entry).unwrap_or(false)),
+                Ok(true)
+            ) {
+                problems.push(format!("all-sections index: entry for {} points to no article", keys::entry_id(&entry)));
+            }
+        });
+        walk(&self.identity, "identity index", &mut done, &mut |_, _, id| {
+            if !matches!(
+                guarded("reading the article ids", || self.articles.contains_key(&id).unwrap_or(false)),
+                Ok(true)
+            ) {
+                problems.push(format!(
+                    "identity index: points to article {} that is not there",
+                    String::from_utf8_lossy(&id)
+                ));
+            }
+        });
+        walk(&self.sections, "sections", &mut done, &mut |_, slug, bytes| match codec::decode::<SectionMeta>(&bytes) {
+            Ok(meta) => {
+                let found = per_section.get(slug.as_ref()).copied().unwrap_or(0);
+                if meta.count != found {
+                    problems.push(format!(
+                        "section {}: counts {} articles, its index holds {found} readable ones",
+                        String::from_utf8_lossy(&slug),
+                        meta.count
+                    ));
+                }
+            }
+            Err(e) => problems.push(format!("section {}: {e}", String::from_utf8_lossy(&slug))),
+        });
+        for text in problems {
+            report(&mut done, text);
+        }
+        done
     }
 
     /// Loads an export into this (empty) store, as stored: same ids, times and order.
@@ -664,7 +1328,11 @@ impl Store {
             }
             let article: Article = serde_json::from_str(&line)
                 .map_err(|e| StoreError::BadBackup { line: i + 1, detail: e.to_string() })?;
-            self.insert_exact(&article)?;
+            if article.embargo.is_some_and(|release| release > Utc::now()) {
+                self.hold(&article)?;
+            } else {
+                self.insert_exact(&article)?;
+            }
             n += 1;
         }
         self.db.flush().map_err(sled_err("flushing the restore"))?;
@@ -833,14 +1501,14 @@ mod tests {
     /// Opens a store that the test has just written, with sled directly or
     /// through a `Store` now dropped: sled's own threads let go of the
     /// directory lock a moment after the `Db` is dropped.
-    fn reopen(dir: &Path) -> Result<Store, StoreError> {
+    fn reopen(dir: &Path) -> Result<Handles, StoreError> {
         for _ in 0..100 {
-            match Store::open(dir, 1 << 20) {
+            match Handles::open(dir, 1 << 20) {
                 Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(50)),
                 other => return other,
             }
         }
-        Store::open(dir, 1 << 20)
+        Handles::open(dir, 1 << 20)
     }
 
     fn article(id: &str, section: &str, second: u32) -> Article {
@@ -871,7 +1539,7 @@ mod tests {
     #[test]
     fn an_update_moves_the_index_entries_and_a_delete_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let store = Handles::open(dir.path(), 1 << 20).unwrap();
         let first = store.put(article("2016-07-26-a", "World", 1)).unwrap().article().clone();
         let mut newer = article("2016-07-26-a", "World", 30);
         newer.source_hash = "changed".into();
@@ -913,7 +1581,7 @@ mod tests {
         let base = article("2016-07-26-x", "World", 0).published;
         let mut kept: Vec<Article> = Vec::new();
         {
-            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let store = Handles::open(dir.path(), 1 << 20).unwrap();
             for i in 0..3_000 {
                 let mut a = article(&format!("2016-07-26-story-{i}"), sections[i % 3], 0);
                 a.published = base + chrono::Duration::seconds(i as i64 * 7);
@@ -963,7 +1631,7 @@ mod tests {
     }
 
     /// Every id of a scope, paging from the first page.
-    fn walk(store: &Store, scope: &Scope, limit: usize) -> Vec<ArticleId> {
+    fn walk(store: &Handles, scope: &Scope, limit: usize) -> Vec<ArticleId> {
         let (mut ids, mut before) = (Vec::new(), None);
         loop {
             let page = store.page(scope, before, limit).unwrap();
@@ -1012,7 +1680,7 @@ mod tests {
     #[test]
     fn stories_that_share_an_instant_from_an_older_store_are_never_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let store = Handles::open(dir.path(), 1 << 20).unwrap();
         // As builds before unique slots could store them: two runs' counters
         // with the same low digits.
         let trees = (&store.articles, &store.by_section, &store.by_time);
@@ -1039,7 +1707,7 @@ mod tests {
     #[test]
     fn a_full_second_hands_out_its_gaps() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let store = Handles::open(dir.path(), 1 << 20).unwrap();
         let trees = (&store.articles, &store.by_section, &store.by_time);
         for (n, order) in [(1, 0), (2, 1), (3, 999_999)] {
             let mut a = article(&format!("2016-07-26-old-{n}"), "World", 0);
@@ -1061,7 +1729,7 @@ mod tests {
         let world = Scope::Section(Section::from_name("World").unwrap().slug);
         let sport = Scope::Section(Section::from_name("Sport").unwrap().slug);
         let (older, newer) = {
-            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let store = Handles::open(dir.path(), 1 << 20).unwrap();
             assert_eq!(store.changed(&Scope::All).unwrap(), None);
             let older = store.put(article("2016-07-26-older", "World", 1)).unwrap().article().clone();
             let newer = store.put(article("2016-07-26-newer", "World", 30)).unwrap().article().clone();
@@ -1106,8 +1774,8 @@ mod tests {
     #[test]
     fn a_second_open_of_the_same_directory_says_it_is_in_use() {
         let dir = tempfile::tempdir().unwrap();
-        let _first = Store::open(dir.path(), 1 << 20).unwrap();
-        let err = Store::open(dir.path(), 1 << 20).err().expect("refused");
+        let _first = Handles::open(dir.path(), 1 << 20).unwrap();
+        let err = Handles::open(dir.path(), 1 << 20).err().expect("refused");
         assert!(matches!(err, StoreError::Locked(_)), "{err}");
     }
 }

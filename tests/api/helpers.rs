@@ -55,6 +55,12 @@ impl TestServer {
         TestServer::spawn(data, None, Vec::new(), 0)
     }
 
+    /// A server on an existing data directory, with extra environment settings.
+    pub fn start_on_with(data: PathBuf, env: &[(&str, &str)]) -> TestServer {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        TestServer::spawn(data, None, env, 0)
+    }
+
     fn spawn(data: PathBuf, tmp: Option<Arc<tempfile::TempDir>>, env: Vec<(String, String)>, port: u16) -> TestServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wirefeed"));
         for (key, _) in std::env::vars() {

@@ -1,6 +1,7 @@
 //! One integration-test binary: every test starts the real server.
 
 mod end_to_end;
+mod faults;
 mod feeds;
 mod helpers;
 mod hostile;

@@ -361,12 +361,42 @@ impl Log {
             let blob_id =
                 if over_blob_threshold { Some(reservation_lsn) } else { None };
 
-            self.iobufs.encapsulate(
+            // wirefeed patch 5: a blob write that fails (a full disk) used
+            // to return here with this buffer's writer count still raised,
+            // so the buffer was never written and every later flush waited
+            // for it forever. The slot is now filled with the blob pointer
+            // and given back as a cancelled message, as an abort would.
+            if let Err(e) = self.iobufs.encapsulate(
                 item,
                 message_header,
-                destination,
+                &mut *destination,
                 blob_id,
-            )?;
+            ) {
+                let mut out: &mut [u8] = &mut *destination;
+                message_header.serialize_into(&mut out);
+                if let Some(blob_id) = blob_id {
+                    blob_id.serialize_into(&mut out);
+                }
+                let pointer = match blob_id {
+                    Some(blob_id) => DiskPtr::new_blob(reservation_lid, blob_id),
+                    None => DiskPtr::new_inline(reservation_lid),
+                };
+                let cancelled = Reservation {
+                    iobuf,
+                    log: self,
+                    buf: destination,
+                    flushed: false,
+                    lsn: reservation_lsn,
+                    pointer,
+                    is_blob_rewrite: false,
+                    header_len: usize::try_from(
+                        message_header.serialized_size(),
+                    )
+                    .unwrap(),
+                };
+                cancelled.abort()?;
+                return Err(e);
+            }
 
             M.log_reservation_success();
 
@@ -463,8 +493,12 @@ impl Drop for Log {
             error!("failed to flush from IoBufs::drop: {}", e);
         }
 
+        // wirefeed patch 5: a failed fsync (a full disk) at close is
+        // logged, not a panic in whatever thread dropped the last handle.
         if !self.config.temporary {
-            self.config.file.sync_all().unwrap();
+            if let Err(e) = self.config.file.sync_all() {
+                error!("failed to fsync the log file on close: {}", e);
+            }
         }
 
         debug!("IoBufs dropped");
