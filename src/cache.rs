@@ -13,7 +13,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use actix_web::http::header::{HeaderValue, HttpDate};
+use actix_web::http::header::{HeaderName, HeaderValue, HttpDate};
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
 
@@ -49,6 +49,8 @@ pub struct DocHeaders {
     pub etag_brotli: HeaderValue,
     pub content_type: HeaderValue,
     pub last_modified: Option<HeaderValue>,
+    /// Further headers of this document (its cache tags, a feed's WebSub links).
+    pub extra: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Doc {
@@ -63,6 +65,7 @@ impl Doc {
             etag_brotli: value(format!("\"{etag}-br\"")),
             content_type: HeaderValue::from_static(media_type),
             last_modified: last_modified.map(|lm| value(HttpDate::from(std::time::SystemTime::from(lm)).to_string())),
+            extra: Vec::new(),
         });
         Doc {
             body: Bytes::from(body),
@@ -100,6 +103,8 @@ impl Doc {
 pub enum Tag {
     /// Anything at all (all-sections feeds, home page, OPML).
     All,
+    /// The home page (besides [`Tag::All`]): a cache tier purges it by name.
+    Home,
     Section(String),
     Article(String),
     /// A related story's identity key (section + headline): an article page

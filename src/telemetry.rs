@@ -76,6 +76,11 @@ impl Metrics {
         Metrics { registry, requests, latency, imports, articles, store_bytes, flushes }
     }
 
+    /// Adds metrics owned by another module (e.g. the edge worker's) to `/metrics`.
+    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) {
+        self.registry.register(collector).expect("metric registered once");
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         TextEncoder::new().encode_to_string(&self.registry.gather()).unwrap_or_default()

@@ -35,7 +35,7 @@ fn page(articles: Vec<Article>) -> Page {
 }
 
 fn site() -> Site {
-    Site { title: "Wire & Co".into(), language: "en".into(), max_age: 300 }
+    Site { title: "Wire & Co".into(), language: "en".into(), max_age: 300, hubs: Vec::new() }
 }
 
 #[test]

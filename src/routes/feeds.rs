@@ -101,7 +101,11 @@ async fn feed(
             Format::Json => render::json::render(&feed),
         };
         let last_modified = page.articles.iter().map(|a| a.sort_instant()).max();
-        Ok(Rendered::Doc(Doc::new(body, format.content_type(), last_modified), Vec::new()))
+        let mut doc = Doc::new(body, format.content_type(), last_modified);
+        if before.is_none() {
+            doc.headers.extra.extend(crate::edge::websub::link_header(&site.hubs, &feed.self_url(format)));
+        }
+        Ok(Rendered::Doc(doc, Vec::new()))
     };
     cached(&req, &state, key, tags, render, |what| Err(ApiError::NotFound(what))).await
 }

@@ -36,7 +36,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         let newest = page.articles.iter().map(|a| a.sort_instant()).max();
         Ok(Rendered::Doc(Doc::new(body, HTML, newest), Vec::new()))
     };
-    cached(&req, &state, key, vec![Tag::All], render, |what| missing_page(&state, &base, what)).await
+    cached(&req, &state, key, vec![Tag::All, Tag::Home], render, |what| missing_page(&state, &base, what)).await
 }
 
 pub async fn section(
