@@ -1,4 +1,4 @@
-//! The edge worker: one thread that purges every cache target and then pings
+//! The edge workers: threads that purge every cache target and then ping
 //! every WebSub hub, off the request path.
 //!
 //! Each target and hub keeps its own pending [`Plan`]: what it has not yet
@@ -6,12 +6,15 @@
 //! idempotent, so a merged plan is as good as the sequence it replaces), a
 //! target that fails keeps its plan and is tried again after a backoff that
 //! doubles up to [`MAX_BACKOFF`], and is caught up in one go when it
-//! answers again. Every request has a deadline ([`TIMEOUT`]), so a target
-//! that hangs instead of refusing delays only this thread, never a write.
-//! Hubs are pinged after the purges of the same batch were tried, so a hub
-//! fetching the feed through the cache finds the new copy.
+//! answers again. Every target and hub has a thread of its own and every
+//! request a deadline ([`TIMEOUT`]), so a target that hangs instead of
+//! refusing delays only itself, never a write or another target. Hubs are
+//! pinged after the purges of the same batch were tried, so a hub fetching
+//! the feed through the cache finds the new copy.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prometheus::{IntCounter, IntCounterVec, IntGaugeVec, Opts};
@@ -125,11 +128,23 @@ impl Endpoint {
     }
 }
 
-/// Starts the worker thread. `base` is the public base URL the purged
+/// A batch of changes on its way to every endpoint.
+struct Batch {
+    /// 1, 2, 3, ... in the order the changes were made durable.
+    seq: u64,
+    plan: Plan,
+    made: Instant,
+}
+
+/// Per purge target, the newest batch it has tried (or skipped while
+/// backing off): hubs wait for every target to get this far.
+type Tried = Arc<Vec<AtomicU64>>;
+
+/// Starts the edge threads: a dispatcher that turns queued changes into
+/// batches, and one thread per target and per hub, so that a target that
+/// hangs holds up only itself. `base` is the public base URL the purged
 /// URLs and hub topics are made from.
 pub fn spawn(inbox: Inbox, targets: &[Target], hubs: &[String], base: Base, metrics: EdgeMetrics) {
-    let mut endpoints: Vec<Endpoint> = targets.iter().cloned().map(|t| Endpoint::new(Kind::Purge(t))).collect();
-    endpoints.extend(hubs.iter().cloned().map(|h| Endpoint::new(Kind::Hub(h))));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(TIMEOUT))
         .http_status_as_error(false)
@@ -138,97 +153,130 @@ pub fn spawn(inbox: Inbox, targets: &[Target], hubs: &[String], base: Base, metr
         .user_agent(concat!("wirefeed/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
-    let worker = Worker { inbox, endpoints, agent, base, metrics };
-    std::thread::Builder::new().name("edge".into()).spawn(move || worker.run()).expect("spawning the edge worker");
-}
-
-struct Worker {
-    inbox: Inbox,
-    endpoints: Vec<Endpoint>,
-    agent: ureq::Agent,
-    base: Base,
-    metrics: EdgeMetrics,
-}
-
-impl Worker {
-    fn run(mut self) {
-        loop {
-            let now = Instant::now();
-            let wake = self.endpoints.iter().filter(|e| !e.pending.is_empty()).map(|e| e.next_try).min();
-            let first = match wake {
-                None => self.inbox.rx.recv().map_err(|_| ()),
-                Some(at) => match self.inbox.rx.recv_timeout(at.saturating_duration_since(now)) {
-                    Ok(tags) => Ok(tags),
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(Vec::new()),
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(()),
-                },
-            };
-            let Ok(first) = first else { return };
-            // Everything queued meanwhile goes out in the same batch.
-            let mut batch = Plan::default();
-            if !first.is_empty() {
-                batch.merge(&Plan::of(&first, &self.base), &self.base);
+    let tried: Tried = Arc::new(targets.iter().map(|_| AtomicU64::new(0)).collect());
+    let mut outboxes = Vec::new();
+    let kinds = targets.iter().cloned().map(Kind::Purge).chain(hubs.iter().cloned().map(Kind::Hub));
+    for (i, kind) in kinds.enumerate() {
+        let (tx, rx) = mpsc::channel::<Arc<Batch>>();
+        outboxes.push(tx);
+        let is_purge = matches!(kind, Kind::Purge(_));
+        let mut endpoint = Endpoint::new(kind);
+        let (agent, base, metrics, tried) = (agent.clone(), base.clone(), metrics.clone(), Arc::clone(&tried));
+        let name = format!("edge-{}", endpoint.kind_name());
+        let run = move || {
+            let report = is_purge.then_some(i);
+            let gate = (!is_purge).then_some(&tried[..]);
+            endpoint_loop(&mut endpoint, &rx, &agent, &base, &metrics, report.map(|i| &tried[i]), gate)
+        };
+        std::thread::Builder::new().name(name).spawn(run).expect("spawning an edge thread");
+    }
+    let dispatch = move || {
+        let mut seq = 0;
+        while let Ok(first) = inbox.rx.recv() {
+            // Everything queued meanwhile goes out as one batch.
+            let mut plan = Plan::of(&first, &base);
+            while let Ok(tags) = inbox.rx.try_recv() {
+                plan.merge(&Plan::of(&tags, &base), &base);
             }
-            while let Ok(tags) = self.inbox.rx.try_recv() {
-                batch.merge(&Plan::of(&tags, &self.base), &self.base);
+            if inbox.overflow.swap(false, Ordering::SeqCst) {
+                plan.merge(&Plan::everything(&base), &base);
             }
-            if self.inbox.overflow.swap(false, Ordering::SeqCst) {
-                batch.merge(&Plan::everything(&self.base), &self.base);
-            }
-            // Purges first, then hubs: a hub fetches the feed right away.
-            for purge_pass in [true, false] {
-                let now = Instant::now();
-                for i in 0..self.endpoints.len() {
-                    if matches!(self.endpoints[i].kind, Kind::Purge(_)) != purge_pass {
-                        continue;
-                    }
-                    self.endpoints[i].pending.merge(&batch, &self.base);
-                    self.endpoints[i].trim();
-                    if self.endpoints[i].due(now) {
-                        self.deliver(i);
-                    }
-                    let e = &self.endpoints[i];
-                    self.metrics.pending.with_label_values(&[e.kind_name(), &e.label]).set(e.pending_items() as i64);
-                }
+            seq += 1;
+            let batch = Arc::new(Batch { seq, plan, made: Instant::now() });
+            for out in &outboxes {
+                let _ = out.send(Arc::clone(&batch));
             }
         }
-    }
+    };
+    std::thread::Builder::new().name("edge".into()).spawn(dispatch).expect("spawning the edge dispatcher");
+}
 
-    /// Sends an endpoint what it has pending; what it did not take stays pending.
-    fn deliver(&mut self, i: usize) {
-        let e = &mut self.endpoints[i];
-        let result = match &e.kind {
-            Kind::Purge(Target::Xkey(url)) => send_xkey(&self.agent, url, &mut e.pending.tags),
-            Kind::Purge(Target::Nginx(url)) => send_nginx(&self.agent, url, &mut e.pending.urls),
-            Kind::Purge(Target::Webhook(url)) => send_webhook(&self.agent, url, &mut e.pending),
-            Kind::Hub(hub) => send_hub(&self.agent, hub, &mut e.pending.feeds),
+/// One target's or hub's thread: merges what arrives into its pending plan,
+/// delivers when not backing off, until the server stops.
+fn endpoint_loop(
+    e: &mut Endpoint,
+    rx: &mpsc::Receiver<Arc<Batch>>,
+    agent: &ureq::Agent,
+    base: &Base,
+    metrics: &EdgeMetrics,
+    report: Option<&AtomicU64>,
+    gate: Option<&[AtomicU64]>,
+) {
+    let mut newest: Option<Arc<Batch>> = None;
+    loop {
+        let received = if e.pending.is_empty() {
+            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            rx.recv_timeout(e.next_try.saturating_duration_since(Instant::now()))
         };
+        match received {
+            Ok(batch) => newest = Some(batch),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if let Some(batch) = &newest {
+            e.pending.merge(&batch.plan, base);
+        }
+        while let Ok(batch) = rx.try_recv() {
+            e.pending.merge(&batch.plan, base);
+            newest = Some(batch);
+        }
         e.trim();
-        let kind = e.kind_name();
-        match result {
-            Ok(sent) => {
-                self.metrics.requests.with_label_values(&[kind, &e.label, "ok"]).inc_by(sent);
-                if e.failures > 0 {
-                    tracing::info!(kind, target = %e.label, after = e.failures, "edge target answers again; caught up");
-                }
-                e.failures = 0;
-                e.next_try = Instant::now();
+        let seq = newest.as_ref().map_or(0, |b| b.seq);
+        if let (Some(gate), Some(batch)) = (gate, &newest) {
+            // A hub fetches the feed as soon as it is pinged, maybe through
+            // a cache: wait until every target had its try at this batch
+            // (a target that hangs holds the ping up for one timeout at most).
+            let deadline = batch.made + TIMEOUT;
+            while gate.iter().any(|t| t.load(Ordering::SeqCst) < seq) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
             }
-            Err((sent, error)) => {
-                self.metrics.requests.with_label_values(&[kind, &e.label, "ok"]).inc_by(sent);
-                self.metrics.requests.with_label_values(&[kind, &e.label, "failed"]).inc();
-                e.failures += 1;
-                let backoff = FIRST_BACKOFF.saturating_mul(1 << e.failures.min(16)).min(MAX_BACKOFF);
-                e.next_try = Instant::now() + backoff;
-                tracing::warn!(
-                    kind,
-                    target = %e.label,
-                    error = %error,
-                    failures = e.failures,
-                    retry_in_ms = backoff.as_millis() as u64,
-                    "edge target did not take a purge or ping; will retry"
-                );
+        }
+        newest = None;
+        if e.due(Instant::now()) {
+            deliver(e, agent, metrics);
+        }
+        if let Some(report) = report {
+            report.fetch_max(seq, Ordering::SeqCst);
+        }
+        metrics.pending.with_label_values(&[e.kind_name(), &e.label]).set(e.pending_items() as i64);
+    }
+}
+
+/// Sends an endpoint what it has pending; what it did not take stays pending.
+fn deliver(e: &mut Endpoint, agent: &ureq::Agent, metrics: &EdgeMetrics) {
+    let result = match &e.kind {
+        Kind::Purge(Target::Xkey(url)) => send_xkey(agent, url, &mut e.pending.tags),
+        Kind::Purge(Target::Nginx(url)) => send_nginx(agent, url, &mut e.pending.urls),
+        Kind::Purge(Target::Webhook(url)) => send_webhook(agent, url, &mut e.pending),
+        Kind::Hub(hub) => send_hub(agent, hub, &mut e.pending.feeds),
+    };
+    let kind = e.kind_name();
+    match result {
+        Ok(sent) => {
+            metrics.requests.with_label_values(&[kind, &e.label, "ok"]).inc_by(sent);
+            if e.failures > 0 {
+                tracing::info!(kind, target = %e.label, after = e.failures, "edge target answers again; caught up");
             }
+            e.failures = 0;
+            e.next_try = Instant::now();
+        }
+        Err((sent, error)) => {
+            if sent > 0 {
+                metrics.requests.with_label_values(&[kind, &e.label, "ok"]).inc_by(sent);
+            }
+            metrics.requests.with_label_values(&[kind, &e.label, "failed"]).inc();
+            e.failures += 1;
+            let backoff = FIRST_BACKOFF.saturating_mul(1 << e.failures.min(16)).min(MAX_BACKOFF);
+            e.next_try = Instant::now() + backoff;
+            tracing::warn!(
+                kind,
+                target = %e.label,
+                error = %error,
+                failures = e.failures,
+                retry_in_ms = backoff.as_millis() as u64,
+                "edge target did not take a purge or ping; will retry"
+            );
         }
     }
 }
