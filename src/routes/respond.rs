@@ -37,6 +37,11 @@ where
     if let Some(res) = hit(req, state, &key) {
         return Ok(res);
     }
+    let _flight = state.cache.flight(&key).await;
+    if let Some(res) = hit(req, state, &key) {
+        return Ok(res);
+    }
+    state.metrics.renders.inc();
     let generation = state.cache.generation();
     let store = state.store.clone();
     match web::block(move || render(&store)).await?? {

@@ -573,3 +573,44 @@ fn a_websub_subscriber_receives_a_new_story_through_a_real_hub() {
         }
     }
 }
+
+fn renders(server: &TestServer) -> f64 {
+    sample(&metrics(server), "wirefeed_renders_total").unwrap_or(0.0)
+}
+
+#[test]
+fn concurrent_misses_of_one_document_render_it_once() {
+    let server = TestServer::start();
+    // A page no one asked for yet: every request below misses at first.
+    let path = "/sections/world/atom.xml?before=1600000000000000";
+    let before = renders(&server);
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let url = server.url(path);
+            std::thread::spawn(move || reader().get(url).send().unwrap().status().as_u16())
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), 200);
+    }
+    assert_eq!(renders(&server) - before, 1.0);
+}
+
+#[test]
+fn an_import_in_one_section_renders_no_document_of_another_again() {
+    let server = TestServer::start();
+    server.import_new(story("Local side wins the cup", "Sport", "Tue, 26/07/2016 - 18:00", "A late goal decided it."));
+    let others = ["/sections/sport/rss.xml", "/sections/sport", "/articles/2016-07-26-local-side-wins-the-cup"];
+    for path in others {
+        assert_eq!(server.get(path).status(), 200, "{path}");
+    }
+    let before = renders(&server);
+    server.import_new(story("Summit ends with a joint statement", "World", "Wed, 27/07/2016 - 09:00", "Text."));
+    for path in others {
+        assert_eq!(server.get(path).status(), 200, "{path}");
+    }
+    assert_eq!(renders(&server), before, "a Sport document was rendered again after a World import");
+    // All-sections documents did change, and render again.
+    server.get("/rss.xml");
+    assert_eq!(renders(&server), before + 1.0);
+}
