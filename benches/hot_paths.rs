@@ -59,7 +59,7 @@ fn article(section: &Section, i: usize) -> Article {
 
 fn feeds(c: &mut Criterion) {
     let section = Section::from_name("World").expect("a valid section");
-    let site = Site { title: "wirefeed".into(), language: "en".into(), max_age: 300 };
+    let site = Site { title: "wirefeed".into(), language: "en".into(), max_age: 300, hubs: Vec::new() };
     let base = Base::new("http://127.0.0.1:8080/");
     let scope = Scope::section(&section);
     let articles = (0..ITEMS).map(|i| article(&section, i)).collect::<Vec<_>>();

@@ -403,3 +403,78 @@ class Sampler(threading.Thread):
     def stop(self):
         self._stop_ev.set()
         self.join()
+
+
+# --- Varnish with xkey (the recipe of docs/deploy.md) --------------------------
+
+VARNISH_VCL = """vcl 4.1;
+import xkey;
+
+backend origin {{ .host = "{host}"; .port = "{origin}"; }}
+
+acl purgers {{ "{host}"; }}
+
+sub vcl_recv {{
+    if (req.method == "PURGE") {{
+        if (client.ip !~ purgers) {{ return (synth(403, "Forbidden")); }}
+        if (req.http.xkey-purge) {{
+            set req.http.n-gone = xkey.purge(req.http.xkey-purge);
+            return (synth(200, "Purged " + req.http.n-gone));
+        }}
+        return (purge);
+    }}
+}}
+
+sub vcl_backend_response {{
+    set beresp.http.xkey = beresp.http.Surrogate-Key;
+}}
+
+sub vcl_deliver {{
+    unset resp.http.xkey;
+}}
+"""
+
+
+class Varnish:
+    """varnishd (vmod-xkey) in front of `origin` on `port`, its instance directory in `tmp`."""
+
+    def __init__(self, tmp, port, origin):
+        self.tmp, self.port = tmp, port
+        os.makedirs(tmp, exist_ok=True)
+        vcl = os.path.join(tmp, "wirefeed.vcl")
+        with open(vcl, "w") as f:
+            f.write(VARNISH_VCL.format(host=HOST, origin=origin))
+        self.name = os.path.join(tmp, "instance")
+        self.log = open(os.path.join(tmp, "varnish.log"), "wb")
+        self.proc = subprocess.Popen(
+            ["varnishd", "-F", "-n", self.name, "-a", f"{HOST}:{port}", "-f", vcl, "-s", "malloc,256m", "-T", "none",
+             "-p", "thread_pool_min=20"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"varnishd exited with {self.proc.returncode}; see {tmp}/varnish.log")
+            try:
+                get(self.port, "/healthz", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def counters(self):
+        """MAIN.cache_hit and MAIN.cache_miss (varnishstat -1)."""
+        out = subprocess.run(["varnishstat", "-n", self.name, "-1", "-f", "MAIN.cache_hit", "-f", "MAIN.cache_miss"],
+                             check=True, stdout=subprocess.PIPE, text=True).stdout
+        values = {line.split()[0]: int(line.split()[1]) for line in out.splitlines() if line.strip()}
+        return values.get("MAIN.cache_hit", 0), values.get("MAIN.cache_miss", 0)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()

@@ -11,9 +11,9 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use actix_web::http::header::{HeaderValue, HttpDate};
+use actix_web::http::header::{HeaderName, HeaderValue, HttpDate};
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
 
@@ -49,6 +49,8 @@ pub struct DocHeaders {
     pub etag_brotli: HeaderValue,
     pub content_type: HeaderValue,
     pub last_modified: Option<HeaderValue>,
+    /// Further headers of this document (its cache tags, a feed's WebSub links).
+    pub extra: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Doc {
@@ -63,6 +65,7 @@ impl Doc {
             etag_brotli: value(format!("\"{etag}-br\"")),
             content_type: HeaderValue::from_static(media_type),
             last_modified: last_modified.map(|lm| value(HttpDate::from(std::time::SystemTime::from(lm)).to_string())),
+            extra: Vec::new(),
         });
         Doc {
             body: Bytes::from(body),
@@ -100,6 +103,8 @@ impl Doc {
 pub enum Tag {
     /// Anything at all (all-sections feeds, home page, OPML).
     All,
+    /// The home page (besides [`Tag::All`]): a cache tier purges it by name.
+    Home,
     Section(String),
     Article(String),
     /// A related story's identity key (section + headline): an article page
@@ -154,6 +159,27 @@ struct Entries {
 pub struct DocCache {
     entries: RwLock<Entries>,
     writes: AtomicU64,
+    /// Keys being rendered now, each with the lock its renderer holds.
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The right to render one key: concurrent misses of a document wait for
+/// the first one's render (then find it cached) instead of each rendering
+/// it, which after a purge at the edge would be every edge node at once.
+pub struct Flight<'a> {
+    cache: &'a DocCache,
+    key: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    _held: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.cache.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if flights.get(&self.key).is_some_and(|l| Arc::ptr_eq(l, &self.lock)) {
+            flights.remove(&self.key);
+        }
+    }
 }
 
 impl DocCache {
@@ -161,6 +187,18 @@ impl DocCache {
     pub fn get(&self, key: &str) -> Option<Arc<Doc>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         entries.map.get(key).map(|e| Arc::clone(&e.doc))
+    }
+
+    /// Waits until no one else is rendering `key`, and holds that right
+    /// until the returned guard is dropped. Look in the cache again after
+    /// it: the one waited for has probably just put the document there.
+    pub async fn flight(&self, key: &str) -> Flight<'_> {
+        let lock = {
+            let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(flights.entry(key.to_owned()).or_default())
+        };
+        let held = Arc::clone(&lock).lock_owned().await;
+        Flight { cache: self, key: key.to_owned(), lock, _held: held }
     }
 
     /// The write generation: take it before reading the store for a render.
@@ -229,6 +267,36 @@ mod tests {
         }
         assert!(cache.len() < 1_000);
         assert!(cache.get("page 999").is_some());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn concurrent_misses_of_one_key_render_once() {
+        let cache = Arc::new(DocCache::default());
+        let renders = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (cache, renders) = (Arc::clone(&cache), Arc::clone(&renders));
+                tokio::spawn(async move {
+                    if cache.get("feed").is_some() {
+                        return;
+                    }
+                    let _flight = cache.flight("feed").await;
+                    if cache.get("feed").is_some() {
+                        return;
+                    }
+                    let generation = cache.generation();
+                    renders.fetch_add(1, Ordering::SeqCst);
+                    // A render takes a while: every other task arrives meanwhile.
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    cache.insert("feed".into(), doc(10), vec![Tag::All], generation);
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        assert!(cache.flights.lock().unwrap().is_empty(), "finished flights are forgotten");
     }
 
     #[test]

@@ -139,4 +139,17 @@ pub struct ServeArgs {
     /// Most connections served at once.
     #[arg(long, env = "WIREFEED_MAX_CONNECTIONS", default_value_t = 10_000, global = true)]
     pub max_connections: usize,
+    /// Response header naming what a document contains, for a cache tier to purge by
+    /// (`Surrogate-Key` for Fastly, `Cache-Tag` for Cloudflare, `xkey` for Varnish).
+    #[arg(long, env = "WIREFEED_CACHE_TAG_HEADER", default_value = "Surrogate-Key", global = true)]
+    pub cache_tag_header: String,
+    /// Comma-separated purge targets told of every change: `xkey+URL`, `nginx+URL`, `webhook+URL`.
+    #[arg(long, env = "WIREFEED_PURGE", value_delimiter = ',', global = true)]
+    pub purge: Vec<String>,
+    /// Shared-cache lifetime (`s-maxage`) in seconds, used when purge targets are set.
+    #[arg(long, env = "WIREFEED_EDGE_MAX_AGE", default_value_t = 86_400, global = true)]
+    pub edge_max_age: u32,
+    /// Comma-separated WebSub hub URLs that feeds advertise and that are told of every change.
+    #[arg(long, env = "WIREFEED_WEBSUB_HUBS", value_delimiter = ',', global = true)]
+    pub websub_hubs: Vec<String>,
 }

@@ -8,6 +8,7 @@
 //! - [`store`]: sled; `keys` owns every key's bytes, `codec` every value's.
 //! - [`render`]: RSS, Atom, JSON Feed, OPML and HTML as pure functions.
 //! - [`cache`]: rendered documents in memory, invalidated exactly by writes.
+//! - [`edge`]: the HTTP cache tier (tag headers, purges) and WebSub push.
 //! - [`public`]: the public base URL (configured, or from trusted proxies).
 //! - [`release`]: embargoed stories released at their time by a server task.
 //! - [`routes`]: thin HTTP handlers; `routes::error` picks every status code.
@@ -20,6 +21,7 @@
 pub mod cache;
 pub mod config;
 pub mod domain;
+pub mod edge;
 pub mod import;
 pub mod memory;
 pub mod public;

@@ -52,6 +52,11 @@ impl PublicUrl {
         Ok(PublicUrl { configured, trusted })
     }
 
+    /// The configured public base URL, if there is one.
+    pub fn configured(&self) -> Option<&Base> {
+        self.configured.as_ref()
+    }
+
     /// The path prefix of the configured public URL, without its last slash
     /// (`/news` for `https://example.org/news/`), when it has one.
     pub fn prefix(&self) -> Option<String> {

@@ -48,6 +48,9 @@ pub async fn run(state: web::Data<AppState>) {
             Ok(Ok(released)) => {
                 for put in &released {
                     let a = put.article();
+                    if let Put::Created(_) | Put::Updated { .. } = put {
+                        state.edge.changed(&crate::cache::Tag::written(a));
+                    }
                     state.metrics.imports.with_label_values(&["released"]).inc();
                     tracing::info!(id = %a.id, section = %a.section.slug, outcome = put.outcome(), "embargo released");
                 }

@@ -17,9 +17,10 @@ use anyhow::{bail, Context};
 use crate::cache::DocCache;
 use crate::config::{ParseArgs, ServeArgs, StoreArgs};
 use crate::domain::Section;
+use crate::edge::{Edge, EdgeSettings};
 use crate::import::{self, ImportSettings};
 use crate::public::PublicUrl;
-use crate::render::Site;
+use crate::render::{Base, Site};
 use crate::routes;
 use crate::store::Store;
 use crate::telemetry::Metrics;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub cache: DocCache,
     pub metrics: Arc<Metrics>,
     pub cache_control: HeaderValue,
+    /// The cache tier and WebSub hubs: tag headers, and where changes are told.
+    pub edge: Edge,
 }
 
 /// Opens the store in the data directory.
@@ -190,12 +193,20 @@ impl Application {
         let public = PublicUrl::new(serve.public_url.as_deref(), &serve.trusted_proxies)?;
         let prefix = public.prefix();
         let metrics = Arc::new(Metrics::new());
+        let edge_settings =
+            EdgeSettings::parse(&serve.cache_tag_header, &serve.purge, serve.edge_max_age, &serve.websub_hubs)?;
+        let (edge, edge_inbox) = Edge::new(edge_settings.clone());
+        edge.metrics.register(&metrics);
+        let cache_control = edge.cache_control(serve.cache_max_age, None);
+        let edge_metrics = edge.metrics.clone();
+        let configured_base = public.configured().cloned();
         let state = web::Data::new(AppState {
             store: store.clone(),
             site: Site {
                 title: serve.site_title.clone(),
                 language: serve.language.clone(),
                 max_age: serve.cache_max_age,
+                hubs: edge_settings.hubs.clone(),
             },
             import: settings,
             max_body: parse.max_body,
@@ -204,7 +215,8 @@ impl Application {
             public,
             cache: DocCache::default(),
             metrics: Arc::clone(&metrics),
-            cache_control: HeaderValue::from_str(&format!("public, max-age={}", serve.cache_max_age))?,
+            cache_control,
+            edge,
         });
         actix_web::rt::spawn(crate::release::run(state.clone()));
         let server = HttpServer::new(move || {
@@ -262,6 +274,12 @@ impl Application {
         .bind(serve.bind)
         .with_context(|| format!("binding {}", serve.bind))?;
         let addrs = server.addrs();
+        if let Some(inbox) = edge_inbox {
+            // Purged URLs and hub topics are the public ones: configured, or
+            // this server's own address (port 0 resolved by now).
+            let base = configured_base.unwrap_or_else(|| Base::new(&format!("http://{}/", addrs[0])));
+            crate::edge::purge::spawn(inbox, &edge_settings.targets, &edge_settings.hubs, base, edge_metrics);
+        }
         Ok(Application { server: server.run(), addrs, store })
     }
 

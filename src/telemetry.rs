@@ -1,7 +1,9 @@
 //! Logs (tracing to stdout, text or JSON lines, level from `RUST_LOG`) and
 //! Prometheus metrics.
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 /// Sets up logging to stdout; `json` selects JSON lines.
 /// The server logs to stdout; the other commands log to stderr, because
@@ -39,6 +41,8 @@ pub struct Metrics {
     pub articles: IntGaugeVec,
     pub store_bytes: IntGauge,
     pub flushes: IntGauge,
+    /// Documents rendered (cache misses that went to the store).
+    pub renders: IntCounter,
 }
 
 impl Metrics {
@@ -62,6 +66,8 @@ impl Metrics {
         let store_bytes = IntGauge::new("wirefeed_store_bytes", "Size of the store on disk").expect("valid metric");
         let flushes =
             IntGauge::new("wirefeed_store_flushes", "Group-commit flushes (fsyncs) since start").expect("valid metric");
+        let renders =
+            IntCounter::new("wirefeed_renders_total", "Documents rendered on a cache miss").expect("valid metric");
         let registry = Registry::new();
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -70,10 +76,16 @@ impl Metrics {
             Box::new(articles.clone()),
             Box::new(store_bytes.clone()),
             Box::new(flushes.clone()),
+            Box::new(renders.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
-        Metrics { registry, requests, latency, imports, articles, store_bytes, flushes }
+        Metrics { registry, requests, latency, imports, articles, store_bytes, flushes, renders }
+    }
+
+    /// Adds metrics owned by another module (e.g. the edge worker's) to `/metrics`.
+    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) {
+        self.registry.register(collector).expect("metric registered once");
     }
 
     /// The text exposition format.

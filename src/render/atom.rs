@@ -29,6 +29,7 @@ pub fn render_with_deleted(feed: &FeedPage<'_>, deleted: &[(ArticleId, DateTime<
     if let Some(prev) = feed.prev_url(Format::Atom) {
         links.push(link("previous", prev, None));
     }
+    links.extend(feed.hubs().map(|hub| link("hub", hub.clone(), None)));
     let entries = feed
         .page
         .articles

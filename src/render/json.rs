@@ -15,7 +15,16 @@ struct JsonFeed<'a> {
     next_url: Option<String>,
     language: &'a str,
     authors: Vec<Author>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub<'a>>,
     items: Vec<JsonItem>,
+}
+
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -66,6 +75,7 @@ pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
         next_url: feed.next_url(Format::Json),
         language: &feed.site.language,
         authors: vec![Author { name: feed.site.title.clone() }],
+        hubs: feed.hubs().map(|url| Hub { kind: "WebSub", url }).collect(),
         items,
     };
     let mut out = Vec::with_capacity(feed_capacity(&feed.page.articles));

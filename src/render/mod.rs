@@ -21,6 +21,8 @@ pub struct Site {
     pub language: String,
     /// Cache-Control max-age in seconds (RSS `ttl` is this in minutes).
     pub max_age: u32,
+    /// WebSub hubs every feed names (empty: none).
+    pub hubs: Vec<String>,
 }
 
 pub const GENERATOR: &str = concat!("wirefeed ", env!("CARGO_PKG_VERSION"));
@@ -152,6 +154,12 @@ impl FeedPage<'_> {
 
     pub fn self_url(&self, format: Format) -> String {
         self.feed_url(format, self.cursor)
+    }
+
+    /// The WebSub hubs this page names: those of the live feed (the first
+    /// page, the topic subscribers follow), none on older pages.
+    pub fn hubs(&self) -> impl Iterator<Item = &String> {
+        self.site.hubs.iter().filter(|_| self.cursor.is_none())
     }
 
     pub fn html_url(&self) -> String {

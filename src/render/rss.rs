@@ -17,6 +17,7 @@ pub fn render(feed: &FeedPage<'_>) -> Vec<u8> {
     if let Some(prev) = feed.prev_url(Format::Rss) {
         links.push(link("previous", prev, None));
     }
+    links.extend(feed.hubs().map(|hub| link("hub", hub.clone(), None)));
     let updated = feed.updated().to_rfc2822();
     let items = feed
         .page

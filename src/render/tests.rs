@@ -40,7 +40,7 @@ fn changed() -> chrono::DateTime<Utc> {
 }
 
 fn site() -> Site {
-    Site { title: "Wire & Co".into(), language: "en".into(), max_age: 300 }
+    Site { title: "Wire & Co".into(), language: "en".into(), max_age: 300, hubs: Vec::new() }
 }
 
 #[test]

@@ -166,7 +166,11 @@ async fn any_feed(
             Format::Atom => render::atom::render(&feed),
             Format::Json => render::json::render(&feed),
         };
-        Ok(Rendered::Doc(Doc::new(body, format.content_type(), changed), Vec::new()))
+        let mut doc = Doc::new(body, format.content_type(), changed);
+        if before.is_none() {
+            doc.headers.extra.extend(crate::edge::websub::link_header(&site.hubs, &feed.self_url(format)));
+        }
+        Ok(Rendered::Doc(doc, Vec::new()))
     };
     cached(&req, &state, key, tags, render, |what| Err(ApiError::NotFound(what))).await
 }

@@ -141,6 +141,12 @@ pub async fn import(
         Ok(ingested)
     })
     .await??;
+    // Durable now: the cache tier and hubs may hear of it.
+    match &ingested.outcome {
+        Outcome::Stored(Put::Created(a) | Put::Updated { article: a, .. }) => state.edge.changed(&Tag::written(a)),
+        Outcome::Killed(Some(stone)) => state.edge.changed(&Tag::killed(stone)),
+        _ => {}
+    }
     state.metrics.imports.with_label_values(&[ingested.outcome.label()]).inc();
     let base = state.public.base(&req);
     let put = match &ingested.outcome {
@@ -198,6 +204,7 @@ pub async fn delete(
     })
     .await??;
     let stone = killed.ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+    state.edge.changed(&Tag::killed(&stone));
     state.metrics.imports.with_label_values(&["deleted"]).inc();
     tracing::info!(id = %stone.id, section = %stone.section.slug, outcome = "deleted", "delete");
     Ok(HttpResponse::Ok().json(serde_json::json!({"outcome": "deleted", "id": stone.id, "killed": stone.killed})))

@@ -37,7 +37,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         let body = render::html::home(&site, &render_base, &sections, &page);
         Ok(Rendered::Doc(Doc::new(body, HTML, changed), Vec::new()))
     };
-    cached(&req, &state, key, vec![Tag::All], render, |what| missing_page(&state, &base, what)).await
+    cached(&req, &state, key, vec![Tag::All, Tag::Home], render, |what| missing_page(&state, &base, what)).await
 }
 
 pub async fn section(

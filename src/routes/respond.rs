@@ -37,12 +37,18 @@ where
     if let Some(res) = hit(req, state, &key) {
         return Ok(res);
     }
+    let _flight = state.cache.flight(&key).await;
+    if let Some(res) = hit(req, state, &key) {
+        return Ok(res);
+    }
+    state.metrics.renders.inc();
     let generation = state.cache.generation();
     let store = state.store.clone();
     match web::block(move || render(&store)).await?? {
-        Rendered::Doc(doc, mut more) => {
-            let doc = Arc::new(doc);
+        Rendered::Doc(mut doc, mut more) => {
             more.extend(tags);
+            doc.headers.extra.extend(state.edge.tag_header(&more));
+            let doc = Arc::new(doc);
             state.cache.insert(key, Arc::clone(&doc), more, generation);
             Ok(respond(req, &doc, &cache_control(state)))
         }
@@ -56,15 +62,16 @@ pub fn hit(req: &HttpRequest, state: &AppState, key: &str) -> Option<HttpRespons
     state.cache.get(key).map(|doc| respond(req, &doc, &cache_control(state)))
 }
 
-/// `Cache-Control` for a document now: the configured max-age, cut so that
-/// no copy outlives the next embargo release (which changes documents).
+/// `Cache-Control` for a document now: the configured max-age (and edge
+/// s-maxage), cut so that no copy outlives the next embargo release (which
+/// changes documents).
 fn cache_control(state: &AppState) -> HeaderValue {
     let Some(release) = state.store.next_release() else { return state.cache_control.clone() };
     let left = (release - chrono::Utc::now()).num_seconds().max(0) as u64;
-    if left >= u64::from(state.site.max_age) {
+    if left >= state.edge.longest(state.site.max_age) {
         return state.cache_control.clone();
     }
-    HeaderValue::from_str(&format!("public, max-age={left}")).unwrap_or_else(|_| state.cache_control.clone())
+    state.edge.cache_control(state.site.max_age, Some(left))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,6 +98,9 @@ pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> Htt
         .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")));
     if let Some(lm) = last_modified {
         res.insert_header((header::LAST_MODIFIED, lm.clone()));
+    }
+    for (name, value) in &doc.headers.extra {
+        res.insert_header((name.clone(), value.clone()));
     }
     if fresh {
         return res.finish();

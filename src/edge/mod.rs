@@ -1,0 +1,404 @@
+//! The HTTP cache tier in front of wirefeed, and WebSub push.
+//!
+//! Every document names what it was rendered from in a tag header (the same
+//! [`Tag`]s the in-process [`crate::cache::DocCache`] invalidates by), so a
+//! shared cache (Varnish with xkey, a CDN) can drop exactly what a write
+//! changed. With purge targets configured, documents may live a day at the
+//! edge (`s-maxage`), because every durable change is purged there within
+//! moments: [`Edge::changed`] hands the change to a worker thread
+//! ([`purge`]) that purges each target and then pings each WebSub hub
+//! ([`websub`]), off the request path, with retries.
+//!
+//! Settings are read in two stages: raw strings in [`crate::config`], checked
+//! here into [`EdgeSettings`].
+
+pub mod purge;
+pub mod websub;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+
+use crate::cache::Tag;
+use crate::render::{Base, Format};
+
+/// Changes waiting for the worker. The worker merges whatever is queued
+/// into one batch, so this fills only while it is stuck sending; past it a
+/// change is not lost but widened to "everything" (see [`Edge::changed`]).
+const QUEUE: usize = 4096;
+
+/// The tag every document carries: what a purge of everything names.
+pub const SITE_TAG: &str = "wirefeed";
+
+/// Where purges go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Varnish with vmod-xkey: `PURGE` with the tags in an `xkey-purge` header.
+    Xkey(String),
+    /// nginx with the cache-purge module: `PURGE` of each changed URL's path.
+    Nginx(String),
+    /// Anything else (a CDN API behind a small adapter): `POST {"tags", "urls"}`.
+    Webhook(String),
+}
+
+impl Target {
+    /// `xkey+URL`, `nginx+URL` or `webhook+URL`.
+    pub fn parse(raw: &str) -> Result<Target, EdgeError> {
+        let raw = raw.trim();
+        let (kind, url) = raw.split_once('+').ok_or_else(|| {
+            EdgeError(format!("WIREFEED_PURGE entry {raw:?} must be xkey+URL, nginx+URL or webhook+URL"))
+        })?;
+        let url = http_url(url, "WIREFEED_PURGE")?;
+        match kind.to_ascii_lowercase().as_str() {
+            "xkey" => Ok(Target::Xkey(url)),
+            "nginx" => Ok(Target::Nginx(url)),
+            "webhook" => Ok(Target::Webhook(url)),
+            other => {
+                Err(EdgeError(format!("WIREFEED_PURGE entry {raw:?}: unknown kind {other:?} (xkey, nginx or webhook)")))
+            }
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Target::Xkey(_) => "xkey",
+            Target::Nginx(_) => "nginx",
+            Target::Webhook(_) => "webhook",
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Target::Xkey(u) | Target::Nginx(u) | Target::Webhook(u) => u,
+        }
+    }
+}
+
+/// An absolute http(s) URL, or the error naming `setting`.
+fn http_url(url: &str, setting: &str) -> Result<String, EdgeError> {
+    let url = url.trim();
+    let host = url.split_once("://").map_or("", |(_, rest)| rest.split(['/', '?']).next().unwrap_or(""));
+    if !(url.starts_with("http://") || url.starts_with("https://")) || host.is_empty() || url.contains([' ', '"']) {
+        return Err(EdgeError(format!("{setting}: {url:?} is not an absolute http(s) URL")));
+    }
+    Ok(url.to_owned())
+}
+
+/// A bad edge setting.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EdgeError(String);
+
+/// The checked edge settings.
+#[derive(Debug, Clone)]
+pub struct EdgeSettings {
+    pub tag_header: HeaderName,
+    pub targets: Vec<Target>,
+    pub hubs: Vec<String>,
+    /// `s-maxage` in seconds (only used with purge targets).
+    pub edge_max_age: u32,
+}
+
+impl EdgeSettings {
+    pub fn parse(tag_header: &str, purge: &[String], edge_max_age: u32, hubs: &[String]) -> Result<Self, EdgeError> {
+        let tag_header = HeaderName::try_from(tag_header.trim())
+            .map_err(|_| EdgeError(format!("WIREFEED_CACHE_TAG_HEADER {tag_header:?} is not a header name")))?;
+        let targets =
+            purge.iter().filter(|s| !s.trim().is_empty()).map(|s| Target::parse(s)).collect::<Result<_, _>>()?;
+        let hubs = hubs
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| http_url(s, "WIREFEED_WEBSUB_HUBS"))
+            .collect::<Result<_, _>>()?;
+        Ok(EdgeSettings { tag_header, targets, hubs, edge_max_age })
+    }
+}
+
+/// The name of a tag in the tag header and in purges: header-safe, no
+/// spaces or commas (the separators every cache splits on).
+pub fn tag_name(tag: &Tag) -> String {
+    match tag {
+        Tag::All => "all".to_owned(),
+        Tag::Home => "home".to_owned(),
+        Tag::Section(slug) => format!("section-{slug}"),
+        Tag::Article(id) => format!("article-{id}"),
+        // An identity key is bytes (section and headline): its hash names it.
+        Tag::Identity(key) => format!("related-{:016x}", xxhash_rust::xxh3::xxh3_64(key)),
+    }
+}
+
+/// The state handlers share: how to tag documents and where changes go.
+pub struct Edge {
+    settings: EdgeSettings,
+    /// Cloudflare's `Cache-Tag` and Akamai's `Edge-Cache-Tag` split on
+    /// commas; Fastly's `Surrogate-Key` only on spaces; xkey on either.
+    separator: &'static str,
+    queue: Option<SyncSender<Vec<Tag>>>,
+    overflow: Arc<AtomicBool>,
+    pub metrics: purge::EdgeMetrics,
+}
+
+/// The worker's end of the queue, until [`purge::spawn`] takes it.
+pub struct Inbox {
+    rx: Receiver<Vec<Tag>>,
+    overflow: Arc<AtomicBool>,
+}
+
+impl Edge {
+    /// The handle, and the inbox for the worker when there is anything to tell.
+    pub fn new(settings: EdgeSettings) -> (Edge, Option<Inbox>) {
+        let name = settings.tag_header.as_str();
+        let separator = if name == "cache-tag" || name == "edge-cache-tag" { "," } else { " " };
+        let overflow = Arc::new(AtomicBool::new(false));
+        let (queue, inbox) = if settings.targets.is_empty() && settings.hubs.is_empty() {
+            (None, None)
+        } else {
+            let (tx, rx) = mpsc::sync_channel(QUEUE);
+            (Some(tx), Some(Inbox { rx, overflow: Arc::clone(&overflow) }))
+        };
+        let metrics = purge::EdgeMetrics::new();
+        (Edge { settings, separator, queue, overflow, metrics }, inbox)
+    }
+
+    pub fn settings(&self) -> &EdgeSettings {
+        &self.settings
+    }
+
+    /// Whether documents may live long at the edge (a purge target is set).
+    pub fn purges(&self) -> bool {
+        !self.settings.targets.is_empty()
+    }
+
+    /// The tag header of a document rendered from `tags`.
+    pub fn tag_header(&self, tags: &[Tag]) -> Option<(HeaderName, HeaderValue)> {
+        let mut names = vec![SITE_TAG.to_owned()];
+        for tag in tags {
+            let name = tag_name(tag);
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        let value = HeaderValue::from_str(&names.join(self.separator)).ok()?;
+        Some((self.settings.tag_header.clone(), value))
+    }
+
+    /// `Cache-Control` for documents: the reader's `max-age`, and with purge
+    /// targets a long `s-maxage` beside it. `left` cuts both (the seconds to
+    /// the next embargo release, which changes documents).
+    pub fn cache_control(&self, max_age: u32, left: Option<u64>) -> HeaderValue {
+        let reader = left.map_or(u64::from(max_age), |l| l.min(u64::from(max_age)));
+        let value = if self.purges() {
+            let edge =
+                left.map_or(u64::from(self.settings.edge_max_age), |l| l.min(u64::from(self.settings.edge_max_age)));
+            // A short revalidation window: a purged document is refetched,
+            // never served stale, so this only covers the refetch itself.
+            // stale-if-error keeps feeds up for a day while the origin is down.
+            let swr = if left.is_some_and(|l| l < u64::from(self.settings.edge_max_age)) {
+                String::new()
+            } else {
+                ", stale-while-revalidate=30".to_owned()
+            };
+            format!("public, max-age={reader}, s-maxage={edge}{swr}, stale-if-error=86400")
+        } else {
+            format!("public, max-age={reader}")
+        };
+        HeaderValue::from_str(&value).expect("digits and commas are a valid header value")
+    }
+
+    /// The longest lifetime a document is given: a release further off than
+    /// this needs no cut.
+    pub fn longest(&self, max_age: u32) -> u64 {
+        if self.purges() {
+            u64::from(max_age.max(self.settings.edge_max_age))
+        } else {
+            u64::from(max_age)
+        }
+    }
+
+    /// Tells the caches and hubs that documents rendered from `changed`
+    /// changed. Call once the change is durable. Never blocks: a full queue
+    /// (the worker stuck on a target) widens the next purge to everything.
+    pub fn changed(&self, changed: &[Tag]) {
+        let Some(queue) = &self.queue else { return };
+        match queue.try_send(changed.to_vec()) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.overflow.store(true, Ordering::SeqCst);
+                self.metrics.overflows.inc();
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                tracing::error!("edge worker is gone: caches and hubs are not told of changes");
+            }
+        }
+    }
+}
+
+/// What one batch of changes asks of the caches and hubs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Tag names to purge (xkey, webhook).
+    pub tags: Vec<String>,
+    /// Public URLs to purge (nginx, webhook).
+    pub urls: Vec<String>,
+    /// Public feed URLs to ping hubs for.
+    pub feeds: Vec<String>,
+}
+
+/// Most tags or URLs one pending plan holds; past this it becomes a purge
+/// of everything (memory stays bounded while a target is down for days).
+const PLAN_LIMIT: usize = 10_000;
+
+impl Plan {
+    /// What a write whose in-process tags are `changed` changes at the edge:
+    /// its section's and article's documents, pages that link it, every
+    /// all-sections document and the home page.
+    pub fn of(changed: &[Tag], base: &Base) -> Plan {
+        let mut plan = Plan::default();
+        for tag in changed.iter().chain([&Tag::All, &Tag::Home]) {
+            plan.add_tag(tag_name(tag));
+            match tag {
+                Tag::Section(slug) => {
+                    for format in [Format::Rss, Format::Atom, Format::Json] {
+                        let url = base.url(&format!("sections/{slug}/{}", format.file()));
+                        plan.add(Which::Feed, url);
+                    }
+                    plan.add(Which::Url, base.url(&format!("sections/{slug}")));
+                }
+                Tag::Article(id) => {
+                    plan.add(Which::Url, base.url(&format!("articles/{id}")));
+                    plan.add(Which::Url, base.url(&format!("articles/{id}.json")));
+                }
+                Tag::All => {
+                    for format in [Format::Rss, Format::Atom, Format::Json] {
+                        plan.add(Which::Feed, base.url(format.file()));
+                    }
+                    plan.add(Which::Url, base.url("opml.xml"));
+                }
+                Tag::Home => plan.add(Which::Url, base.url("")),
+                // Pages linking a headline are found by their tag only.
+                Tag::Identity(_) => {}
+            }
+        }
+        plan
+    }
+
+    /// A purge of everything: the site tag, and the URLs known without
+    /// knowing what changed (nginx cannot purge what it is not named).
+    pub fn everything(base: &Base) -> Plan {
+        let mut plan = Plan::of(&[], base);
+        plan.tags = vec![SITE_TAG.to_owned()];
+        plan
+    }
+
+    fn add_tag(&mut self, tag: String) {
+        if !self.tags.contains(&tag) {
+            self.tags.push(tag);
+        }
+    }
+
+    fn add(&mut self, which: Which, url: String) {
+        if which == Which::Feed && !self.feeds.contains(&url) {
+            self.feeds.push(url.clone());
+        }
+        if !self.urls.contains(&url) {
+            self.urls.push(url);
+        }
+    }
+
+    /// Adds `other` to this plan, in order, without repeats; a plan grown
+    /// past [`PLAN_LIMIT`] becomes [`Plan::everything`].
+    pub fn merge(&mut self, other: &Plan, base: &Base) {
+        for t in &other.tags {
+            self.add_tag(t.clone());
+        }
+        for u in &other.urls {
+            if !self.urls.contains(u) {
+                self.urls.push(u.clone());
+            }
+        }
+        for f in &other.feeds {
+            if !self.feeds.contains(f) {
+                self.feeds.push(f.clone());
+            }
+        }
+        if self.tags.len() > PLAN_LIMIT || self.urls.len() > PLAN_LIMIT {
+            tracing::warn!("edge: too many pending purges; purging everything instead");
+            *self = Plan::everything(base);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty() && self.urls.is_empty() && self.feeds.is_empty()
+    }
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Which {
+    Url,
+    Feed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(purge: &[&str], header: &str) -> Edge {
+        let purge: Vec<String> = purge.iter().map(|s| s.to_string()).collect();
+        Edge::new(EdgeSettings::parse(header, &purge, 86_400, &[]).unwrap()).0
+    }
+
+    #[test]
+    fn a_section_write_purges_its_section_its_article_and_every_all_sections_document() {
+        let base = Base::new("https://example.org/news/");
+        let plan = Plan::of(&[Tag::Section("world".into()), Tag::Article("a-1".into())], &base);
+        assert_eq!(plan.tags, ["section-world", "article-a-1", "all", "home"]);
+        assert!(plan.urls.contains(&"https://example.org/news/sections/world/atom.xml".to_owned()));
+        assert!(plan.urls.contains(&"https://example.org/news/articles/a-1.json".to_owned()));
+        assert!(plan.urls.contains(&"https://example.org/news/".to_owned()));
+        assert!(plan.urls.contains(&"https://example.org/news/opml.xml".to_owned()));
+        assert_eq!(plan.feeds.len(), 6, "{:?}", plan.feeds);
+        assert!(!plan.urls.iter().any(|u| u.contains("sport")));
+    }
+
+    #[test]
+    fn merged_plans_keep_order_without_repeats() {
+        let base = Base::new("http://h/");
+        let mut a = Plan::of(&[Tag::Section("world".into())], &base);
+        a.merge(&Plan::of(&[Tag::Section("sport".into())], &base), &base);
+        assert_eq!(a.tags, ["section-world", "all", "home", "section-sport"]);
+        assert_eq!(a.feeds.len(), 9);
+    }
+
+    #[test]
+    fn tag_header_separators_follow_the_cache() {
+        let tags = [Tag::Section("world".into()), Tag::All];
+        let (name, value) = edge(&[], "Surrogate-Key").tag_header(&tags).unwrap();
+        assert_eq!((name.as_str(), value.to_str().unwrap()), ("surrogate-key", "wirefeed section-world all"));
+        let (_, value) = edge(&[], "Cache-Tag").tag_header(&tags).unwrap();
+        assert_eq!(value.to_str().unwrap(), "wirefeed,section-world,all");
+    }
+
+    #[test]
+    fn edge_lifetime_only_with_a_purge_target_and_cut_before_a_release() {
+        assert_eq!(edge(&[], "xkey").cache_control(300, None), "public, max-age=300");
+        let e = edge(&["xkey+http://127.0.0.1:6081/"], "xkey");
+        assert_eq!(
+            e.cache_control(300, None),
+            "public, max-age=300, s-maxage=86400, stale-while-revalidate=30, stale-if-error=86400"
+        );
+        assert_eq!(e.cache_control(300, Some(120)), "public, max-age=120, s-maxage=120, stale-if-error=86400");
+        assert_eq!(e.cache_control(300, Some(4000)), "public, max-age=300, s-maxage=4000, stale-if-error=86400");
+    }
+
+    #[test]
+    fn bad_targets_are_refused_with_the_setting_named() {
+        assert!(Target::parse("xkey+http://127.0.0.1:6081").is_ok());
+        let err = Target::parse("varnish+http://x/").unwrap_err().to_string();
+        assert!(err.contains("WIREFEED_PURGE"), "{err}");
+        assert!(Target::parse("nginx+ftp://x/").is_err());
+        assert!(Target::parse("http://x/").is_err());
+        assert!(EdgeSettings::parse("bad header", &[], 1, &[]).is_err());
+    }
+}
