@@ -5,8 +5,10 @@
 //! Run with `cargo bench --bench hot_paths`; the HTTP-level figures are in
 //! `scripts/bench-http` and `docs/benchmarks.md`.
 
+use std::hint::black_box;
+
 use chrono::{DateTime, Duration, Utc};
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use wirefeed::domain::{Article, ArticleId, Related, Section, TimeSource};
 use wirefeed::render::{self, Base, FeedPage, Scope, Site};

@@ -1,8 +1,10 @@
 //! How long the parser takes over the seed story (~5 KB, 17 paragraphs,
 //! a time line and five related stories).
 
+use std::hint::black_box;
+
 use chrono::{TimeZone, Utc};
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use wirefeed::wire::{parse, ParseOptions};
 
 fn parse_seed(c: &mut Criterion) {

@@ -1,6 +1,6 @@
 //! Settings: every setting is a command-line flag and a `WIREFEED_*` variable
 //! (the flag wins), parsed by clap into typed values. No globals: the parsed
-//! [`Settings`] is passed to whatever needs it.
+//! [`Cli`] is passed to whatever needs it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -106,6 +106,8 @@ pub struct ServeArgs {
     #[arg(long, env = "WIREFEED_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
     /// Public base URL for absolute links, e.g. https://example.org/news/.
+    // The line above is also `--help` text, so the URL stays bare.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long, env = "WIREFEED_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
     /// Comma-separated addresses or CIDR ranges whose X-Forwarded-* / Forwarded headers are trusted.

@@ -1,7 +1,7 @@
 //! Documents: RSS 2.0, Atom 1.0, JSON Feed 1.1, OPML 2.0 and HTML pages, as
-//! pure functions of articles and [`Links`]. XML is written only through the
-//! feed crates' writers and quick-xml; HTML only through askama templates,
-//! which escape everything.
+//! pure functions of articles and the public [`Base`]. XML is written only
+//! through the feed crates' writers and quick-xml; HTML only through askama
+//! templates, which escape everything.
 
 pub mod atom;
 pub mod html;

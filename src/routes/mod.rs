@@ -1,5 +1,5 @@
 //! Thin handlers: read the input, make one call into wire/store/render, answer.
-//! Documents go through [`respond`] (conditional requests, compression,
+//! Documents go through `respond` (conditional requests, compression,
 //! caching headers) and the [`crate::cache::DocCache`].
 
 pub mod error;

@@ -6,7 +6,7 @@
 //! Key bytes and the layout live in [`keys`], value bytes in [`codec`]. Every
 //! write that touches an article and its index entries is one sled
 //! transaction; a write is acknowledged only after [`Store::sync`] has put it
-//! on disk (group commit, [`durable`]). Reads cost what the page costs: a
+//! on disk (group commit, `durable`). Reads cost what the page costs: a
 //! section's page is one range scan of `limit` neighbouring entries, the
 //! all-sections page a scan and one `get` per article; never a whole-store scan.
 //!

@@ -90,7 +90,7 @@ fn mixed(bytes: &[u8]) -> Option<(String, &'static str)> {
 fn detect(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), ParseError> {
     // Only lines with non-ASCII bytes tell encodings apart; feeding just
     // those (up to 64 KiB) keeps detection cheap on long, mostly ASCII text.
-    let mut detector = chardetng::EncodingDetector::new();
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Allow);
     let mut fed = 0;
     for line in bytes.split_inclusive(|&b| b == b'\n').filter(|l| !l.is_ascii()) {
         detector.feed(line, false);
@@ -100,7 +100,7 @@ fn detect(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), ParseError> {
         }
     }
     detector.feed(&[], true);
-    let encoding = detector.guess(None, true);
+    let encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
     let (text, _, had_errors) = encoding.decode(bytes);
     if had_errors {
         let at = text.find('\u{FFFD}').unwrap_or(0);

@@ -1,5 +1,5 @@
-//! The XML agency formats: NITF 3.x ([`nitf`](super::nitf)) and NewsML-G2
-//! news items ([`newsml`](super::newsml)), and what they share: decoding,
+//! The XML agency formats: NITF 3.x ([`nitf`]) and NewsML-G2
+//! news items ([`newsml`]), and what they share: decoding,
 //! safe parsing, text extraction, paragraphs from XHTML/NITF markup, bylines,
 //! datelines and ISO times.
 //!
