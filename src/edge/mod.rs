@@ -308,7 +308,7 @@ impl Plan {
     }
 
     /// Adds `other` to this plan, in order, without repeats; a plan grown
-    /// past [`PLAN_LIMIT`] becomes [`Plan::everything`].
+    /// past `PLAN_LIMIT` becomes [`Plan::everything`].
     pub fn merge(&mut self, other: &Plan, base: &Base) {
         for t in &other.tags {
             self.add_tag(t.clone());

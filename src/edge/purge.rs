@@ -5,9 +5,9 @@
 //! been told. New changes are merged into every pending plan (purges are
 //! idempotent, so a merged plan is as good as the sequence it replaces), a
 //! target that fails keeps its plan and is tried again after a backoff that
-//! doubles up to [`MAX_BACKOFF`], and is caught up in one go when it
+//! doubles up to `MAX_BACKOFF`, and is caught up in one go when it
 //! answers again. Every target and hub has a thread of its own and every
-//! request a deadline ([`TIMEOUT`]), so a target that hangs instead of
+//! request a deadline (`TIMEOUT`), so a target that hangs instead of
 //! refusing delays only itself, never a write or another target. Hubs are
 //! pinged after the purges of the same batch were tried, so a hub fetching
 //! the feed through the cache finds the new copy.

@@ -476,7 +476,7 @@ impl Store {
         self.call("reading the store size", |h| Ok(h.size_on_disk())).unwrap_or(0)
     }
 
-    /// Stores a story (see [`Handles::put`]); refused when space is short.
+    /// Stores a story (see `Handles::put`); refused when space is short.
     /// Not yet durable: call [`Store::sync`].
     pub fn put(&self, draft: Article) -> Result<Put, StoreError> {
         self.check_space()?;
@@ -525,7 +525,7 @@ impl Store {
         self.run("releasing embargoed stories", true, |h| h.release_due(now))
     }
 
-    /// Kills a stored story (see [`Handles::kill`]).
+    /// Kills a stored story (see `Handles::kill`).
     pub fn kill(&self, id: &ArticleId, when: DateTime<Utc>) -> Result<Option<Tombstone>, StoreError> {
         self.run("killing an article", true, |h| h.kill(id, when))
     }
@@ -540,7 +540,7 @@ impl Store {
         self.call("reading a kill", |h| h.tombstone(id))
     }
 
-    /// Whether a story about to be stored was killed (see [`Handles::killed_as`]).
+    /// Whether a story about to be stored was killed (see `Handles::killed_as`).
     pub fn killed_as(&self, draft: &Article) -> Result<Option<Option<ArticleId>>, StoreError> {
         self.call("reading kills", |h| h.killed_as(draft))
     }
@@ -561,7 +561,7 @@ impl Store {
         self.call("reading the identity index", |h| h.find_by_wire(source, slug))
     }
 
-    /// When the documents of `scope` last changed (see [`Handles::changed`]).
+    /// When the documents of `scope` last changed (see `Handles::changed`).
     pub fn changed(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.call("reading when the store changed", |h| h.changed(scope))
     }
