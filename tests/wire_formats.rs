@@ -238,10 +238,16 @@ fn own_fixtures_pass_every_check() {
 
 #[test]
 fn shared_agency_samples_score_95_percent_with_no_leak() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/wire");
+    // Beside the checkout, as the workplace lays it out; or named by WIREFEED_WIRE_CORPUS.
+    let candidates = [
+        std::env::var_os("WIREFEED_WIRE_CORPUS").map(std::path::PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/wire")),
+        Some(std::path::PathBuf::from("/work/shared/corpus/wire")),
+    ];
+    let dir = candidates.into_iter().flatten().find(|d| d.is_dir()).unwrap_or_default();
     if !dir.is_dir() {
-        assert!(std::env::var_os("CI").is_none(), "{} is missing and CI is set", dir.display());
-        eprintln!("skipped: {} is absent", dir.display());
+        assert!(std::env::var_os("CI").is_none(), "../shared/corpus/wire is missing and CI is set");
+        eprintln!("skipped: ../shared/corpus/wire is absent");
         return;
     }
     let score = run(&dir);
