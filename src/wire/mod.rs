@@ -43,6 +43,19 @@ pub struct ParseOptions {
     pub max_bytes: usize,
 }
 
+#[cfg(test)]
+impl ParseOptions {
+    /// What the parser's unit tests read with: UTC, received 2026-01-01, 1 MiB.
+    pub(crate) fn for_tests() -> ParseOptions {
+        use chrono::TimeZone;
+        ParseOptions {
+            source_tz: chrono_tz::UTC,
+            received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            max_bytes: 1 << 20,
+        }
+    }
+}
+
 /// A parsed story: what the text says, nothing invented.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Story {

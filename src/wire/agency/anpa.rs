@@ -514,14 +514,9 @@ fn without_dateline(p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
 
     fn options() -> ParseOptions {
-        ParseOptions {
-            source_tz: chrono_tz::UTC,
-            received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            max_bytes: 1 << 20,
-        }
+        ParseOptions::for_tests()
     }
 
     const STORY: &str = "\u{16}\u{16}\u{1}a1234\u{1f}bx-----\nu a\u{13}\u{11} BC-US--Flood-Rescue 1stLd-Writethru   07-04 0300\n\u{2}^BC-US--Flood-Rescue, 1st Ld-Writethru,280<\n^Boaters pull 12 from flooded homes<\n^AP Photo TXAB101<\n^Eds: Updates with rescue count.<\n^By JANE ROE and JOHN POE=\n^Associated Press Writer=\n\t   HOUSTON (AP) _ Volunteers in boats pulled ``at least 12'' people from homes. \n \n\t   The water is still rising.\n\t   ___\n\t   \u{3}AP-WF-07-04-24 1805GMT<\n\u{c}\u{4}";

@@ -335,14 +335,9 @@ fn trailer_time(line: &str, options: &ParseOptions) -> Option<StoryTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
 
     fn options() -> ParseOptions {
-        ParseOptions {
-            source_tz: chrono_tz::UTC,
-            received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            max_bytes: 1 << 20,
-        }
+        ParseOptions::for_tests()
     }
 
     const STORY: &str = "\u{1}abc123 3 i 120 dpa 0456\r\n\nFrance-strike/\r\n\u{2}REFILE\nRail strike halts trains across France =\r\n\n   Paris (dpa) - A rail strike halted most trains across France\r\non Tuesday, unions said.\r\n\r\n   Talks are due to resume on Friday.\r\n\r\n# Notebook\r\n## Contacts\r\n- Reporting by: Anna Beispiel\r\n\r\ndpa ab cd\r\n\r\n\u{3}041512 GMT Mär 25\r\n\u{7f}\u{7f}\u{4}";

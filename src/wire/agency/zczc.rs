@@ -244,14 +244,9 @@ fn is_known(k: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
 
     fn options() -> ParseOptions {
-        ParseOptions {
-            source_tz: chrono_tz::UTC,
-            received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            max_bytes: 1 << 20,
-        }
+        ParseOptions::for_tests()
     }
 
     #[test]
