@@ -239,7 +239,8 @@ fn slug(keyword_line: Option<&str>, header: Option<&str>) -> Option<String> {
     };
     let two_letter = |k: &str| -> Option<String> {
         let b = k.as_bytes();
-        (b.len() > 4 && b[0].is_ascii_alphabetic() && b[1].is_ascii_alphabetic() && &k[2..4] == "--")
+        // Bytes, not str slices: a keyword may hold any character after its letters.
+        (b.len() > 4 && b[0].is_ascii_alphabetic() && b[1].is_ascii_alphabetic() && &b[2..4] == b"--")
             .then(|| k[4..].to_owned())
     };
     if let Some(line) = keyword_line {
@@ -520,6 +521,13 @@ mod tests {
     }
 
     const STORY: &str = "\u{16}\u{16}\u{1}a1234\u{1f}bx-----\nu a\u{13}\u{11} BC-US--Flood-Rescue 1stLd-Writethru   07-04 0300\n\u{2}^BC-US--Flood-Rescue, 1st Ld-Writethru,280<\n^Boaters pull 12 from flooded homes<\n^AP Photo TXAB101<\n^Eds: Updates with rescue count.<\n^By JANE ROE and JOHN POE=\n^Associated Press Writer=\n\t   HOUSTON (AP) _ Volunteers in boats pulled ``at least 12'' people from homes. \n \n\t   The water is still rising.\n\t   ___\n\t   \u{3}AP-WF-07-04-24 1805GMT<\n\u{c}\u{4}";
+
+    #[test]
+    fn a_keyword_with_non_ascii_after_two_letters_is_no_panic() {
+        // Found by the `parse` fuzz target: `&k[2..4]` cut through `Å`.
+        assert_eq!(slug(None, Some("GGÅ-x")), Some("GGÅ-x".to_owned()));
+        assert_eq!(slug(None, Some("LT--Å")), Some("Å".to_owned()));
+    }
 
     #[test]
     fn a_transmission_is_read() {
