@@ -113,24 +113,23 @@ pub enum Tag {
 }
 
 impl Tag {
-    /// What a write of this article changes: its section (and with it every
-    /// all-sections document), its own documents, pages that link it by headline.
+    /// What a write of this article changes (see [`Tag::story`]).
     pub fn written(article: &crate::domain::Article) -> Vec<Tag> {
-        vec![
-            Tag::Section(article.section.slug.to_string()),
-            Tag::Article(article.id.to_string()),
-            Tag::Identity(crate::store::keys::identity(&article.section.slug, &article.headline)),
-        ]
+        Tag::story(&article.section.slug, &article.id, &article.headline)
     }
-}
 
-impl Tag {
-    /// What a kill changes: the story's section and documents, pages that linked it.
+    /// What a kill changes (see [`Tag::story`]).
     pub fn killed(stone: &crate::store::Tombstone) -> Vec<Tag> {
+        Tag::story(&stone.section.slug, &stone.id, &stone.headline)
+    }
+
+    /// A story's section (and with it every all-sections document), its own
+    /// documents, and pages that link it by headline.
+    fn story(slug: &crate::domain::SectionSlug, id: &crate::domain::ArticleId, headline: &str) -> Vec<Tag> {
         vec![
-            Tag::Section(stone.section.slug.to_string()),
-            Tag::Article(stone.id.to_string()),
-            Tag::Identity(crate::store::keys::identity(&stone.section.slug, &stone.headline)),
+            Tag::Section(slug.to_string()),
+            Tag::Article(id.to_string()),
+            Tag::Identity(crate::store::keys::identity(slug, headline)),
         ]
     }
 }

@@ -44,8 +44,8 @@ pub async fn run(state: web::Data<AppState>) {
             Ok(released)
         })
         .await;
-        match released {
-            Ok(Ok(released)) => {
+        match released.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+            Ok(released) => {
                 for put in &released {
                     let a = put.article();
                     if let Put::Created(_) | Put::Updated { .. } = put {
@@ -54,10 +54,6 @@ pub async fn run(state: web::Data<AppState>) {
                     state.metrics.imports.with_label_values(&["released"]).inc();
                     tracing::info!(id = %a.id, section = %a.section.slug, outcome = put.outcome(), "embargo released");
                 }
-            }
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "releasing embargoed stories");
-                tokio::time::sleep(POLL).await;
             }
             Err(e) => {
                 tracing::error!(error = %e, "releasing embargoed stories");

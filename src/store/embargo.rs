@@ -19,12 +19,9 @@ fn held_key(release: DateTime<Utc>, article: &Article) -> Vec<u8> {
 }
 
 impl Handles {
-    /// Holds an embargoed story until `article.embargo`. Not yet durable:
-    /// call [`Store::sync`].
-    pub fn hold(&self, article: &Article) -> Result<Put, StoreError> {
-        let Some(release) = article.embargo else {
-            return self.put(article.clone());
-        };
+    /// Holds an embargoed story until `release`. Not yet durable: call
+    /// [`Store::sync`].
+    pub fn hold(&self, article: &Article, release: DateTime<Utc>) -> Result<Put, StoreError> {
         // Readers see it published when it may be: at its release, under
         // the id the import answer names.
         let mut article = article.clone();

@@ -502,11 +502,11 @@ impl Store {
     /// Holds an embargoed story until its release (a story without an
     /// embargo is put at once); refused when space is short.
     pub fn hold(&self, article: &Article) -> Result<Put, StoreError> {
-        if article.embargo.is_none() {
+        let Some(release) = article.embargo else {
             return self.put(article.clone());
-        }
+        };
         self.check_space()?;
-        self.run("holding an embargoed story", true, |h| h.hold(article))
+        self.run("holding an embargoed story", true, |h| h.hold(article, release))
     }
 
     /// The earliest release time of a held story (`None` also while the
@@ -1328,10 +1328,11 @@ impl Handles {
             }
             let article: Article = serde_json::from_str(&line)
                 .map_err(|e| StoreError::BadBackup { line: i + 1, detail: e.to_string() })?;
-            if article.embargo.is_some_and(|release| release > Utc::now()) {
-                self.hold(&article)?;
-            } else {
-                self.insert_exact(&article)?;
+            match article.embargo.filter(|release| *release > Utc::now()) {
+                Some(release) => {
+                    self.hold(&article, release)?;
+                }
+                None => self.insert_exact(&article)?,
             }
             n += 1;
         }
