@@ -113,12 +113,12 @@ pub enum Tag {
 }
 
 impl Tag {
-    /// What a write of this article changes (see [`Tag::story`]).
+    /// What a write of this article changes (see `Tag::story`).
     pub fn written(article: &crate::domain::Article) -> Vec<Tag> {
         Tag::story(&article.section.slug, &article.id, &article.headline)
     }
 
-    /// What a kill changes (see [`Tag::story`]).
+    /// What a kill changes (see `Tag::story`).
     pub fn killed(stone: &crate::store::Tombstone) -> Vec<Tag> {
         Tag::story(&stone.section.slug, &stone.id, &stone.headline)
     }
