@@ -10,9 +10,10 @@ use std::hint::black_box;
 use chrono::{DateTime, Duration, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use wirefeed::domain::{Article, ArticleId, Related, Section, TimeSource};
-use wirefeed::render::{self, Base, FeedPage, Scope, Site};
-use wirefeed::store::{keys, Page};
+use wirefeed::domain::{Article, ArticleId, Page, Related, Section, TimeSource};
+use wirefeed::render::{self, FeedPage, Scope, Site};
+use wirefeed::store::keys;
+use wirefeed::urls::Base;
 
 /// Items in a feed page (the `WIREFEED_FEED_ITEMS` default).
 const ITEMS: usize = 50;

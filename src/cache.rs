@@ -13,9 +13,16 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
+use std::hash::Hash;
+
 use actix_web::http::header::{HeaderName, HeaderValue, HttpDate};
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
+
+use crate::domain::{headline_key, ArticleId, SectionSlug};
+
+/// What a key counts against [`MAX_BYTES`] besides its document.
+const KEY_WEIGHT: usize = 128;
 
 /// Most entries kept; past this the cache starts over (a guard against
 /// unbounded keys, e.g. many Host names).
@@ -30,7 +37,6 @@ const MAX_BYTES: usize = 16 << 20;
 /// A rendered document.
 pub struct Doc {
     pub body: Bytes,
-    pub media_type: &'static str,
     /// Strong validator from the content (without quotes).
     pub etag: String,
     pub last_modified: Option<DateTime<Utc>>,
@@ -54,7 +60,7 @@ pub struct DocHeaders {
 }
 
 impl Doc {
-    pub fn new(mut body: Vec<u8>, media_type: &'static str, last_modified: Option<DateTime<Utc>>) -> Doc {
+    pub fn new(mut body: Vec<u8>, content_type: &'static str, last_modified: Option<DateTime<Utc>>) -> Doc {
         // A render grows its Vec by doubling; a cached body keeps only what it uses.
         body.shrink_to_fit();
         let etag = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&body));
@@ -63,19 +69,11 @@ impl Doc {
             etag: value(format!("\"{etag}\"")),
             etag_gzip: value(format!("\"{etag}-gz\"")),
             etag_brotli: value(format!("\"{etag}-br\"")),
-            content_type: HeaderValue::from_static(media_type),
+            content_type: HeaderValue::from_static(content_type),
             last_modified: last_modified.map(|lm| value(HttpDate::from(std::time::SystemTime::from(lm)).to_string())),
             extra: Vec::new(),
         });
-        Doc {
-            body: Bytes::from(body),
-            media_type,
-            etag,
-            last_modified,
-            headers,
-            gzip: OnceLock::new(),
-            brotli: OnceLock::new(),
-        }
+        Doc { body: Bytes::from(body), etag, last_modified, headers, gzip: OnceLock::new(), brotli: OnceLock::new() }
     }
 
     /// The gzip form, compressed on first use.
@@ -105,32 +103,19 @@ pub enum Tag {
     All,
     /// The home page (besides [`Tag::All`]): a cache tier purges it by name.
     Home,
-    Section(String),
-    Article(String),
-    /// A related story's identity key (section + headline): an article page
-    /// links it once a story with that headline is stored.
-    Identity(Vec<u8>),
+    Section(SectionSlug),
+    Article(ArticleId),
+    /// A related story's headline in a section (as [`headline_key`] makes
+    /// it): an article page links it once a story with that headline is stored.
+    Headline(SectionSlug, String),
 }
 
 impl Tag {
-    /// What a write of this article changes (see `Tag::story`).
-    pub fn written(article: &crate::domain::Article) -> Vec<Tag> {
-        Tag::story(&article.section.slug, &article.id, &article.headline)
-    }
-
-    /// What a kill changes (see `Tag::story`).
-    pub fn killed(stone: &crate::store::Tombstone) -> Vec<Tag> {
-        Tag::story(&stone.section.slug, &stone.id, &stone.headline)
-    }
-
-    /// A story's section (and with it every all-sections document), its own
-    /// documents, and pages that link it by headline.
-    fn story(slug: &crate::domain::SectionSlug, id: &crate::domain::ArticleId, headline: &str) -> Vec<Tag> {
-        vec![
-            Tag::Section(slug.to_string()),
-            Tag::Article(id.to_string()),
-            Tag::Identity(crate::store::keys::identity(slug, headline)),
-        ]
+    /// What a write or kill of a story changes: its section (and with it
+    /// every all-sections document), its own documents, and pages that
+    /// link it by headline.
+    pub fn story(slug: &SectionSlug, id: &ArticleId, headline: &str) -> Vec<Tag> {
+        vec![Tag::Section(slug.clone()), Tag::Article(id.clone()), Tag::Headline(slug.clone(), headline_key(headline))]
     }
 }
 
@@ -141,38 +126,46 @@ struct Entry {
 
 impl Entry {
     /// What the entry counts against [`MAX_BYTES`].
-    fn weight(&self, key: &str) -> usize {
-        key.len() + self.doc.body.len() + self.doc.body.len() / 2
+    fn weight(&self) -> usize {
+        KEY_WEIGHT + self.doc.body.len() + self.doc.body.len() / 2
     }
 }
 
-#[derive(Default)]
-struct Entries {
-    map: HashMap<String, Entry>,
+struct Entries<K> {
+    map: HashMap<K, Entry>,
     /// Sum of the entries' weights.
     bytes: usize,
 }
 
-/// The document cache.
-#[derive(Default)]
-pub struct DocCache {
-    entries: RwLock<Entries>,
+/// The document cache, by a key naming a document.
+pub struct DocCache<K> {
+    entries: RwLock<Entries<K>>,
     writes: AtomicU64,
     /// Keys being rendered now, each with the lock its renderer holds.
-    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    flights: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl<K> Default for DocCache<K> {
+    fn default() -> Self {
+        DocCache {
+            entries: RwLock::new(Entries { map: HashMap::new(), bytes: 0 }),
+            writes: AtomicU64::new(0),
+            flights: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 /// The right to render one key: concurrent misses of a document wait for
 /// the first one's render (then find it cached) instead of each rendering
 /// it, which after a purge at the edge would be every edge node at once.
-pub struct Flight<'a> {
-    cache: &'a DocCache,
-    key: String,
+pub struct Flight<'a, K: Hash + Eq> {
+    cache: &'a DocCache<K>,
+    key: K,
     lock: Arc<tokio::sync::Mutex<()>>,
     _held: tokio::sync::OwnedMutexGuard<()>,
 }
 
-impl Drop for Flight<'_> {
+impl<K: Hash + Eq> Drop for Flight<'_, K> {
     fn drop(&mut self) {
         let mut flights = self.cache.flights.lock().unwrap_or_else(|e| e.into_inner());
         if flights.get(&self.key).is_some_and(|l| Arc::ptr_eq(l, &self.lock)) {
@@ -181,9 +174,9 @@ impl Drop for Flight<'_> {
     }
 }
 
-impl DocCache {
+impl<K: Hash + Eq + Clone> DocCache<K> {
     /// A cached document.
-    pub fn get(&self, key: &str) -> Option<Arc<Doc>> {
+    pub fn get(&self, key: &K) -> Option<Arc<Doc>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         entries.map.get(key).map(|e| Arc::clone(&e.doc))
     }
@@ -191,13 +184,13 @@ impl DocCache {
     /// Waits until no one else is rendering `key`, and holds that right
     /// until the returned guard is dropped. Look in the cache again after
     /// it: the one waited for has probably just put the document there.
-    pub async fn flight(&self, key: &str) -> Flight<'_> {
+    pub async fn flight(&self, key: &K) -> Flight<'_, K> {
         let lock = {
             let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(flights.entry(key.to_owned()).or_default())
+            Arc::clone(flights.entry(key.clone()).or_default())
         };
         let held = Arc::clone(&lock).lock_owned().await;
-        Flight { cache: self, key: key.to_owned(), lock, _held: held }
+        Flight { cache: self, key: key.clone(), lock, _held: held }
     }
 
     /// The write generation: take it before reading the store for a render.
@@ -206,15 +199,15 @@ impl DocCache {
     }
 
     /// Keeps a render made from a store read at `generation`, unless a write happened since.
-    pub fn insert(&self, key: String, doc: Arc<Doc>, tags: Vec<Tag>, generation: u64) {
+    pub fn insert(&self, key: K, doc: Arc<Doc>, tags: Vec<Tag>, generation: u64) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if self.writes.load(Ordering::SeqCst) != generation {
             return;
         }
         let entry = Entry { doc, tags };
-        let weight = entry.weight(&key);
+        let weight = entry.weight();
         if let Some(old) = entries.map.remove(&key) {
-            entries.bytes -= old.weight(&key);
+            entries.bytes -= old.weight();
         }
         if entries.map.len() >= MAX_ENTRIES || entries.bytes + weight > MAX_BYTES {
             entries.map.clear();
@@ -230,10 +223,10 @@ impl DocCache {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         self.writes.fetch_add(1, Ordering::SeqCst);
         let Entries { map, bytes } = &mut *entries;
-        map.retain(|key, entry| {
+        map.retain(|_, entry| {
             let keep = !entry.tags.iter().any(|t| *t == Tag::All || changed.contains(t));
             if !keep {
-                *bytes -= entry.weight(key);
+                *bytes -= entry.weight();
             }
             keep
         });
@@ -258,36 +251,36 @@ mod tests {
 
     #[test]
     fn many_large_pages_stay_within_the_byte_budget() {
-        let cache = DocCache::default();
+        let cache = DocCache::<String>::default();
         for i in 0..1_000 {
             cache.insert(format!("page {i}"), doc(100_000), vec![Tag::All], cache.generation());
             let bytes = cache.entries.read().unwrap().bytes;
             assert!(bytes <= MAX_BYTES, "{bytes} bytes after {i} pages");
         }
         assert!(cache.len() < 1_000);
-        assert!(cache.get("page 999").is_some());
+        assert!(cache.get(&"page 999".to_owned()).is_some());
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn concurrent_misses_of_one_key_render_once() {
-        let cache = Arc::new(DocCache::default());
+        let cache = Arc::new(DocCache::<&str>::default());
         let renders = Arc::new(AtomicU64::new(0));
         let tasks: Vec<_> = (0..16)
             .map(|_| {
                 let (cache, renders) = (Arc::clone(&cache), Arc::clone(&renders));
                 tokio::spawn(async move {
-                    if cache.get("feed").is_some() {
+                    if cache.get(&"feed").is_some() {
                         return;
                     }
-                    let _flight = cache.flight("feed").await;
-                    if cache.get("feed").is_some() {
+                    let _flight = cache.flight(&"feed").await;
+                    if cache.get(&"feed").is_some() {
                         return;
                     }
                     let generation = cache.generation();
                     renders.fetch_add(1, Ordering::SeqCst);
                     // A render takes a while: every other task arrives meanwhile.
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    cache.insert("feed".into(), doc(10), vec![Tag::All], generation);
+                    cache.insert("feed", doc(10), vec![Tag::All], generation);
                 })
             })
             .collect();
@@ -300,12 +293,13 @@ mod tests {
 
     #[test]
     fn invalidation_gives_back_the_bytes_of_what_it_drops() {
-        let cache = DocCache::default();
-        cache.insert("a".into(), doc(1_000), vec![Tag::Section("world".into())], cache.generation());
-        cache.insert("b".into(), doc(1_000), vec![Tag::Section("sport".into())], cache.generation());
-        cache.insert("b".into(), doc(2_000), vec![Tag::Section("sport".into())], cache.generation());
-        cache.invalidate(&[Tag::Section("world".into())]);
-        assert!(cache.get("a").is_none());
-        assert_eq!(cache.entries.read().unwrap().bytes, "b".len() + 3_000);
+        let cache = DocCache::<&str>::default();
+        let (world, sport) = (SectionSlug::parse("world").unwrap(), SectionSlug::parse("sport").unwrap());
+        cache.insert("a", doc(1_000), vec![Tag::Section(world.clone())], cache.generation());
+        cache.insert("b", doc(1_000), vec![Tag::Section(sport.clone())], cache.generation());
+        cache.insert("b", doc(2_000), vec![Tag::Section(sport)], cache.generation());
+        cache.invalidate(&[Tag::Section(world)]);
+        assert!(cache.get(&"a").is_none());
+        assert_eq!(cache.entries.read().unwrap().bytes, KEY_WEIGHT + 3_000);
     }
 }

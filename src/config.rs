@@ -5,7 +5,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::domain::Section;
+use crate::edge::{EdgeError, EdgeSettings};
+use crate::import::ImportSettings;
 
 /// wirefeed: plain wire-story text in, RSS/Atom/JSON feeds out.
 #[derive(Debug, Parser)]
@@ -90,6 +95,13 @@ pub struct ParseArgs {
 }
 
 impl ParseArgs {
+    /// Settings for turning stories into articles.
+    pub fn import_settings(&self) -> anyhow::Result<ImportSettings> {
+        let default_section = Section::from_setting(&self.default_section)
+            .with_context(|| format!("WIREFEED_DEFAULT_SECTION {:?} makes no slug", self.default_section))?;
+        Ok(ImportSettings { source_tz: self.source_tz, default_section, max_body: self.max_body })
+    }
+
     /// The free-space threshold in bytes.
     pub fn min_free_bytes(&self) -> u64 {
         match self.min_free_mib {
@@ -122,25 +134,28 @@ pub struct ServeArgs {
     /// Language of the feeds (RSS language, Atom xml:lang, HTML lang).
     #[arg(long, env = "WIREFEED_LANGUAGE", default_value = "en", global = true)]
     pub language: String,
-    /// Items per feed page.
-    #[arg(long, env = "WIREFEED_FEED_ITEMS", default_value_t = 50, global = true)]
-    pub feed_items: usize,
+    /// Items per feed and section page (1 to 1000).
+    #[arg(long, env = "WIREFEED_FEED_ITEMS", default_value_t = 50, global = true,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub feed_items: u16,
     /// Cache-Control max-age of feeds and pages, in seconds.
     #[arg(long, env = "WIREFEED_CACHE_MAX_AGE", default_value_t = 300, global = true)]
     pub cache_max_age: u32,
     /// Folder of stories that seeds an empty store.
     #[arg(long, env = "WIREFEED_SEED_DIR", default_value = "seed", global = true)]
     pub seed_dir: PathBuf,
-    /// Log format: `text` or `json`.
-    #[arg(long, env = "WIREFEED_LOG_FORMAT", default_value = "text", global = true)]
-    pub log_format: String,
+    /// Log format.
+    #[arg(long, env = "WIREFEED_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, ignore_case = true, global = true)]
+    pub log_format: LogFormat,
     /// Seconds a connection may leave sent data unread before it is closed
     /// (TCP_USER_TIMEOUT): a client that stops reading holds no memory for long.
-    #[arg(long, env = "WIREFEED_WRITE_TIMEOUT", default_value_t = 30, global = true)]
+    #[arg(long, env = "WIREFEED_WRITE_TIMEOUT", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub write_timeout: u64,
     /// Most connections served at once.
-    #[arg(long, env = "WIREFEED_MAX_CONNECTIONS", default_value_t = 10_000, global = true)]
-    pub max_connections: usize,
+    #[arg(long, env = "WIREFEED_MAX_CONNECTIONS", default_value_t = 10_000, global = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
     /// Response header naming what a document contains, for a cache tier to purge by
     /// (`Surrogate-Key` for Fastly, `Cache-Tag` for Cloudflare, `xkey` for Varnish).
     #[arg(long, env = "WIREFEED_CACHE_TAG_HEADER", default_value = "Surrogate-Key", global = true)]
@@ -154,4 +169,20 @@ pub struct ServeArgs {
     /// Comma-separated WebSub hub URLs that feeds advertise and that are told of every change.
     #[arg(long, env = "WIREFEED_WEBSUB_HUBS", value_delimiter = ',', global = true)]
     pub websub_hubs: Vec<String>,
+}
+
+impl ServeArgs {
+    /// The cache tier and WebSub settings, checked.
+    pub fn edge_settings(&self) -> Result<EdgeSettings, EdgeError> {
+        EdgeSettings::parse(&self.cache_tag_header, &self.purge, self.edge_max_age, &self.websub_hubs)
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }

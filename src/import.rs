@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use crate::domain::{Article, ArticleId, Section};
 use crate::domain::{Wire, WireFormat};
 use crate::store::{Put, Store, Tombstone};
-use crate::wire::{Media, Story, StoryTime};
+use crate::wire::{Media, ParseOptions, Story, StoryTime};
 
 /// The receive time: now, to the second (story times are to the minute or second).
 pub fn now() -> DateTime<Utc> {
@@ -17,8 +17,18 @@ pub fn now() -> DateTime<Utc> {
 /// What turning a story into an article needs.
 #[derive(Debug, Clone)]
 pub struct ImportSettings {
+    /// The zone of story times written without one.
     pub source_tz: chrono_tz::Tz,
     pub default_section: Section,
+    /// Largest story accepted, in bytes.
+    pub max_body: usize,
+}
+
+impl ImportSettings {
+    /// How the parser reads a story received at `received`.
+    fn parse_options(&self, received: DateTime<Utc>) -> ParseOptions {
+        ParseOptions { source_tz: self.source_tz, received, max_bytes: self.max_body }
+    }
 }
 
 /// What the importer asked for besides the bytes: how they were sent, and
@@ -219,27 +229,27 @@ fn read(
     bytes: &[u8],
     asked: &Asked<'_>,
     settings: &ImportSettings,
-    options: &crate::wire::ParseOptions,
+    received: DateTime<Utc>,
 ) -> Result<(Story, Prepared), IngestError> {
-    let story = crate::wire::parse_as(bytes, asked.media, options)?;
-    let prepared = prepare(&story, asked, settings, options.received)?;
+    let story = crate::wire::parse_as(bytes, asked.media, &settings.parse_options(received))?;
+    let prepared = prepare(&story, asked, settings, received)?;
     Ok((story, prepared))
 }
 
-/// Parses, prepares and stores one story: the one path shared by the HTTP
-/// import, the command-line import and seeding. Not yet durable: the caller
-/// calls [`crate::store::Store::sync`] (per request, or once per bulk import).
+/// Parses, prepares and stores one story received at `received`. Not yet
+/// durable: the caller calls [`crate::store::Store::sync`] (per request, or
+/// once per bulk import).
 pub fn ingest(
-    store: &crate::store::Store,
+    store: &Store,
     bytes: &[u8],
     asked: &Asked<'_>,
     settings: &ImportSettings,
-    options: &crate::wire::ParseOptions,
+    received: DateTime<Utc>,
 ) -> Result<Ingested, IngestError> {
-    let (story, prepared) = read(bytes, asked, settings, options)?;
+    let (story, prepared) = read(bytes, asked, settings, received)?;
     let Prepared { draft, mut warnings } = prepared;
     if let Some(kill) = crate::wire::advisory::kill(&story) {
-        let stone = kill_named(store, &draft, kill.headline.as_deref(), options.received)?;
+        let stone = kill_named(store, &draft, kill.headline.as_deref(), received)?;
         if stone.is_none() {
             warnings.push("no stored story matches the kill; copies sent later are refused".to_owned());
         }
@@ -310,9 +320,9 @@ pub fn check(
     bytes: &[u8],
     asked: &Asked<'_>,
     settings: &ImportSettings,
-    options: &crate::wire::ParseOptions,
+    received: DateTime<Utc>,
 ) -> Result<Checked, IngestError> {
-    let (story, prepared) = read(bytes, asked, settings, options)?;
+    let (story, prepared) = read(bytes, asked, settings, received)?;
     let draft = prepared.draft;
     Ok(Checked {
         dry_run: true,

@@ -1,35 +1,49 @@
-//! wirefeed: plain wire-story text in, RSS 2.0 / Atom 1.0 / JSON Feed 1.1 out.
+//! wirefeed: wire copy in (plain text, IPTC 7901, ANPA-1312, AAP ZCZC, NITF,
+//! NewsML-G2), RSS 2.0 / Atom 1.0 / JSON Feed 1.1 and HTML pages out.
 //!
 //! # Layout
-//! - [`config`]: typed settings from flags and `WIREFEED_*` variables.
-//! - [`domain`]: `Section`, `ArticleId`, `Article`: types that only hold valid values.
-//! - [`wire`]: the story parser; bytes in, `Story` or `ParseError` out; no I/O, no clock.
-//! - [`import`]: a parsed story to the article the store keeps (section, times, identity).
-//! - [`store`]: sled; `keys` owns every key's bytes, `codec` every value's.
-//! - [`render`]: RSS, Atom, JSON Feed, OPML and HTML as pure functions.
-//! - [`cache`]: rendered documents in memory, invalidated exactly by writes.
-//! - [`edge`]: the HTTP cache tier (tag headers, purges) and WebSub push.
-//! - [`public`]: the public base URL (configured, or from trusted proxies).
-//! - [`release`]: embargoed stories released at their time by a server task.
-//! - [`routes`]: thin HTTP handlers; `routes::error` picks every status code.
-//! - [`startup`]: builds the application for `main` and the tests.
-//! - [`slow`]: what a connection that does not read may hold (body slices, write timeout).
-//! - [`telemetry`]: logs and Prometheus metrics.
+//! Each module may use only those listed below it, never one above: the
+//! import graph has no cycle and no upward arrow.
 //!
-//! Dependencies point one way: routes → (wire, store, render) → domain.
+//! - [`startup`]: assembles the server (settings into the application,
+//!   the application into HTTP workers, tasks and signals).
+//! - [`routes`]: thin HTTP handlers; `routes::error` picks every status code.
+//! - [`state`]: what the handlers share (the application, token, public URL).
+//! - [`release`]: the server task that publishes embargoed stories on time.
+//! - [`config`]: typed, validated settings from flags and `WIREFEED_*` variables.
+//! - [`app`]: the application layer: import, delete, release and document
+//!   lookup over the store and the document cache, for the handlers, the
+//!   command line and seeding alike.
+//! - [`documents`]: every cached document as a typed key, its render and
+//!   the tags that invalidate it, side by side.
+//! - [`edge`]: the HTTP cache tier (tag headers, purges) and WebSub push.
+//! - [`cache`]: rendered documents in memory, dropped exactly by tags.
+//! - [`render`]: RSS, Atom, JSON Feed, OPML and HTML as pure functions.
+//! - [`import`]: a parsed story to the article the store keeps.
+//! - [`store`]: sled; `keys` owns every key's bytes, `codec` every value's.
+//! - [`wire`]: the story parsers; bytes in, `Story` or `ParseError` out; no I/O, no clock.
+//! - [`urls`]: the public base URL and every path under it.
+//! - [`domain`]: articles, sections, listings: types that only hold valid values.
+//! - [`token`], [`telemetry`], [`slow`], [`memory`]: leaves (the import
+//!   token; logs, metrics and the request middleware; what a slow reader
+//!   may hold; the allocator's settings).
 
+pub mod app;
 pub mod cache;
 pub mod config;
+pub mod documents;
 pub mod domain;
 pub mod edge;
 pub mod import;
 pub mod memory;
-pub mod public;
 pub mod release;
 pub mod render;
 pub mod routes;
 pub mod slow;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod token;
+pub mod urls;
 pub mod wire;

@@ -8,12 +8,11 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use wirefeed::config::{Cli, Command};
+use wirefeed::config::{Cli, Command, LogFormat};
 use wirefeed::import::{self, IngestError, Outcome};
 use wirefeed::startup::{self, Application};
 use wirefeed::store::Put;
 use wirefeed::telemetry;
-use wirefeed::wire::ParseOptions;
 
 /// jemalloc, with the settings and reasons in `wirefeed::memory`.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -29,7 +28,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     quiet_panics();
     let serving = matches!(cli.command, None | Some(Command::Serve));
-    telemetry::init_logs(cli.serve.log_format.eq_ignore_ascii_case("json"), serving);
+    telemetry::init_logs(cli.serve.log_format == LogFormat::Json, serving);
     let result = match cli.command.as_ref().unwrap_or(&Command::Serve) {
         Command::Serve => serve(&cli),
         Command::Import { paths, section } => bulk_import(&cli, paths, section.as_deref()),
@@ -87,10 +86,8 @@ fn check(cli: &Cli, file: &Path) -> ExitCode {
     let run = || -> Result<import::Checked, (String, String)> {
         let bytes =
             std::fs::read(file).map_err(|e| ("unreadable".to_owned(), format!("reading {}: {e}", file.display())))?;
-        let settings = startup::import_settings(&cli.parse).map_err(|e| ("settings".to_owned(), one_line(&e)))?;
-        let options =
-            ParseOptions { source_tz: cli.parse.source_tz, received: import::now(), max_bytes: cli.parse.max_body };
-        import::check(&bytes, &import::Asked::TEXT, &settings, &options).map_err(|e| match e {
+        let settings = cli.parse.import_settings().map_err(|e| ("settings".to_owned(), one_line(&e)))?;
+        import::check(&bytes, &import::Asked::TEXT, &settings, import::now()).map_err(|e| match e {
             IngestError::Parse(p) => (p.kind().to_owned(), p.to_string()),
             other => ("rejected".to_owned(), other.to_string()),
         })
@@ -134,10 +131,7 @@ fn story_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 
 fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::Result<ExitCode> {
     let files = story_files(paths)?;
-    let store = startup::open_store(&cli.store)?;
-    store.set_min_free(cli.parse.min_free_bytes());
-    store.set_max_sections(cli.parse.max_sections);
-    let settings = startup::import_settings(&cli.parse)?;
+    let app = startup::offline(&cli.store, &cli.parse, &cli.serve)?;
     let bar = ProgressBar::new(files.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} stories  {per_sec}  eta {eta}")
@@ -155,9 +149,7 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
                 continue;
             }
         };
-        let options =
-            ParseOptions { source_tz: cli.parse.source_tz, received: import::now(), max_bytes: cli.parse.max_body };
-        match import::ingest(&store, &bytes, &import::Asked { section, ..import::Asked::TEXT }, &settings, &options) {
+        match app.ingest(&bytes, &import::Asked { section, ..import::Asked::TEXT }) {
             Ok(done) => match done.outcome {
                 Outcome::Stored(Put::Created(_)) => created += 1,
                 Outcome::Stored(Put::Updated { .. }) => updated += 1,
@@ -171,7 +163,7 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
         }
     }
     bar.finish_and_clear();
-    store.close().context("flushing the store")?;
+    app.store().close().context("flushing the store")?;
     let mut err = std::io::stderr().lock();
     for line in &rejected {
         writeln!(err, "rejected {line}")?;
@@ -186,7 +178,7 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
 }
 
 fn export(cli: &Cli, output: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let store = startup::open_store(&cli.store)?;
+    let store = startup::open_store(&cli.store, &cli.parse)?;
     let mut skipped = 0u64;
     let mut skip = |what: String| {
         skipped += 1;
@@ -218,7 +210,7 @@ fn export(cli: &Cli, output: Option<&Path>) -> anyhow::Result<ExitCode> {
 
 /// Reads every article and index entry; exit 1 when anything is damaged.
 fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let store = startup::open_store(&cli.store)?;
+    let store = startup::open_store(&cli.store, &cli.parse)?;
     let mut out = std::io::stdout().lock();
     let verified = store.verify(&mut |problem| {
         let _ = writeln!(out, "damaged: {problem}");
@@ -238,7 +230,7 @@ fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
 
 fn restore(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {
     let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let store = startup::open_store(&cli.store)?;
+    let store = startup::open_store(&cli.store, &cli.parse)?;
     let n = store.restore(BufReader::new(input)).with_context(|| format!("restoring {}", file.display()))?;
     store.close()?;
     eprintln!("restored {n} articles");

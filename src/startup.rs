@@ -1,175 +1,43 @@
-//! Building the application: open the store, find the token, seed an empty
-//! store, and start the HTTP server. `main` and the tests share this path.
+//! Assembling the server: settings into the application, the application
+//! into the HTTP server with its workers, tasks and signals. `main` and the
+//! tests share this path.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::dev::{Server, Service, ServiceRequest};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use anyhow::{bail, Context};
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::{web, App as Routes, HttpRequest, HttpResponse, HttpServer};
+use anyhow::Context;
 
-use crate::cache::DocCache;
+use crate::app::App;
 use crate::config::{ParseArgs, ServeArgs, StoreArgs};
-use crate::domain::Section;
-use crate::edge::{Edge, EdgeSettings};
-use crate::import::{self, ImportSettings};
-use crate::public::PublicUrl;
-use crate::render::{Base, Site};
+use crate::edge::Edge;
+use crate::render::Site;
 use crate::routes;
+use crate::state::AppState;
 use crate::store::Store;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Access, Metrics};
+use crate::token::Token;
+use crate::urls::{Base, PublicUrl};
 
-/// Shortest import token accepted.
-const MIN_TOKEN: usize = 16;
-
-/// Everything a handler may need.
-pub struct AppState {
-    pub store: Store,
-    pub site: Site,
-    pub import: ImportSettings,
-    pub max_body: usize,
-    pub feed_items: usize,
-    pub token: String,
-    pub public: PublicUrl,
-    pub cache: DocCache,
-    pub metrics: Arc<Metrics>,
-    pub cache_control: HeaderValue,
-    /// The cache tier and WebSub hubs: tag headers, and where changes are told.
-    pub edge: Edge,
+/// Opens the store in the data directory with the write limits of `parse`.
+pub fn open_store(store: &StoreArgs, parse: &ParseArgs) -> anyhow::Result<Store> {
+    let opened = Store::open(&store.data_dir, store.cache_mib * 1024 * 1024)?;
+    opened.set_min_free(parse.min_free_bytes());
+    opened.set_max_sections(parse.max_sections);
+    Ok(opened)
 }
 
-/// Opens the store in the data directory.
-pub fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
-    Ok(Store::open(&args.data_dir, args.cache_mib * 1024 * 1024)?)
+/// The application without a server (the command line): no cache tier.
+pub fn offline(store: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<App> {
+    let opened = open_store(store, parse)?;
+    Ok(App::new(opened, parse.import_settings()?, site(serve, Vec::new()), serve.feed_items.into(), Edge::none()))
 }
 
-/// Settings for turning stories into articles.
-pub fn import_settings(args: &ParseArgs) -> anyhow::Result<ImportSettings> {
-    // `news` is a slug-like setting; readers see it as `News`.
-    let mut name = args.default_section.trim().to_owned();
-    if name.chars().all(|c| !c.is_uppercase()) {
-        if let Some(first) = name.chars().next() {
-            name = first.to_uppercase().chain(name.chars().skip(1)).collect();
-        }
-    }
-    let default_section = Section::from_name(&name)
-        .with_context(|| format!("WIREFEED_DEFAULT_SECTION {:?} makes no slug", args.default_section))?;
-    Ok(ImportSettings { source_tz: args.source_tz, default_section })
-}
-
-/// The import token: configured, or kept in the data directory (made and
-/// logged once, at first start).
-fn import_token(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
-    if let Some(token) = configured {
-        if token.chars().count() < MIN_TOKEN {
-            bail!("WIREFEED_IMPORT_TOKEN is shorter than {MIN_TOKEN} characters; use a long random token");
-        }
-        return Ok(token.to_owned());
-    }
-    let path = data_dir.join("import-token");
-    // The file is the operator's: only a missing one is made. Replacing an
-    // unusable one would lock out every client that has the old token.
-    let fix = format!(
-        "put a token of at least {MIN_TOKEN} characters in it, set WIREFEED_IMPORT_TOKEN, or delete the file to have one generated"
-    );
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            let shown = path.display();
-            let text = String::from_utf8(bytes)
-                .map_err(|_| anyhow::anyhow!("the import token file {shown} is not UTF-8 text: {fix}"))?;
-            let token = text.trim();
-            if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                bail!("the import token file {shown} holds spaces, line breaks or control characters inside the token: {fix}");
-            }
-            if token.chars().count() < MIN_TOKEN {
-                bail!(
-                    "the import token file {shown} holds {} characters, fewer than {MIN_TOKEN}: {fix}",
-                    token.chars().count()
-                );
-            }
-            return Ok(token.to_owned());
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => bail!("the import token file {} cannot be read ({e}): {fix}", path.display()),
-    }
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    write_private(&path, &token).with_context(|| format!("writing {}", path.display()))?;
-    tracing::warn!(
-        token = %token,
-        file = %path.display(),
-        "no WIREFEED_IMPORT_TOKEN set: generated an import token (shown this once; it is kept in the file)"
-    );
-    Ok(token)
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    std::fs::write(path, contents)
-}
-
-/// Imports every story file of `dir` into an empty store.
-fn seed(store: &Store, dir: &Path, settings: &ImportSettings, parse: &ParseArgs) -> anyhow::Result<()> {
-    if !store.is_empty() {
-        return Ok(());
-    }
-    let mut files = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect::<Vec<_>>(),
-        Err(e) => {
-            tracing::warn!(dir = %dir.display(), error = %e, "no seed folder: starting with an empty store");
-            return Ok(());
-        }
-    };
-    files.sort();
-    for path in files {
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let options = crate::wire::ParseOptions {
-            source_tz: parse.source_tz,
-            received: crate::import::now(),
-            max_bytes: parse.max_body,
-        };
-        match import::ingest(store, &bytes, &import::Asked::TEXT, settings, &options) {
-            Ok(done) => tracing::info!(file = %path.display(), outcome = done.outcome.label(), "seeded"),
-            Err(e) => tracing::warn!(file = %path.display(), error = %e, "seed story rejected"),
-        }
-    }
-    store.sync()?;
-    Ok(())
-}
-
-/// Paths whose route pattern a worker remembers (see [`route_label`]).
-const ROUTE_MEMO: usize = 1024;
-
-/// The route pattern of a request, the label of its metrics. Finding it
-/// runs the router's regular expressions again (under callgrind, as much as
-/// routing itself: a third of a cached 304's instructions), so each worker
-/// remembers the pattern of the last paths it saw; a path's pattern never
-/// changes while the server runs.
-fn route_label(memo: &RefCell<HashMap<String, Rc<str>>>, req: &ServiceRequest) -> Rc<str> {
-    if let Some(route) = memo.borrow().get(req.path()) {
-        return Rc::clone(route);
-    }
-    let route: Rc<str> = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned()).into();
-    let mut memo = memo.borrow_mut();
-    if memo.len() >= ROUTE_MEMO {
-        memo.clear();
-    }
-    memo.insert(req.path().to_owned(), Rc::clone(&route));
-    route
+fn site(serve: &ServeArgs, hubs: Vec<String>) -> Site {
+    Site { title: serve.site_title.clone(), language: serve.language.clone(), max_age: serve.cache_max_age, hubs }
 }
 
 /// A built, bound, not yet running server.
@@ -182,87 +50,43 @@ pub struct Application {
 impl Application {
     /// Opens the store, seeds it, binds the server. Call inside the actix runtime.
     pub fn build(store_args: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<Application> {
-        let store = open_store(store_args)?;
-        store.set_min_free(parse.min_free_bytes());
-        store.set_max_sections(parse.max_sections);
+        let store = open_store(store_args, parse)?;
         // Opening a large store leaves sled's snapshot freed but resident.
         crate::memory::release_free_pages();
-        let settings = import_settings(parse)?;
-        let token = import_token(serve.import_token.as_deref(), &store_args.data_dir)?;
-        seed(&store, &serve.seed_dir, &settings, parse)?;
+        let token = Token::configured_or_kept(serve.import_token.as_deref(), &store_args.data_dir)?;
         let public = PublicUrl::new(serve.public_url.as_deref(), &serve.trusted_proxies)?;
         let prefix = public.prefix();
         let metrics = Arc::new(Metrics::new());
-        let edge_settings =
-            EdgeSettings::parse(&serve.cache_tag_header, &serve.purge, serve.edge_max_age, &serve.websub_hubs)?;
+        let edge_settings = serve.edge_settings()?;
         let (edge, edge_inbox) = Edge::new(edge_settings.clone());
         edge.metrics.register(&metrics);
         let cache_control = edge.cache_control(serve.cache_max_age, None);
-        let edge_metrics = edge.metrics.clone();
+        let site = site(serve, edge_settings.hubs.clone());
+        let app = App::new(store.clone(), parse.import_settings()?, site, serve.feed_items.into(), edge)
+            .with_metrics(Arc::clone(&metrics));
+        app.seed(&serve.seed_dir)?;
+        let app = Arc::new(app);
+        let edge_metrics = app.edge().metrics.clone();
         let configured_base = public.configured().cloned();
         let state = web::Data::new(AppState {
-            store: store.clone(),
-            site: Site {
-                title: serve.site_title.clone(),
-                language: serve.language.clone(),
-                max_age: serve.cache_max_age,
-                hubs: edge_settings.hubs.clone(),
-            },
-            import: settings,
-            max_body: parse.max_body,
-            feed_items: serve.feed_items.clamp(1, 1000),
+            app: Arc::clone(&app),
             token,
             public,
-            cache: DocCache::default(),
             metrics: Arc::clone(&metrics),
             cache_control,
-            edge,
         });
-        actix_web::rt::spawn(crate::release::run(state.clone()));
+        actix_web::rt::spawn(crate::release::run(app));
         let server = HttpServer::new(move || {
-            let metrics = Arc::clone(&metrics);
-            // One per worker thread: no lock.
-            let routes = Rc::new(RefCell::new(HashMap::new()));
-            let mut app = App::new().app_data(state.clone()).wrap_fn(move |req, srv| {
-                let started = Instant::now();
-                let route = route_label(&routes, &req);
-                // Only a logged request needs its method and path copied.
-                let logged =
-                    tracing::enabled!(tracing::Level::INFO).then(|| (req.method().clone(), req.path().to_owned()));
-                let metrics = Arc::clone(&metrics);
-                let fut = srv.call(req);
-                async move {
-                    let res = fut.await?.map_body(|_, body| crate::slow::in_slices(body));
-                    let status = res.status().as_u16();
-                    let elapsed = started.elapsed();
-                    metrics.requests.with_label_values(&[&*route, res.status().as_str()]).inc();
-                    metrics.latency.with_label_values(&[&*route]).observe(elapsed.as_secs_f64());
-                    if let Some((method, path)) = logged {
-                        let bytes = match actix_web::body::MessageBody::size(res.response().body()) {
-                            actix_web::body::BodySize::Sized(n) => n,
-                            _ => 0,
-                        };
-                        tracing::info!(
-                            method = %method,
-                            path = %path,
-                            status,
-                            bytes,
-                            duration_us = elapsed.as_micros() as u64,
-                            "request"
-                        );
-                    }
-                    Ok(res)
-                }
-            });
+            let mut routes = Routes::new().app_data(state.clone()).wrap(Access::new(Arc::clone(&metrics)));
             if let Some(prefix) = &prefix {
-                app = app
+                routes = routes
                     .service(web::resource(prefix.as_str()).to(to_prefixed_home))
                     .service(web::scope(prefix).configure(routes::configure));
             }
-            app.configure(routes::configure).default_service(web::to(routes::not_found))
+            routes.configure(routes::configure).default_service(web::to(routes::not_found))
         })
         .on_connect(crate::slow::on_connect(Duration::from_secs(serve.write_timeout)))
-        .max_connections(serve.max_connections)
+        .max_connections(serve.max_connections as usize)
         .client_request_timeout(Duration::from_secs(10))
         .client_disconnect_timeout(Duration::from_secs(5))
         .keep_alive(Duration::from_secs(30))
@@ -331,7 +155,7 @@ fn exit_after(limit: Duration) {
 
 /// The bare prefix (`/news`): the home page is under `/news/`.
 async fn to_prefixed_home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::MovedPermanently().insert_header((header::LOCATION, state.public.base(&req).url(""))).finish()
+    HttpResponse::MovedPermanently().insert_header((header::LOCATION, state.public.base(&req).home())).finish()
 }
 
 /// Waits for SIGTERM or SIGINT (Ctrl-C) and names it.

@@ -1,9 +1,26 @@
-//! Logs (tracing to stdout, text or JSON lines, level from `RUST_LOG`) and
-//! Prometheus metrics.
+//! Logs (tracing to stdout, text or JSON lines, level from `RUST_LOG`),
+//! Prometheus metrics, and the middleware that counts, times and logs every
+//! request. Request lines have the target [`ACCESS_LOG`], so they can be
+//! filtered by that name whatever module writes them.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
+
+/// The target of request log lines (`RUST_LOG=info,wirefeed::access=warn`
+/// leaves them out).
+pub const ACCESS_LOG: &str = "wirefeed::access";
 
 /// Sets up logging to stdout; `json` selects JSON lines.
 /// The server logs to stdout; the other commands log to stderr, because
@@ -97,5 +114,130 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Metrics::new()
+    }
+}
+
+/// Paths whose route metrics a worker remembers (see [`Access`]).
+const ROUTE_MEMO: usize = 1024;
+
+/// The middleware: request count by route and status, latency by route,
+/// and one log line per request at `info` on [`ACCESS_LOG`].
+pub struct Access {
+    metrics: Arc<Metrics>,
+}
+
+impl Access {
+    pub fn new(metrics: Arc<Metrics>) -> Access {
+        Access { metrics }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Access
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = AccessService<S>;
+    type InitError = ();
+    type Future = Ready<Result<AccessService<S>, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(AccessService { service, metrics: Arc::clone(&self.metrics), routes: RefCell::default() }))
+    }
+}
+
+/// The metric handles of one route, looked up once per worker: finding a
+/// request's route pattern runs the router's regular expressions again,
+/// and a labelled metric hashes its labels under a lock on every use.
+struct RouteMetrics {
+    route: Rc<str>,
+    latency: Histogram,
+    /// Counters by status code, in the order first seen (a route answers few).
+    requests: RefCell<Vec<(u16, IntCounter)>>,
+}
+
+impl RouteMetrics {
+    fn count(&self, metrics: &Metrics, status: actix_web::http::StatusCode) {
+        let code = status.as_u16();
+        let mut requests = self.requests.borrow_mut();
+        if let Some((_, counter)) = requests.iter().find(|(c, _)| *c == code) {
+            counter.inc();
+            return;
+        }
+        let counter = metrics.requests.with_label_values(&[&*self.route, status.as_str()]);
+        counter.inc();
+        requests.push((code, counter));
+    }
+}
+
+/// [`Access`] in one worker (one thread: its memo needs no lock).
+pub struct AccessService<S> {
+    service: S,
+    metrics: Arc<Metrics>,
+    routes: RefCell<HashMap<String, Rc<RouteMetrics>>>,
+}
+
+impl<S> AccessService<S> {
+    /// The metrics of the request's route; a path's route never changes
+    /// while the server runs.
+    fn route(&self, req: &ServiceRequest) -> Rc<RouteMetrics> {
+        if let Some(route) = self.routes.borrow().get(req.path()) {
+            return Rc::clone(route);
+        }
+        let route: Rc<str> = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned()).into();
+        let latency = self.metrics.latency.with_label_values(&[&*route]);
+        let found = Rc::new(RouteMetrics { route, latency, requests: RefCell::default() });
+        let mut routes = self.routes.borrow_mut();
+        if routes.len() >= ROUTE_MEMO {
+            routes.clear();
+        }
+        routes.insert(req.path().to_owned(), Rc::clone(&found));
+        found
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for AccessService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<ServiceResponse<B>, actix_web::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let started = Instant::now();
+        let route = self.route(&req);
+        // Only a logged request needs its method and path copied.
+        let logged = tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO)
+            .then(|| (req.method().clone(), req.path().to_owned()));
+        let metrics = Arc::clone(&self.metrics);
+        let fut = self.service.call(req);
+        Box::pin(async move {
+            let res = fut.await?;
+            let elapsed = started.elapsed();
+            route.count(&metrics, res.status());
+            route.latency.observe(elapsed.as_secs_f64());
+            if let Some((method, path)) = logged {
+                let bytes = match res.response().body().size() {
+                    BodySize::Sized(n) => n,
+                    _ => 0,
+                };
+                tracing::info!(
+                    target: ACCESS_LOG,
+                    method = %method,
+                    path = %path,
+                    status = res.status().as_u16(),
+                    bytes,
+                    duration_us = elapsed.as_micros() as u64,
+                    "request"
+                );
+            }
+            Ok(res)
+        })
     }
 }

@@ -11,10 +11,9 @@ use std::path::Path;
 
 use chrono::TimeZone;
 use proptest::prelude::*;
-use wirefeed::domain::{ArticleId, Section};
+use wirefeed::domain::{ArticleId, Listing, Section};
 use wirefeed::import::{ingest, Asked, ImportSettings, Outcome};
-use wirefeed::store::{Put, Scope, Store, StoreError};
-use wirefeed::wire::ParseOptions;
+use wirefeed::store::{Put, Store, StoreError};
 
 const SECTIONS: [&str; 2] = ["World", "Sport"];
 
@@ -55,7 +54,7 @@ fn open(dir: &Path) -> Store {
 }
 
 /// Every id of `scope`, paging from the first page with pages of `limit`.
-fn walk(store: &Store, scope: &Scope, limit: usize) -> Vec<ArticleId> {
+fn walk(store: &Store, scope: &Listing, limit: usize) -> Vec<ArticleId> {
     let (mut ids, mut before) = (Vec::new(), None);
     loop {
         let page = store.page(scope, before, limit).unwrap();
@@ -78,9 +77,9 @@ fn check(store: &Store, stored: &BTreeSet<(ArticleId, usize)>, limit: usize) {
         assert_eq!(unique.len(), walked.len(), "{what}: a story twice: {walked:?}");
         assert_eq!(unique, expected, "{what}: pages of {limit}");
     };
-    each_once(walk(store, &Scope::All, limit), stored.iter().map(|(id, _)| id.clone()).collect(), "all");
+    each_once(walk(store, &Listing::All, limit), stored.iter().map(|(id, _)| id.clone()).collect(), "all");
     for (n, name) in SECTIONS.iter().enumerate() {
-        let scope = Scope::Section(Section::from_name(name).unwrap().slug);
+        let scope = Listing::Section(Section::from_name(name).unwrap().slug);
         let expected = stored.iter().filter(|(_, s)| *s == n).map(|(id, _)| id.clone()).collect();
         each_once(walk(store, &scope, limit), expected, name);
     }
@@ -98,12 +97,9 @@ proptest! {
         let settings = ImportSettings {
             source_tz: chrono_tz::UTC,
             default_section: Section::from_name("News").unwrap(),
+            max_body: 1 << 20,
         };
-        let options = ParseOptions {
-            source_tz: chrono_tz::UTC,
-            received: chrono::Utc.with_ymd_and_hms(2016, 7, 28, 0, 0, 0).unwrap(),
-            max_bytes: 1 << 20,
-        };
+        let received = chrono::Utc.with_ymd_and_hms(2016, 7, 28, 0, 0, 0).unwrap();
         let mut store = open(dir.path());
         // (id, section index) of every stored story.
         let mut stored: BTreeSet<(ArticleId, usize)> = BTreeSet::new();
@@ -115,7 +111,7 @@ proptest! {
                          Last update: Wed, 27/07/2016 - 10:0{minute}\n\nMore from {}\n",
                         SECTIONS[section as usize]
                     );
-                    let outcome = ingest(&store, text.as_bytes(), &Asked::TEXT, &settings, &options).unwrap().outcome;
+                    let outcome = ingest(&store, text.as_bytes(), &Asked::TEXT, &settings, received).unwrap().outcome;
                     if let Outcome::Stored(Put::Created(article)) = &outcome {
                         stored.insert((article.id.clone(), section as usize));
                     }

@@ -8,11 +8,11 @@ use std::sync::OnceLock;
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
-use wirefeed::domain::Section;
+use wirefeed::domain::{Listing, Page, Section};
 use wirefeed::import::{self, ImportSettings};
-use wirefeed::render::{self, Base, FeedPage, Site};
-use wirefeed::store::{Page, Scope, Store};
-use wirefeed::wire::ParseOptions;
+use wirefeed::render::{self, FeedPage, Site};
+use wirefeed::store::Store;
+use wirefeed::urls::Base;
 
 fn store() -> &'static Store {
     static STORE: OnceLock<(Store, tempfile::TempDir)> = OnceLock::new();
@@ -27,13 +27,10 @@ fuzz_target!(|data: &[u8]| {
     let settings = ImportSettings {
         source_tz: chrono_tz::Europe::Paris,
         default_section: Section::from_name("News").expect("slug"),
+        max_body: 1 << 20,
     };
-    let options = ParseOptions {
-        source_tz: settings.source_tz,
-        received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-        max_bytes: 1 << 20,
-    };
-    let Ok(done) = import::ingest(store(), data, &import::Asked::TEXT, &settings, &options) else {
+    let received = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let Ok(done) = import::ingest(store(), data, &import::Asked::TEXT, &settings, received) else {
         return;
     };
     // A kill advisory or a held story renders nothing.
@@ -47,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     let scope = render::Scope::section(&article.section);
     // The stored page exercises the index; the article itself is rendered on a
     // page of its own, since an unchanged or stale re-import may be far down.
-    let stored = store().page(&Scope::Section(article.section.slug.clone()), None, 5).expect("page");
+    let stored = store().page(&Listing::Section(article.section.slug.clone()), None, 5).expect("page");
     let mut articles = stored.articles;
     articles.retain(|a| a.id != article.id);
     articles.insert(0, article.clone());

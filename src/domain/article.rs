@@ -138,6 +138,12 @@ pub struct Article {
     pub embargo: Option<DateTime<Utc>>,
 }
 
+/// A headline as stories are matched by it within a section: spaces
+/// collapsed, lowercase. Two stories with the same key are one story.
+pub fn headline_key(headline: &str) -> String {
+    headline.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
 impl Article {
     /// The story's own newest time: updated when given, else published.
     pub fn effective(&self) -> DateTime<Utc> {

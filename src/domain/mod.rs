@@ -4,8 +4,10 @@
 
 mod agency;
 mod article;
+mod listing;
 mod section;
 
 pub use agency::{Wire, WireFormat};
-pub use article::{Article, ArticleId, Dateline, Related, TimeSource};
+pub use article::{headline_key, Article, ArticleId, Dateline, Related, TimeSource};
+pub use listing::{Listing, Page, SectionMeta};
 pub use section::{Section, SectionSlug};

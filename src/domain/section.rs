@@ -73,6 +73,18 @@ impl Section {
         let slug = SectionSlug::from_name(&name)?;
         Some(Section { slug, name })
     }
+
+    /// A section named in a setting: a slug-like `news` is shown as `News`,
+    /// a name with capitals as written.
+    pub fn from_setting(name: &str) -> Option<Section> {
+        let mut name = name.trim().to_owned();
+        if name.chars().all(|c| !c.is_uppercase()) {
+            if let Some(first) = name.chars().next() {
+                name = first.to_uppercase().chain(name.chars().skip(1)).collect();
+            }
+        }
+        Section::from_name(&name)
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +102,12 @@ mod tests {
         for (name, slug) in cases {
             assert_eq!(Section::from_name(name).unwrap().slug.as_str(), slug, "{name}");
         }
+    }
+
+    #[test]
+    fn a_slug_like_setting_is_shown_capitalised() {
+        assert_eq!(Section::from_setting("news").unwrap().name, "News");
+        assert_eq!(Section::from_setting("BBC world").unwrap().name, "BBC world");
     }
 
     #[test]

@@ -22,7 +22,8 @@ use std::sync::Arc;
 use actix_web::http::header::{HeaderName, HeaderValue};
 
 use crate::cache::Tag;
-use crate::render::{Base, Format};
+use crate::domain::SectionSlug;
+use crate::urls::{Base, Feed, Format};
 
 /// Changes waiting for the worker. The worker merges whatever is queued
 /// into one batch, so this fills only while it is stuck sending; past it a
@@ -124,8 +125,10 @@ pub fn tag_name(tag: &Tag) -> String {
         Tag::Home => "home".to_owned(),
         Tag::Section(slug) => format!("section-{slug}"),
         Tag::Article(id) => format!("article-{id}"),
-        // An identity key is bytes (section and headline): its hash names it.
-        Tag::Identity(key) => format!("related-{:016x}", xxhash_rust::xxh3::xxh3_64(key)),
+        // A headline may hold any character: its hash names it.
+        Tag::Headline(slug, headline) => {
+            format!("related-{:016x}", xxhash_rust::xxh3::xxh3_64(format!("{slug}\0{headline}").as_bytes()))
+        }
     }
 }
 
@@ -160,6 +163,17 @@ impl Edge {
         };
         let metrics = purge::EdgeMetrics::new();
         (Edge { settings, separator, queue, overflow, metrics }, inbox)
+    }
+
+    /// No cache tier and no hubs: nothing is told (the command line).
+    pub fn none() -> Edge {
+        let settings = EdgeSettings {
+            tag_header: HeaderName::from_static("surrogate-key"),
+            targets: Vec::new(),
+            hubs: Vec::new(),
+            edge_max_age: 0,
+        };
+        Edge::new(settings).0
     }
 
     pub fn settings(&self) -> &EdgeSettings {
@@ -260,25 +274,20 @@ impl Plan {
             plan.add_tag(tag_name(tag));
             match tag {
                 Tag::Section(slug) => {
-                    for format in [Format::Rss, Format::Atom, Format::Json] {
-                        let url = base.url(&format!("sections/{slug}/{}", format.file()));
-                        plan.add(Which::Feed, url);
-                    }
-                    plan.add(Which::Url, base.url(&format!("sections/{slug}")));
+                    plan.add_feeds(Some(slug), base);
+                    plan.add(Which::Url, base.section(slug));
                 }
                 Tag::Article(id) => {
-                    plan.add(Which::Url, base.url(&format!("articles/{id}")));
-                    plan.add(Which::Url, base.url(&format!("articles/{id}.json")));
+                    plan.add(Which::Url, base.article(id));
+                    plan.add(Which::Url, base.article_json(id));
                 }
                 Tag::All => {
-                    for format in [Format::Rss, Format::Atom, Format::Json] {
-                        plan.add(Which::Feed, base.url(format.file()));
-                    }
-                    plan.add(Which::Url, base.url("opml.xml"));
+                    plan.add_feeds(None, base);
+                    plan.add(Which::Url, base.opml());
                 }
-                Tag::Home => plan.add(Which::Url, base.url("")),
+                Tag::Home => plan.add(Which::Url, base.home()),
                 // Pages linking a headline are found by their tag only.
-                Tag::Identity(_) => {}
+                Tag::Headline(..) => {}
             }
         }
         plan
@@ -290,6 +299,15 @@ impl Plan {
         let mut plan = Plan::of(&[], base);
         plan.tags = vec![SITE_TAG.to_owned()];
         plan
+    }
+
+    /// Every feed of a scope, the urgent ones included.
+    fn add_feeds(&mut self, section: Option<&SectionSlug>, base: &Base) {
+        for feed in Feed::both(section) {
+            for format in Format::ALL {
+                self.add(Which::Feed, base.feed(&feed, format, None));
+            }
+        }
     }
 
     fn add_tag(&mut self, tag: String) {
@@ -343,6 +361,7 @@ enum Which {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ArticleId;
 
     fn edge(purge: &[&str], header: &str) -> Edge {
         let purge: Vec<String> = purge.iter().map(|s| s.to_string()).collect();
@@ -352,28 +371,32 @@ mod tests {
     #[test]
     fn a_section_write_purges_its_section_its_article_and_every_all_sections_document() {
         let base = Base::new("https://example.org/news/");
-        let plan = Plan::of(&[Tag::Section("world".into()), Tag::Article("a-1".into())], &base);
-        assert_eq!(plan.tags, ["section-world", "article-a-1", "all", "home"]);
+        let (world, a1) = (SectionSlug::parse("world").unwrap(), ArticleId::parse("2026-12-01-a-1").unwrap());
+        let plan = Plan::of(&[Tag::Section(world), Tag::Article(a1)], &base);
+        assert_eq!(plan.tags, ["section-world", "article-2026-12-01-a-1", "all", "home"]);
         assert!(plan.urls.contains(&"https://example.org/news/sections/world/atom.xml".to_owned()));
-        assert!(plan.urls.contains(&"https://example.org/news/articles/a-1.json".to_owned()));
+        assert!(plan.urls.contains(&"https://example.org/news/sections/world/urgent/atom.xml".to_owned()));
+        assert!(plan.urls.contains(&"https://example.org/news/urgent/feed.json".to_owned()));
+        assert!(plan.urls.contains(&"https://example.org/news/articles/2026-12-01-a-1.json".to_owned()));
         assert!(plan.urls.contains(&"https://example.org/news/".to_owned()));
         assert!(plan.urls.contains(&"https://example.org/news/opml.xml".to_owned()));
-        assert_eq!(plan.feeds.len(), 6, "{:?}", plan.feeds);
+        assert_eq!(plan.feeds.len(), 12, "{:?}", plan.feeds);
         assert!(!plan.urls.iter().any(|u| u.contains("sport")));
     }
 
     #[test]
     fn merged_plans_keep_order_without_repeats() {
         let base = Base::new("http://h/");
-        let mut a = Plan::of(&[Tag::Section("world".into())], &base);
-        a.merge(&Plan::of(&[Tag::Section("sport".into())], &base), &base);
+        let section = |s: &str| Tag::Section(SectionSlug::parse(s).unwrap());
+        let mut a = Plan::of(&[section("world")], &base);
+        a.merge(&Plan::of(&[section("sport")], &base), &base);
         assert_eq!(a.tags, ["section-world", "all", "home", "section-sport"]);
-        assert_eq!(a.feeds.len(), 9);
+        assert_eq!(a.feeds.len(), 18);
     }
 
     #[test]
     fn tag_header_separators_follow_the_cache() {
-        let tags = [Tag::Section("world".into()), Tag::All];
+        let tags = [Tag::Section(SectionSlug::parse("world").unwrap()), Tag::All];
         let (name, value) = edge(&[], "Surrogate-Key").tag_header(&tags).unwrap();
         assert_eq!((name.as_str(), value.to_str().unwrap()), ("surrogate-key", "wirefeed section-world all"));
         let (_, value) = edge(&[], "Cache-Tag").tag_header(&tags).unwrap();

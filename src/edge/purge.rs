@@ -21,8 +21,8 @@ use prometheus::{IntCounter, IntCounterVec, IntGaugeVec, Opts};
 use ureq::http;
 
 use super::{websub, Inbox, Plan, Target};
-use crate::render::Base;
 use crate::telemetry::Metrics;
+use crate::urls::Base;
 
 /// Longest any one request to a target or hub may take.
 const TIMEOUT: Duration = Duration::from_secs(3);

@@ -67,7 +67,7 @@ pub fn render_with_deleted(feed: &FeedPage<'_>, deleted: &[(ArticleId, DateTime<
         Some(section) => format!("wirefeed:section:{}", section.slug),
         None => "wirefeed:all".to_owned(),
     };
-    if feed.scope.urgent {
+    if feed.scope.feed.urgent {
         scope_id.push_str(":urgent");
     }
     let feed_id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, scope_id.as_bytes());

@@ -4,9 +4,9 @@
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-use super::{byline, Base, Format, Site};
-use crate::domain::{Article, ArticleId, Section};
-use crate::store::{Page, SectionMeta};
+use super::{byline, Site};
+use crate::domain::{Article, ArticleId, Page, Section, SectionMeta, SectionSlug};
+use crate::urls::{Base, Feed, Format};
 
 /// A feed autodiscovery link.
 pub struct FeedLink {
@@ -15,16 +15,26 @@ pub struct FeedLink {
     pub href: String,
 }
 
-/// The feeds of a scope (`dir` is `""` or `sections/world/`).
-pub fn feed_links(base: &Base, dir: &str, title: &str) -> Vec<FeedLink> {
+/// The feeds of a scope, in every format.
+pub fn feed_links(base: &Base, feed: &Feed, title: &str) -> Vec<FeedLink> {
     [(Format::Rss, "RSS"), (Format::Atom, "Atom"), (Format::Json, "JSON Feed")]
         .into_iter()
         .map(|(format, name)| FeedLink {
             title: format!("{title} ({name})"),
             media_type: format.media_type(),
-            href: base.url(&format!("{dir}{}", format.file())),
+            href: base.feed(feed, format, None),
         })
         .collect()
+}
+
+/// The feeds of all sections (`None`) or of one.
+fn scope_links(base: &Base, section: Option<&SectionSlug>, title: &str) -> Vec<FeedLink> {
+    feed_links(base, &Feed { section: section.cloned(), urgent: false }, title)
+}
+
+/// The urgent feeds of all sections.
+fn urgent_links(base: &Base, title: &str) -> Vec<FeedLink> {
+    feed_links(base, &Feed { section: None, urgent: true }, title)
 }
 
 /// A story in a list.
@@ -183,20 +193,20 @@ pub fn home(site: &Site, base: &Base, sections: &[SectionMeta], newest: &Page) -
     render(&HomePage {
         site,
         title: site.title.clone(),
-        feeds: feed_links(base, "", &site.title)
+        feeds: scope_links(base, None, &site.title)
             .into_iter()
-            .chain(feed_links(base, "urgent/", &format!("{}: Urgent", site.title)))
+            .chain(urgent_links(base, &format!("{}: Urgent", site.title)))
             .collect(),
-        home: base.url(""),
-        opml: base.url("opml.xml"),
-        urgent: feed_links(base, "urgent/", "Urgent"),
+        home: base.home(),
+        opml: base.opml(),
+        urgent: urgent_links(base, "Urgent"),
         sections: sections
             .iter()
             .map(|meta| SectionView {
                 name: meta.section.name.clone(),
-                url: base.url(&format!("sections/{}", meta.section.slug)),
+                url: base.section(&meta.section.slug),
                 count: meta.count,
-                feeds: feed_links(base, &format!("sections/{}/", meta.section.slug), &meta.section.name),
+                feeds: scope_links(base, Some(&meta.section.slug), &meta.section.name),
             })
             .collect(),
         stories: newest.articles.iter().map(|a| Teaser::of(a, base)).collect(),
@@ -205,16 +215,12 @@ pub fn home(site: &Site, base: &Base, sections: &[SectionMeta], newest: &Page) -
 
 /// A section page, newest first, with links to newer and older pages.
 pub fn section(site: &Site, base: &Base, section: &Section, page: &Page) -> Vec<u8> {
-    let url = base.url(&format!("sections/{}", section.slug));
-    let at = |cursor: Option<i64>| match cursor {
-        Some(c) => format!("{url}?before={c}"),
-        None => url.clone(),
-    };
+    let at = |cursor: Option<i64>| base.section_at(&section.slug, cursor);
     render(&SectionPage {
         site,
         title: format!("{}: {}", site.title, section.name),
-        feeds: feed_links(base, &format!("sections/{}/", section.slug), &section.name),
-        home: base.url(""),
+        feeds: scope_links(base, Some(&section.slug), &section.name),
+        home: base.home(),
         name: section.name.clone(),
         stories: page.articles.iter().map(|a| Teaser::of(a, base)).collect(),
         newer: page.prev.map(at),
@@ -237,10 +243,10 @@ pub fn article(site: &Site, base: &Base, article: &Article, related_ids: &[Optio
     render(&ArticlePage {
         site,
         title: format!("{} | {}", article.headline, site.title),
-        feeds: feed_links(base, &format!("sections/{}/", article.section.slug), &article.section.name),
-        home: base.url(""),
+        feeds: scope_links(base, Some(&article.section.slug), &article.section.name),
+        home: base.home(),
         article,
-        section_url: base.url(&format!("sections/{}", article.section.slug)),
+        section_url: base.section(&article.section.slug),
         published_iso: article.published.to_rfc3339(),
         published: display_time(article.published, article.date_only),
         updated: article.updated.map(|u| (u.to_rfc3339(), display_time(u, false))),
@@ -259,8 +265,8 @@ pub fn not_found(site: &Site, base: &Base, what: &str) -> Vec<u8> {
     render(&NotFoundPage {
         site,
         title: format!("Not found | {}", site.title),
-        feeds: feed_links(base, "", &site.title),
-        home: base.url(""),
+        feeds: scope_links(base, None, &site.title),
+        home: base.home(),
         what,
     })
 }

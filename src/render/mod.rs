@@ -11,8 +11,8 @@ pub mod rss;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
-use crate::domain::{Article, ArticleId};
-use crate::store::Page;
+use crate::domain::{Article, Page};
+use crate::urls::{Base, Feed, Format};
 
 /// Who is publishing: site-wide settings every document needs.
 #[derive(Debug, Clone)]
@@ -27,106 +27,35 @@ pub struct Site {
 
 pub const GENERATOR: &str = concat!("wirefeed ", env!("CARGO_PKG_VERSION"));
 
-/// Absolute URLs, from the public base URL (ends with `/`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Base(String);
-
-impl Base {
-    /// `base` must be absolute and end with `/`; a missing slash is added.
-    pub fn new(base: &str) -> Base {
-        let mut base = base.to_owned();
-        if !base.ends_with('/') {
-            base.push('/');
-        }
-        Base(base)
-    }
-
-    /// An absolute URL of a path relative to the base (no leading `/`).
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.0, path.trim_start_matches('/'))
-    }
-
-    pub fn article(&self, id: &ArticleId) -> String {
-        self.url(&format!("articles/{id}"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 /// The category that marks flash, bulletin and urgent copy in feeds.
 pub const URGENT: &str = "Urgent";
 
-/// Which feed or page: everything, or one section (its slug and name).
+/// Which feed or page: everything, or one section, all its copy or only the urgent.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    /// Path of the scope relative to the base: `""` or `sections/world/`.
-    pub dir: String,
-    /// HTML page of the scope: `""` (home) or `sections/world`.
-    pub page: String,
+    pub feed: Feed,
     /// Display name: the site title, or the section name.
     pub name: String,
     pub section: Option<crate::domain::Section>,
-    /// Only flash, bulletin and urgent copy (`urgent/` under the scope).
-    pub urgent: bool,
 }
 
 impl Scope {
     pub fn all(site: &Site) -> Scope {
-        Scope { dir: String::new(), page: String::new(), name: site.title.clone(), section: None, urgent: false }
-    }
-
-    /// The urgent copy of this scope: its feeds under `urgent/`, its page the scope's own.
-    pub fn urgent(mut self) -> Scope {
-        self.dir.push_str("urgent/");
-        self.urgent = true;
-        self
+        Scope { feed: Feed { section: None, urgent: false }, name: site.title.clone(), section: None }
     }
 
     pub fn section(section: &crate::domain::Section) -> Scope {
         Scope {
-            dir: format!("sections/{}/", section.slug),
-            page: format!("sections/{}", section.slug),
+            feed: Feed { section: Some(section.slug.clone()), urgent: false },
             name: section.name.clone(),
             section: Some(section.clone()),
-            urgent: false,
-        }
-    }
-}
-
-/// The feed formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
-    Rss,
-    Atom,
-    Json,
-}
-
-impl Format {
-    pub fn file(self) -> &'static str {
-        match self {
-            Format::Rss => "rss.xml",
-            Format::Atom => "atom.xml",
-            Format::Json => "feed.json",
         }
     }
 
-    /// The `Content-Type` a feed is served with.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Rss => "application/rss+xml; charset=utf-8",
-            Format::Atom => "application/atom+xml; charset=utf-8",
-            Format::Json => "application/feed+json; charset=utf-8",
-        }
-    }
-
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Rss => "application/rss+xml",
-            Format::Atom => "application/atom+xml",
-            Format::Json => "application/feed+json",
-        }
+    /// The urgent copy of this scope: its feeds under `urgent/`, its page the scope's own.
+    pub fn urgent(mut self) -> Scope {
+        self.feed.urgent = true;
+        self
     }
 }
 
@@ -145,11 +74,7 @@ pub struct FeedPage<'a> {
 impl FeedPage<'_> {
     /// URL of this feed in `format` at `cursor`.
     pub fn feed_url(&self, format: Format, cursor: Option<i64>) -> String {
-        let url = self.base.url(&format!("{}{}", self.scope.dir, format.file()));
-        match cursor {
-            Some(c) => format!("{url}?before={c}"),
-            None => url,
-        }
+        self.base.feed(&self.scope.feed, format, cursor)
     }
 
     pub fn self_url(&self, format: Format) -> String {
@@ -163,7 +88,7 @@ impl FeedPage<'_> {
     }
 
     pub fn html_url(&self) -> String {
-        self.base.url(&self.scope.page)
+        self.base.page(self.scope.feed.section.as_ref())
     }
 
     pub fn next_url(&self, format: Format) -> Option<String> {
@@ -187,7 +112,7 @@ impl FeedPage<'_> {
             Some(section) => format!("{}: {}", self.site.title, section.name),
             None => self.site.title.clone(),
         };
-        if self.scope.urgent {
+        if self.scope.feed.urgent {
             format!("{title}: Urgent")
         } else {
             title
@@ -195,7 +120,7 @@ impl FeedPage<'_> {
     }
 
     pub fn description(&self) -> String {
-        let what = if self.scope.urgent { "urgent " } else { "" };
+        let what = if self.scope.feed.urgent { "urgent " } else { "" };
         match &self.scope.section {
             Some(section) => format!("Latest {what}{} stories from {}", section.name, self.site.title),
             None => format!("Latest {what}stories from {}", self.site.title),

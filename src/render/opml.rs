@@ -10,8 +10,9 @@ use quick_xml::Writer;
 
 use chrono::{DateTime, Utc};
 
-use super::{Base, Format, Site};
-use crate::store::SectionMeta;
+use super::Site;
+use crate::domain::SectionMeta;
+use crate::urls::{Base, Feed, Format};
 
 /// Renders the OPML list of `sections`; `updated` is when the store last changed.
 pub fn render(site: &Site, base: &Base, sections: &[SectionMeta], updated: DateTime<Utc>) -> Vec<u8> {
@@ -36,10 +37,9 @@ fn write(
     w.write_event(Event::End(BytesEnd::new("head")))?;
     w.write_event(Event::Start(BytesStart::new("body")))?;
     for meta in sections {
-        let dir = format!("sections/{}/", meta.section.slug);
         let title = format!("{}: {}", site.title, meta.section.name);
-        let xml_url = base.url(&format!("{dir}{}", Format::Rss.file()));
-        outline(w, &title, &xml_url, &base.url(&format!("sections/{}", meta.section.slug)))?;
+        let feed = Feed { section: Some(meta.section.slug.clone()), urgent: false };
+        outline(w, &title, &base.feed(&feed, Format::Rss, None), &base.section(&meta.section.slug))?;
     }
     w.write_event(Event::End(BytesEnd::new("body")))?;
     w.write_event(Event::End(BytesEnd::new("opml")))?;

@@ -3,8 +3,7 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::domain::{Dateline, Related, Section, TimeSource};
-use crate::store::Page;
+use crate::domain::{ArticleId, Dateline, Related, Section, SectionMeta, TimeSource};
 
 fn article(n: u64, authors: &[&str]) -> Article {
     let published = Utc.with_ymd_and_hms(2016, 7, 26, 20, 33, 0).unwrap();
@@ -152,7 +151,7 @@ fn opml_lists_each_section_feed_once_and_not_the_all_sections_feed() {
     let (site, base) = (site(), Base::new("https://example.org/"));
     let sections: Vec<_> = ["World", "Sport"]
         .into_iter()
-        .map(|name| crate::store::SectionMeta { section: Section::from_name(name).unwrap(), count: 1, newest: None })
+        .map(|name| SectionMeta { section: Section::from_name(name).unwrap(), count: 1, newest: None })
         .collect();
     let xml = String::from_utf8(opml::render(&site, &base, &sections, changed())).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();

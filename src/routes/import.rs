@@ -1,16 +1,17 @@
 //! Writes: `POST /import` and `DELETE /articles/{id}`, both behind the token.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 
-use super::ApiError;
-use crate::cache::Tag;
+use super::{authorized, ApiError};
+use crate::app::Deleted;
 use crate::domain::{Article, ArticleId};
 use crate::import::{self, Outcome};
-use crate::startup::AppState;
-use crate::store::{Put, Tombstone};
+use crate::state::AppState;
+use crate::store::Put;
 use crate::wire::Media;
 
 /// Longest a client may take to send a story body: a slow client cannot hold a worker forever.
@@ -33,22 +34,6 @@ fn media_of(req: &HttpRequest) -> Result<Media, ApiError> {
     } else {
         Err(ApiError::UnsupportedMedia(format!("{:?}", ct.chars().take(100).collect::<String>())))
     }
-}
-
-/// Checks the bearer token in constant time.
-pub(super) fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-        .unwrap_or("");
-    if given.is_empty() || !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
-        return Err(ApiError::Unauthorized);
-    }
-    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -85,9 +70,9 @@ pub async fn import(
     state: web::Data<AppState>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
+    authorized(&req, &state)?;
     let media = media_of(&req)?;
-    let limit = state.max_body;
+    let limit = state.app.import_settings().max_body;
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::TooLarge { limit });
@@ -113,41 +98,17 @@ pub async fn import(
         .map_err(|_| ApiError::Timeout)?
         .map_err(|_| ApiError::TooLarge { limit })?
         .map_err(|e| ApiError::bad("bad_body", format!("reading the body: {e}")))?;
-    let options = crate::wire::ParseOptions {
-        source_tz: state.import.source_tz,
-        received: crate::import::now(),
-        max_bytes: limit,
-    };
     if dry_run {
         let asked = import::Asked { media, section: query.section.as_deref(), embargo, restore };
-        let checked = import::check(&bytes, &asked, &state.import, &options)?;
-        return Ok(HttpResponse::Ok().json(checked));
+        return Ok(HttpResponse::Ok().json(state.app.check(&bytes, &asked)?));
     }
-    let state_for_write = state.clone();
+    let app = Arc::clone(&state.app);
     let section = query.section;
-    let ingested = web::block(move || -> Result<import::Ingested, ApiError> {
-        let state = state_for_write;
+    let ingested = web::block(move || {
         let asked = import::Asked { media, section: section.as_deref(), embargo, restore };
-        let ingested = import::ingest(&state.store, &bytes, &asked, &state.import, &options)?;
-        match &ingested.outcome {
-            Outcome::Stored(Put::Created(a) | Put::Updated { article: a, .. }) => {
-                state.cache.invalidate(&Tag::written(a))
-            }
-            Outcome::Killed(Some(stone)) => state.cache.invalidate(&Tag::killed(stone)),
-            _ => {}
-        }
-        // Even "unchanged" waits for the disk: the first copy may still be in flight.
-        state.store.sync()?;
-        Ok(ingested)
+        app.import(&bytes, &asked)
     })
     .await??;
-    // Durable now: the cache tier and hubs may hear of it.
-    match &ingested.outcome {
-        Outcome::Stored(Put::Created(a) | Put::Updated { article: a, .. }) => state.edge.changed(&Tag::written(a)),
-        Outcome::Killed(Some(stone)) => state.edge.changed(&Tag::killed(stone)),
-        _ => {}
-    }
-    state.metrics.imports.with_label_values(&[ingested.outcome.label()]).inc();
     let base = state.public.base(&req);
     let put = match &ingested.outcome {
         Outcome::Stored(put) => put,
@@ -182,30 +143,16 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
+    authorized(&req, &state)?;
     let id = ArticleId::parse(&id).ok_or_else(|| ApiError::NotFound("no such article".into()))?;
-    let state_for_write = state.clone();
-    let killed = web::block(move || -> Result<Option<Tombstone>, ApiError> {
-        let state = state_for_write;
-        if state.store.get(&id)?.is_none() {
-            return match state.store.tombstone(&id)? {
-                Some(stone) => Err(ApiError::Gone(format!("{id} was killed at {}", stone.killed.to_rfc3339()))),
-                None => Ok(None),
-            };
+    let app = Arc::clone(&state.app);
+    let stone = match web::block(move || app.delete(&id)).await?? {
+        Deleted::Killed(stone) => stone,
+        Deleted::Already(stone) => {
+            return Err(ApiError::Gone(format!("{} was killed at {}", stone.id, stone.killed.to_rfc3339())))
         }
-        // A delete is a kill: the story leaves a tombstone, so a late copy
-        // of it cannot quietly bring it back.
-        let killed = state.store.kill(&id, crate::import::now())?;
-        if let Some(stone) = &killed {
-            state.cache.invalidate(&Tag::killed(stone));
-            state.store.sync()?;
-        }
-        Ok(killed)
-    })
-    .await??;
-    let stone = killed.ok_or_else(|| ApiError::NotFound("no such article".into()))?;
-    state.edge.changed(&Tag::killed(&stone));
-    state.metrics.imports.with_label_values(&["deleted"]).inc();
+        Deleted::NotFound => return Err(ApiError::NotFound("no such article".into())),
+    };
     tracing::info!(id = %stone.id, section = %stone.section.slug, outcome = "deleted", "delete");
     Ok(HttpResponse::Ok().json(serde_json::json!({"outcome": "deleted", "id": stone.id, "killed": stone.killed})))
 }

@@ -1,6 +1,6 @@
-//! Thin handlers: read the input, make one call into wire/store/render, answer.
-//! Documents go through `respond` (conditional requests, compression,
-//! caching headers) and the [`crate::cache::DocCache`].
+//! Thin handlers: read the request, make one call into the application,
+//! answer. Documents go through `respond` (the cache, single flight,
+//! conditional requests, compression, caching headers).
 
 pub mod error;
 mod feeds;
@@ -9,11 +9,14 @@ mod pages;
 mod respond;
 
 use actix_web::dev::Handler;
+use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
 
 pub use error::ApiError;
 
-use crate::startup::AppState;
+use crate::domain::{Listing, SectionSlug};
+use crate::state::AppState;
+use crate::urls::{route, Feed, Format};
 
 /// A GET route that also answers HEAD.
 fn read<F, Args>(path: &str, handler: F) -> actix_web::Resource
@@ -40,33 +43,52 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
 
 /// Every route, relative to the mount point.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(read("/", pages::home))
-        .service(read("/rss.xml", feeds::all_rss))
-        .service(read("/atom.xml", feeds::all_atom))
-        .service(read("/feed.json", feeds::all_json))
-        .service(read("/opml.xml", feeds::opml))
-        .service(read("/urgent/rss.xml", feeds::urgent_rss))
-        .service(read("/urgent/atom.xml", feeds::urgent_atom))
-        .service(read("/urgent/feed.json", feeds::urgent_json))
-        .service(read("/sections/{slug}/urgent/rss.xml", feeds::section_urgent_rss))
-        .service(read("/sections/{slug}/urgent/atom.xml", feeds::section_urgent_atom))
-        .service(read("/sections/{slug}/urgent/feed.json", feeds::section_urgent_json))
-        .service(read("/sections/{slug}", pages::section))
-        .service(read("/sections/{slug}/rss.xml", feeds::section_rss))
-        .service(read("/sections/{slug}/atom.xml", feeds::section_atom))
-        .service(read("/sections/{slug}/feed.json", feeds::section_json))
+    cfg.service(read(route::HOME, pages::home)).service(read(route::OPML, feeds::opml));
+    for section in [false, true] {
+        for urgent in [false, true] {
+            for format in Format::ALL {
+                let handler = move |req, state| feeds::feed(req, state, section, urgent, format);
+                cfg.service(read(&Feed::route(section, urgent, format), handler));
+            }
+        }
+    }
+    cfg.service(read(route::SECTION, pages::section))
         .service(
-            web::resource("/articles/{id}")
+            web::resource(route::ARTICLE)
                 .route(web::get().to(pages::article))
                 .route(web::head().to(pages::article))
                 .route(web::delete().to(import::delete))
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
-            web::resource("/import").route(web::post().to(import::import)).default_service(web::to(method_not_allowed)),
+            web::resource(route::IMPORT)
+                .route(web::post().to(import::import))
+                .default_service(web::to(method_not_allowed)),
         )
-        .service(read("/healthz", health))
-        .service(read("/metrics", metrics));
+        .service(read(route::HEALTH, health))
+        .service(read(route::METRICS, metrics));
+}
+
+/// Checks the bearer token of a write (or of the notes' reader).
+fn authorized(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .unwrap_or("");
+    if state.token.admits(given) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// Parses a section slug from a path; a bad one is simply not found.
+fn section_slug(raw: &str) -> Result<SectionSlug, ApiError> {
+    SectionSlug::parse(raw).ok_or_else(|| ApiError::NotFound("no such section".into()))
 }
 
 /// Anything else.
@@ -82,15 +104,15 @@ const HEALTH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// restarting cannot free space) with the free space and the threshold; `503`
 /// when the store failed, does not answer, or was found damaged, naming what.
 async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let store = state.store.clone();
-    let probe = tokio::time::timeout(HEALTH_LIMIT, web::block(move || store.newest(&crate::store::Scope::All))).await;
+    let store = state.app.store().clone();
+    let probe = tokio::time::timeout(HEALTH_LIMIT, web::block(move || store.newest(&Listing::All))).await;
     let unreadable = match probe {
         Ok(Ok(Ok(_))) => None,
         Ok(Ok(Err(e))) => Some(e.to_string()),
         Ok(Err(e)) => Some(e.to_string()),
         Err(_) => Some(format!("the store did not answer in {} s", HEALTH_LIMIT.as_secs())),
     };
-    let health = state.store.health();
+    let health = state.app.store().health();
     let low = health.free_bytes.is_some_and(|free| free < health.min_free_bytes);
     let (code, status) = match (&health.failed, &unreadable, health.damaged.is_empty(), low) {
         (Some(_), ..) => (actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "store_failed"),
@@ -118,7 +140,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let store = state.store.clone();
+    let store = state.app.store().clone();
     let (sections, size, flushes) =
         web::block(move || store.sections().map(|s| (s, store.size_on_disk(), store.flushes()))).await??;
     // A section whose last story was deleted drops out of the list: start the gauge afresh.

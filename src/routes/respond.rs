@@ -7,71 +7,58 @@ use actix_web::http::header::{self, HeaderValue, HttpDate};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::ApiError;
-use crate::cache::{Doc, Tag};
-use crate::startup::AppState;
-use crate::store::Store;
+use crate::app::Lookup;
+use crate::cache::Doc;
+use crate::documents::DocKey;
+use crate::render;
+use crate::state::AppState;
 
-/// What a render produced.
-pub enum Rendered {
-    /// A document, and tags it depends on besides those given to [`cached`]
-    /// (known only once the store was read, e.g. an article's related headlines).
-    Doc(Doc, Vec<Tag>),
-    /// The thing asked for does not exist; the text says what.
-    Missing(String),
+/// How a document that is not there is answered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Absent {
+    /// A JSON error (feeds, OPML, article JSON).
+    Json,
+    /// An HTML page saying so (pages).
+    Page,
 }
 
-/// Serves the document cached under `key`, rendering it on a miss.
-/// `missing` answers when the render finds nothing.
-pub async fn cached<R, M>(
+/// Serves the document of `key`: cached, or rendered once however many ask.
+pub async fn document(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    key: String,
-    tags: Vec<Tag>,
-    render: R,
-    missing: M,
-) -> Result<HttpResponse, ApiError>
-where
-    R: FnOnce(&Store) -> Result<Rendered, ApiError> + Send + 'static,
-    M: FnOnce(String) -> Result<HttpResponse, ApiError>,
-{
-    if let Some(res) = hit(req, state, &key) {
-        return Ok(res);
+    key: DocKey,
+    absent: Absent,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(doc) = state.app.cached(&key) {
+        return Ok(respond(req, &doc, &state.cache_control()));
     }
-    let _flight = state.cache.flight(&key).await;
-    if let Some(res) = hit(req, state, &key) {
-        return Ok(res);
+    let _flight = state.app.flight(&key).await;
+    if let Some(doc) = state.app.cached(&key) {
+        return Ok(respond(req, &doc, &state.cache_control()));
     }
-    state.metrics.renders.inc();
-    let generation = state.cache.generation();
-    let store = state.store.clone();
-    match web::block(move || render(&store)).await?? {
-        Rendered::Doc(mut doc, mut more) => {
-            more.extend(tags);
-            doc.headers.extra.extend(state.edge.tag_header(&more));
-            let doc = Arc::new(doc);
-            state.cache.insert(key, Arc::clone(&doc), more, generation);
-            Ok(respond(req, &doc, &cache_control(state)))
-        }
-        Rendered::Missing(what) => missing(what),
-    }
+    let app = Arc::clone(&state.app);
+    let base = key.base.clone();
+    let (what, status) = match web::block(move || app.render(&key)).await?? {
+        Lookup::Doc(doc) => return Ok(respond(req, &doc, &state.cache_control())),
+        Lookup::Missing(what) if absent == Absent::Json => return Err(ApiError::NotFound(what)),
+        Lookup::Gone(what) if absent == Absent::Json => return Err(ApiError::Gone(what)),
+        Lookup::Missing(what) => (what, actix_web::http::StatusCode::NOT_FOUND),
+        Lookup::Gone(what) => (what, actix_web::http::StatusCode::GONE),
+    };
+    Ok(missing_page(state, &base, &what, status))
 }
 
-/// The answer for the document cached under `key`, if there is one: the hot
-/// path, which handlers may take before building anything for a render.
-pub fn hit(req: &HttpRequest, state: &AppState, key: &str) -> Option<HttpResponse> {
-    state.cache.get(key).map(|doc| respond(req, &doc, &cache_control(state)))
-}
-
-/// `Cache-Control` for a document now: the configured max-age (and edge
-/// s-maxage), cut so that no copy outlives the next embargo release (which
-/// changes documents).
-fn cache_control(state: &AppState) -> HeaderValue {
-    let Some(release) = state.store.next_release() else { return state.cache_control.clone() };
-    let left = (release - chrono::Utc::now()).num_seconds().max(0) as u64;
-    if left >= state.edge.longest(state.site.max_age) {
-        return state.cache_control.clone();
-    }
-    state.edge.cache_control(state.site.max_age, Some(left))
+/// A page saying what is not there, never cached.
+pub fn missing_page(
+    state: &AppState,
+    base: &crate::urls::Base,
+    what: &str,
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(render::html::not_found(state.app.site(), base, what))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -118,7 +105,7 @@ pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> Htt
         }
     };
     // For HEAD, actix sends the headers (Content-Length included) and drops the body.
-    res.body(body)
+    res.body(crate::slow::in_slices(body))
 }
 
 /// The document's `Last-Modified`, once the second it changed in is over.

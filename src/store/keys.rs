@@ -35,7 +35,7 @@
 //! wrote formats 1 to 3 are moved over by export and restore, not by an
 //! upgrade at open.
 
-use crate::domain::{ArticleId, SectionSlug};
+use crate::domain::{headline_key, ArticleId, SectionSlug};
 
 /// The store format this build writes.
 pub const STORE_FORMAT: u8 = 4;
@@ -121,8 +121,7 @@ pub fn changed_from_bytes(bytes: &[u8]) -> Option<i64> {
 /// Identity key: a story is the same story when its section and headline are.
 pub fn identity(slug: &SectionSlug, headline: &str) -> Vec<u8> {
     let mut key = section_prefix(slug);
-    let normalised = headline.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    key.extend_from_slice(normalised.as_bytes());
+    key.extend_from_slice(headline_key(headline).as_bytes());
     key
 }
 

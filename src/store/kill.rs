@@ -11,10 +11,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::transaction::{ConflictableTransactionError, Transactional};
 
-use super::{codec, identity_keys, keys, sled_err, Handles, Put, Scope, StoreError};
-use crate::domain::{Article, ArticleId, Section};
+use super::{codec, identity_keys, keys, sled_err, tx_err, Handles, Put, StoreError};
+use crate::domain::{Article, ArticleId, Listing, Section};
 
 /// What is kept of a killed story.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,10 +58,7 @@ impl Handles {
                 }
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Sled { what: format!("killing {id}"), source: e },
-            })?;
+            .map_err(tx_err(format!("killing {id}")))?;
         self.delete(id)?;
         Ok(Some(stone))
     }
@@ -120,12 +117,12 @@ impl Handles {
 
     /// Stories of a scope killed at or after `since`, newest first (for
     /// Atom's deleted-entry elements): a range scan of the recent kills only.
-    pub fn kills_since(&self, scope: &Scope, since: DateTime<Utc>) -> Result<Vec<Tombstone>, StoreError> {
+    pub fn kills_since(&self, scope: &Listing, since: DateTime<Utc>) -> Result<Vec<Tombstone>, StoreError> {
         let from = [&b"t"[..], &keys::time_bytes(since.timestamp_micros())].concat();
         let mut out = Vec::new();
         for item in self.tombstones.range(from..b"u".to_vec()).rev() {
             let (key, slug) = item.map_err(sled_err("reading kills"))?;
-            if let Scope::Section(wanted) | Scope::Urgent(Some(wanted)) = scope {
+            if let Listing::Section(wanted) | Listing::Urgent(Some(wanted)) = scope {
                 if slug.as_ref() != wanted.as_str().as_bytes() {
                     continue;
                 }

@@ -37,13 +37,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree, UnabortableTransactionError,
 };
 use sled::Tree;
 
-use crate::domain::{Article, ArticleId, Section, SectionSlug};
+use crate::domain::{Article, ArticleId, Listing, Page, SectionMeta, SectionSlug};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -104,12 +104,13 @@ fn sled_err(what: impl Into<String>) -> impl FnOnce(sled::Error) -> StoreError {
     move |source| StoreError::Sled { what, source }
 }
 
-/// What the store knows of a section.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SectionMeta {
-    pub section: Section,
-    pub count: u64,
-    pub newest: Option<DateTime<Utc>>,
+/// A transaction's error: what it aborted with, or sled's failure doing `what`.
+fn tx_err(what: impl Into<String>) -> impl FnOnce(TransactionError<StoreError>) -> StoreError {
+    let what = what.into();
+    move |e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(source) => StoreError::Sled { what, source },
+    }
 }
 
 /// What a put did.
@@ -144,26 +145,6 @@ impl Put {
             Put::Held(_) => "embargoed",
         }
     }
-}
-
-/// Which articles a page lists.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Scope {
-    All,
-    Section(SectionSlug),
-    /// Flash, bulletin and urgent copy, of one section or of all.
-    Urgent(Option<SectionSlug>),
-}
-
-/// One page of articles, newest first, with the cursors around it.
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub articles: Vec<Article>,
-    /// `before=` cursor of the next (older) page.
-    pub next: Option<i64>,
-    /// The previous (newer) page: `None` when this is the first page,
-    /// `Some(None)` when it is the first page, `Some(Some(c))` a cursor.
-    pub prev: Option<Option<i64>>,
 }
 
 /// What `verify` read and found.
@@ -552,7 +533,7 @@ impl Store {
     }
 
     /// Stories of a scope killed since `since`, newest first.
-    pub fn kills_since(&self, scope: &Scope, since: DateTime<Utc>) -> Result<Vec<Tombstone>, StoreError> {
+    pub fn kills_since(&self, scope: &Listing, since: DateTime<Utc>) -> Result<Vec<Tombstone>, StoreError> {
         self.call("reading kills", |h| h.kills_since(scope, since))
     }
 
@@ -562,7 +543,7 @@ impl Store {
     }
 
     /// When the documents of `scope` last changed (see `Handles::changed`).
-    pub fn changed(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub fn changed(&self, scope: &Listing) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.call("reading when the store changed", |h| h.changed(scope))
     }
 
@@ -587,12 +568,12 @@ impl Store {
     }
 
     /// The newest sort instant in a scope.
-    pub fn newest(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub fn newest(&self, scope: &Listing) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.call("reading an index", |h| h.newest(scope))
     }
 
     /// A page of up to `limit` articles older than `before` (newest first).
-    pub fn page(&self, scope: &Scope, before: Option<i64>, limit: usize) -> Result<Page, StoreError> {
+    pub fn page(&self, scope: &Listing, before: Option<i64>, limit: usize) -> Result<Page, StoreError> {
         self.call("reading a page", |h| h.page(scope, before, limit))
     }
 
@@ -851,10 +832,7 @@ impl Handles {
                 None => Put::Created(article),
             })
         });
-        result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => StoreError::Sled { what: "writing an article".into(), source: e },
-        })
+        result.map_err(tx_err("writing an article"))
     }
 
     /// A microsecond slot for a story of time `effective` that no stored
@@ -919,10 +897,10 @@ impl Handles {
     ///
     /// Read it before the content it dates: a write in between then makes
     /// the document newer than its date (read again later), never older.
-    pub fn changed(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub fn changed(&self, scope: &Listing) -> Result<Option<DateTime<Utc>>, StoreError> {
         let key = match scope {
-            Scope::All | Scope::Urgent(None) => keys::changed_all(),
-            Scope::Section(slug) | Scope::Urgent(Some(slug)) => keys::changed_section(slug),
+            Listing::All | Listing::Urgent(None) => keys::changed_all(),
+            Listing::Section(slug) | Listing::Urgent(Some(slug)) => keys::changed_section(slug),
         };
         let stored = self.changed.get(&key).map_err(sled_err("reading when the store changed"))?;
         match stored.and_then(|v| keys::changed_from_bytes(&v)) {
@@ -966,10 +944,7 @@ impl Handles {
             self.touch(changed, &article.section.slug, now)?;
             Ok(Some(article))
         });
-        let deleted = result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => StoreError::Sled { what: format!("deleting {id}"), source: e },
-        })?;
+        let deleted = result.map_err(tx_err(format!("deleting {id}")))?;
         if let Some(article) = &deleted {
             self.refresh_newest(&article.section.slug)?;
         }
@@ -1056,7 +1031,7 @@ impl Handles {
     }
 
     /// The newest sort instant in a scope.
-    pub fn newest(&self, scope: &Scope) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub fn newest(&self, scope: &Listing) -> Result<Option<DateTime<Utc>>, StoreError> {
         let (tree, prefix) = self.index(scope);
         let last = tree.scan_prefix(&prefix).next_back().transpose().map_err(sled_err("reading an index"))?;
         Ok(last
@@ -1064,16 +1039,16 @@ impl Handles {
             .and_then(|(micros, _)| DateTime::from_timestamp_micros(micros)))
     }
 
-    fn index(&self, scope: &Scope) -> (&Tree, Vec<u8>) {
+    fn index(&self, scope: &Listing) -> (&Tree, Vec<u8>) {
         match scope {
-            Scope::All => (&self.by_time, Vec::new()),
-            Scope::Section(slug) => (&self.by_section, keys::section_prefix(slug)),
-            Scope::Urgent(slug) => (&self.urgent, keys::urgent_prefix(slug.as_ref())),
+            Listing::All => (&self.by_time, Vec::new()),
+            Listing::Section(slug) => (&self.by_section, keys::section_prefix(slug)),
+            Listing::Urgent(slug) => (&self.urgent, keys::urgent_prefix(slug.as_ref())),
         }
     }
 
     /// A page of up to `limit` articles older than `before` (newest first).
-    pub fn page(&self, scope: &Scope, before: Option<i64>, limit: usize) -> Result<Page, StoreError> {
+    pub fn page(&self, scope: &Listing, before: Option<i64>, limit: usize) -> Result<Page, StoreError> {
         let (tree, prefix) = self.index(scope);
         let bound = |micros: i64| {
             let mut key = prefix.clone();
@@ -1121,9 +1096,9 @@ impl Handles {
         let mut articles = Vec::with_capacity(entries.len());
         for (_, key, value) in entries {
             match scope {
-                Scope::Section(_) => articles.push(decode_at(&key, &value)?),
+                Listing::Section(_) => articles.push(decode_at(&key, &value)?),
                 // An index entry whose article is gone would be a bug; skip it rather than fail a page.
-                Scope::All | Scope::Urgent(_) => {
+                Listing::All | Listing::Urgent(_) => {
                     articles.extend(self.at(&keys::entry_of_time(&key[prefix.len()..], &value))?)
                 }
             }
@@ -1359,12 +1334,7 @@ impl Handles {
                 self.touch(c, &article.section.slug, now)?;
                 Ok(())
             })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => {
-                    StoreError::Sled { what: format!("restoring {}", article.id), source: e }
-                }
-            })
+            .map_err(tx_err(format!("restoring {}", article.id)))
     }
 }
 
@@ -1485,6 +1455,7 @@ fn write_entries(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Section;
 
     #[test]
     fn a_store_of_a_newer_format_is_refused() {
@@ -1548,7 +1519,7 @@ mod tests {
         assert_eq!(article.id, first.id);
         assert_eq!((store.articles.len(), store.by_section.len(), store.by_time.len()), (1, 1, 1));
         assert_eq!(store.get(&first.id).unwrap().unwrap().source_hash, "changed");
-        let world = Scope::Section(first.section.slug.clone());
+        let world = Listing::Section(first.section.slug.clone());
         let page = store.page(&world, None, 10).unwrap();
         assert_eq!(page.articles.len(), 1);
         assert_eq!(page.articles[0].source_hash, "changed", "a page shows the new version");
@@ -1609,7 +1580,7 @@ mod tests {
             ids.sort_by_key(|a| std::cmp::Reverse(a.sort_instant()));
             ids.into_iter().map(|a| a.id.clone()).collect::<Vec<_>>()
         };
-        let paged = |scope: &Scope| {
+        let paged = |scope: &Listing| {
             let (mut ids, mut before) = (Vec::new(), None);
             loop {
                 let page = store.page(scope, before, 50).unwrap();
@@ -1620,19 +1591,19 @@ mod tests {
                 }
             }
         };
-        assert_eq!(paged(&Scope::All), newest_first(&|_| true));
+        assert_eq!(paged(&Listing::All), newest_first(&|_| true));
         for name in sections {
             let slug = Section::from_name(name).unwrap().slug;
             let expected = newest_first(&|a| a.section.slug == slug);
             assert_eq!(store.section(&slug).unwrap().unwrap().count as usize, expected.len());
-            assert_eq!(paged(&Scope::Section(slug)), expected, "{name}");
+            assert_eq!(paged(&Listing::Section(slug)), expected, "{name}");
         }
         assert_eq!(store.articles.len(), kept.len());
         assert_eq!(store.identity.len(), kept.len());
     }
 
     /// Every id of a scope, paging from the first page.
-    fn walk(store: &Handles, scope: &Scope, limit: usize) -> Vec<ArticleId> {
+    fn walk(store: &Handles, scope: &Listing, limit: usize) -> Vec<ArticleId> {
         let (mut ids, mut before) = (Vec::new(), None);
         loop {
             let page = store.page(scope, before, limit).unwrap();
@@ -1672,8 +1643,8 @@ mod tests {
         assert_eq!(newest_first[0].id, stored[8].id, "the last update");
         let expected: Vec<_> = newest_first.iter().map(|a| a.id.clone()).collect();
         for limit in 1..5 {
-            assert_eq!(walk(&store, &Scope::All, limit), expected, "pages of {limit}");
-            let world = Scope::Section(stored[0].section.slug.clone());
+            assert_eq!(walk(&store, &Listing::All, limit), expected, "pages of {limit}");
+            let world = Listing::Section(stored[0].section.slug.clone());
             assert_eq!(walk(&store, &world, limit), expected, "section pages of {limit}");
         }
     }
@@ -1699,7 +1670,7 @@ mod tests {
         let fresh = store.put(fresh).unwrap().article().clone();
         assert_eq!(fresh.order, 7, "after the newest slot of the second");
         for limit in 1..4 {
-            let ids = walk(&store, &Scope::All, limit);
+            let ids = walk(&store, &Listing::All, limit);
             assert_eq!(ids.len(), 5, "pages of {limit}: {ids:?}");
             assert_eq!(ids[0], fresh.id);
         }
@@ -1727,11 +1698,11 @@ mod tests {
     #[test]
     fn every_write_moves_changed_forward_even_when_it_makes_nothing_newer() {
         let dir = tempfile::tempdir().unwrap();
-        let world = Scope::Section(Section::from_name("World").unwrap().slug);
-        let sport = Scope::Section(Section::from_name("Sport").unwrap().slug);
+        let world = Listing::Section(Section::from_name("World").unwrap().slug);
+        let sport = Listing::Section(Section::from_name("Sport").unwrap().slug);
         let (older, newer) = {
             let store = Handles::open(dir.path(), 1 << 20).unwrap();
-            assert_eq!(store.changed(&Scope::All).unwrap(), None);
+            assert_eq!(store.changed(&Listing::All).unwrap(), None);
             let older = store.put(article("2016-07-26-older", "World", 1)).unwrap().article().clone();
             let newer = store.put(article("2016-07-26-newer", "World", 30)).unwrap().article().clone();
             store.close().unwrap();
@@ -1741,7 +1712,7 @@ mod tests {
         let mut seen = vec![store.changed(&world).unwrap().unwrap()];
         assert!(seen[0] > newer.sort_instant(), "changed is when it was written, not the story's time");
         assert_eq!(store.changed(&sport).unwrap(), None);
-        let all = store.changed(&Scope::All).unwrap().unwrap();
+        let all = store.changed(&Listing::All).unwrap().unwrap();
         // An update of the older story, then a delete of the newest: neither
         // makes the newest story newer; both move the date on.
         let mut update = older.clone();
@@ -1754,7 +1725,7 @@ mod tests {
         for pair in seen.windows(2) {
             assert!(pair[1] > pair[0], "{pair:?}");
         }
-        assert!(store.changed(&Scope::All).unwrap().unwrap() > all);
+        assert!(store.changed(&Listing::All).unwrap().unwrap() > all);
         assert_eq!(store.changed(&sport).unwrap(), None, "other sections keep theirs");
         store.close().unwrap();
         drop(store);

@@ -122,9 +122,9 @@ fn text_logs_carry_the_same_fields_and_rust_log_sets_the_level() {
         assert!(line.contains(field), "{field} in {line}");
     }
 
-    // Request lines come from `wirefeed::startup`; the "listening" line the
+    // Request lines have the target `wirefeed::access`; the "listening" line the
     // helper waits for comes from the binary, so keep that one at info.
-    let quiet = TestServer::start_with(&[("RUST_LOG", "info,wirefeed::startup=warn")]);
+    let quiet = TestServer::start_with(&[("RUST_LOG", "info,wirefeed::access=warn")]);
     quiet.text("/opml.xml");
     quiet.text("/healthz");
     std::thread::sleep(Duration::from_millis(200));

@@ -1,6 +1,8 @@
-//! The public base URL every absolute link is built from: the configured
-//! `WIREFEED_PUBLIC_URL`, or the request's own address, honouring
-//! `Forwarded` / `X-Forwarded-*` only from trusted proxies.
+//! Every URL wirefeed serves or links: the public base URL absolute links
+//! are built from (the configured `WIREFEED_PUBLIC_URL`, or the request's own
+//! address, honouring `Forwarded` / `X-Forwarded-*` only from trusted
+//! proxies), each document's path under it, and the route patterns the
+//! server mounts. A path is spelled here and nowhere else.
 
 use std::net::IpAddr;
 
@@ -8,7 +10,161 @@ use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 
-use crate::render::Base;
+use crate::domain::{ArticleId, SectionSlug};
+
+const SECTIONS: &str = "sections";
+const ARTICLES: &str = "articles";
+const URGENT: &str = "urgent";
+const OPML: &str = "opml.xml";
+
+/// Route patterns, relative to the mount point.
+pub mod route {
+    pub const HOME: &str = "/";
+    pub const OPML: &str = "/opml.xml";
+    pub const SECTION: &str = "/sections/{slug}";
+    /// The article page and, with `.json`, its JSON.
+    pub const ARTICLE: &str = "/articles/{id}";
+    pub const IMPORT: &str = "/import";
+    pub const HEALTH: &str = "/healthz";
+    pub const METRICS: &str = "/metrics";
+}
+
+/// The feed formats, and the file name each is served under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    pub fn file(self) -> &'static str {
+        match self {
+            Format::Rss => "rss.xml",
+            Format::Atom => "atom.xml",
+            Format::Json => "feed.json",
+        }
+    }
+
+    /// The `Content-Type` a feed is served with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml",
+            Format::Atom => "application/atom+xml",
+            Format::Json => "application/feed+json",
+        }
+    }
+}
+
+/// Which feed: of every section or of one, all its copy or only the urgent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Feed {
+    pub section: Option<SectionSlug>,
+    pub urgent: bool,
+}
+
+impl Feed {
+    /// Every feed of a scope: its own and its urgent copy's.
+    pub fn both(section: Option<&SectionSlug>) -> [Feed; 2] {
+        [false, true].map(|urgent| Feed { section: section.cloned(), urgent })
+    }
+
+    /// The feed's folder relative to the base: `""`, `urgent/`,
+    /// `sections/world/` or `sections/world/urgent/`.
+    fn dir(&self) -> String {
+        let mut dir = match &self.section {
+            Some(slug) => format!("{SECTIONS}/{slug}/"),
+            None => String::new(),
+        };
+        if self.urgent {
+            dir.push_str(URGENT);
+            dir.push('/');
+        }
+        dir
+    }
+
+    /// The route pattern of this kind of feed in `format`.
+    pub fn route(section: bool, urgent: bool, format: Format) -> String {
+        let section = if section { format!("/{SECTIONS}/{{slug}}") } else { String::new() };
+        let urgent = if urgent { format!("/{URGENT}") } else { String::new() };
+        format!("{section}{urgent}/{}", format.file())
+    }
+}
+
+/// Absolute URLs, from the public base URL (ends with `/`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Base(String);
+
+impl Base {
+    /// `base` must be absolute and end with `/`; a missing slash is added.
+    pub fn new(base: &str) -> Base {
+        let mut base = base.to_owned();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        Base(base)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+
+    pub fn home(&self) -> String {
+        self.0.clone()
+    }
+
+    pub fn opml(&self) -> String {
+        self.url(OPML)
+    }
+
+    pub fn section(&self, slug: &SectionSlug) -> String {
+        self.url(&format!("{SECTIONS}/{slug}"))
+    }
+
+    /// The HTML page of a scope: the home page, or a section's.
+    pub fn page(&self, section: Option<&SectionSlug>) -> String {
+        section.map_or_else(|| self.home(), |slug| self.section(slug))
+    }
+
+    /// A feed in `format`, at `cursor` (`?before=`) when given.
+    pub fn feed(&self, feed: &Feed, format: Format, cursor: Option<i64>) -> String {
+        let url = self.url(&format!("{}{}", feed.dir(), format.file()));
+        match cursor {
+            Some(c) => format!("{url}?before={c}"),
+            None => url,
+        }
+    }
+
+    /// A section page at `cursor` (`?before=`) when given.
+    pub fn section_at(&self, slug: &SectionSlug, cursor: Option<i64>) -> String {
+        match cursor {
+            Some(c) => format!("{}?before={c}", self.section(slug)),
+            None => self.section(slug),
+        }
+    }
+
+    pub fn article(&self, id: &ArticleId) -> String {
+        self.url(&format!("{ARTICLES}/{id}"))
+    }
+
+    pub fn article_json(&self, id: &ArticleId) -> String {
+        self.url(&format!("{ARTICLES}/{id}.json"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// How to find the public base URL of a request.
 #[derive(Debug, Clone)]

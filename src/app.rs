@@ -1,0 +1,216 @@
+//! The application: the store, the document cache and the import settings
+//! together, and what is done with them: import, delete, release, and
+//! document lookup. The HTTP handlers, the command line and seeding all go
+//! through here, so a write invalidates the same documents and tells the
+//! same caches whichever way it came.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use crate::cache::{Doc, DocCache, Flight, Tag};
+use crate::documents::{self, DocKey, Rendered, Sources};
+use crate::domain::{Article, ArticleId};
+use crate::edge::Edge;
+use crate::import::{self, Asked, Checked, ImportSettings, IngestError, Ingested, Outcome};
+use crate::render::Site;
+use crate::store::{Put, Store, StoreError, Tombstone};
+use crate::telemetry::Metrics;
+use crate::urls::Base;
+
+/// What a document lookup found.
+pub enum Lookup {
+    Doc(Arc<Doc>),
+    /// Not there; the text says what.
+    Missing(String),
+    /// Killed; the text says when.
+    Gone(String),
+}
+
+/// What a delete did.
+pub enum Deleted {
+    /// The story was killed now: it leaves this tombstone.
+    Killed(Tombstone),
+    /// It had been killed before.
+    Already(Tombstone),
+    NotFound,
+}
+
+/// The application. Its methods block on the store: call them off the
+/// async threads (`web::block`).
+pub struct App {
+    store: Store,
+    docs: DocCache<DocKey>,
+    import: ImportSettings,
+    site: Site,
+    /// Items per feed or section page.
+    page_items: usize,
+    /// The cache tier and WebSub hubs, told of every durable change.
+    edge: Edge,
+    metrics: Arc<Metrics>,
+}
+
+impl App {
+    pub fn new(store: Store, import: ImportSettings, site: Site, page_items: usize, edge: Edge) -> App {
+        App { store, docs: DocCache::default(), import, site, page_items, edge, metrics: Arc::new(Metrics::new()) }
+    }
+
+    /// Counts imports and renders in `metrics` (the server's `/metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> App {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    pub fn edge(&self) -> &Edge {
+        &self.edge
+    }
+
+    pub fn import_settings(&self) -> &ImportSettings {
+        &self.import
+    }
+
+    /// Parses and stores one story, and drops the documents it changes.
+    /// Not yet durable: [`App::import`] syncs; a bulk import syncs once at
+    /// its end.
+    pub fn ingest(&self, bytes: &[u8], asked: &Asked<'_>) -> Result<Ingested, IngestError> {
+        let ingested = import::ingest(&self.store, bytes, asked, &self.import, import::now())?;
+        if let Some(tags) = changed(&ingested.outcome) {
+            self.docs.invalidate(&tags);
+        }
+        Ok(ingested)
+    }
+
+    /// One story from a client: stored, durable, then the cache tier and
+    /// hubs told.
+    pub fn import(&self, bytes: &[u8], asked: &Asked<'_>) -> Result<Ingested, IngestError> {
+        let ingested = self.ingest(bytes, asked)?;
+        // Even "unchanged" waits for the disk: the first copy may still be in flight.
+        self.store.sync()?;
+        if let Some(tags) = changed(&ingested.outcome) {
+            self.edge.changed(&tags);
+        }
+        self.metrics.imports.with_label_values(&[ingested.outcome.label()]).inc();
+        Ok(ingested)
+    }
+
+    /// What would be stored, storing nothing.
+    pub fn check(&self, bytes: &[u8], asked: &Asked<'_>) -> Result<Checked, IngestError> {
+        import::check(bytes, asked, &self.import, import::now())
+    }
+
+    /// A delete is a kill: the story leaves a tombstone, so a late copy of
+    /// it cannot quietly bring it back.
+    pub fn delete(&self, id: &ArticleId) -> Result<Deleted, StoreError> {
+        if self.store.get(id)?.is_none() {
+            return Ok(self.store.tombstone(id)?.map_or(Deleted::NotFound, Deleted::Already));
+        }
+        let Some(stone) = self.store.kill(id, import::now())? else { return Ok(Deleted::NotFound) };
+        let tags = Tag::story(&stone.section.slug, &stone.id, &stone.headline);
+        self.docs.invalidate(&tags);
+        self.store.sync()?;
+        self.edge.changed(&tags);
+        self.metrics.imports.with_label_values(&["deleted"]).inc();
+        Ok(Deleted::Killed(stone))
+    }
+
+    /// Publishes the embargoed stories due at `now`.
+    pub fn release_due(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
+        let released = self.store.release_due(now)?;
+        let changes: Vec<Vec<Tag>> = released.iter().filter_map(written).collect();
+        for tags in &changes {
+            self.docs.invalidate(tags);
+        }
+        self.store.sync()?;
+        for tags in &changes {
+            self.edge.changed(tags);
+        }
+        self.metrics.imports.with_label_values(&["released"]).inc_by(released.len() as u64);
+        Ok(released)
+    }
+
+    /// Imports every story file of `dir` into an empty store.
+    pub fn seed(&self, dir: &Path) -> anyhow::Result<()> {
+        if !self.store.is_empty() {
+            return Ok(());
+        }
+        let mut files = match std::fs::read_dir(dir) {
+            Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect::<Vec<_>>(),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "no seed folder: starting with an empty store");
+                return Ok(());
+            }
+        };
+        files.sort();
+        for path in files {
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            match self.ingest(&bytes, &Asked::TEXT) {
+                Ok(done) => tracing::info!(file = %path.display(), outcome = done.outcome.label(), "seeded"),
+                Err(e) => tracing::warn!(file = %path.display(), error = %e, "seed story rejected"),
+            }
+        }
+        self.store.sync()?;
+        Ok(())
+    }
+
+    /// The cached document of `key`, if there is one: the hot path.
+    pub fn cached(&self, key: &DocKey) -> Option<Arc<Doc>> {
+        self.docs.get(key)
+    }
+
+    /// The right to render `key`: concurrent misses of one document wait
+    /// for the first one's render. Look in the cache again once it is held.
+    pub async fn flight(&self, key: &DocKey) -> Flight<'_, DocKey> {
+        self.docs.flight(key).await
+    }
+
+    /// Renders the document of `key` and caches it.
+    pub fn render(&self, key: &DocKey) -> Result<Lookup, StoreError> {
+        self.metrics.renders.inc();
+        let generation = self.docs.generation();
+        let from = Sources { store: &self.store, site: &self.site, page_items: self.page_items };
+        Ok(match key.doc.render(&from, &key.base)? {
+            Rendered::Doc(mut doc, mut tags) => {
+                tags.extend(key.doc.tags());
+                doc.headers.extra.extend(self.edge.tag_header(&tags));
+                let doc = Arc::new(doc);
+                self.docs.insert(key.clone(), Arc::clone(&doc), tags, generation);
+                Lookup::Doc(doc)
+            }
+            Rendered::Missing(what) => Lookup::Missing(what),
+            Rendered::Gone(what) => Lookup::Gone(what),
+        })
+    }
+
+    /// An article's JSON with the notes not meant for publication, for the
+    /// token holder: never cached.
+    pub fn article_with_notes(&self, base: &Base, id: &ArticleId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.store.get(id)?.map(|article: Article| documents::article_json(base, &article, true)))
+    }
+}
+
+/// What an import changed, if anything.
+fn changed(outcome: &Outcome) -> Option<Vec<Tag>> {
+    match outcome {
+        Outcome::Stored(put) => written(put),
+        Outcome::Killed(Some(stone)) => Some(Tag::story(&stone.section.slug, &stone.id, &stone.headline)),
+        Outcome::Killed(None) => None,
+    }
+}
+
+/// What a put changed: nothing when it wrote nothing visible.
+fn written(put: &Put) -> Option<Vec<Tag>> {
+    match put {
+        Put::Created(a) | Put::Updated { article: a, .. } => Some(Tag::story(&a.section.slug, &a.id, &a.headline)),
+        Put::Unchanged(_) | Put::Stale(_) | Put::Held(_) => None,
+    }
+}
