@@ -3,8 +3,9 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::error::ApiError;
+use super::request::{cursor, section_slug};
 use super::respond::{document, Absent};
-use super::{cursor, section_slug, ApiError};
 use crate::documents::{DocKey, Document};
 use crate::state::AppState;
 use crate::urls::{Feed, Format};

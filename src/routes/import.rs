@@ -6,7 +6,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{authorized, ApiError};
+use super::error::ApiError;
+use super::request::authorized;
 use crate::app::Deleted;
 use crate::domain::{Article, ArticleId};
 use crate::import::{self, Outcome};

@@ -6,15 +6,15 @@ pub mod error;
 mod feeds;
 mod import;
 mod pages;
+mod request;
 mod respond;
 
 use actix_web::dev::Handler;
-use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
 
 pub use error::ApiError;
 
-use crate::domain::{Listing, SectionSlug};
+use crate::domain::Listing;
 use crate::state::AppState;
 use crate::urls::{route, Feed, Format};
 
@@ -67,28 +67,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(read(route::HEALTH, health))
         .service(read(route::METRICS, metrics));
-}
-
-/// Checks the bearer token of a write (or of the notes' reader).
-fn authorized(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-        .unwrap_or("");
-    if state.token.admits(given) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
-    }
-}
-
-/// Parses a section slug from a path; a bad one is simply not found.
-fn section_slug(raw: &str) -> Result<SectionSlug, ApiError> {
-    SectionSlug::parse(raw).ok_or_else(|| ApiError::NotFound("no such section".into()))
 }
 
 /// Anything else.
@@ -154,23 +132,4 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("cache-control", "no-store"))
         .body(state.metrics.render()))
-}
-
-/// The `before=` cursor of a paged document.
-#[derive(serde::Deserialize)]
-struct PageQuery {
-    before: Option<String>,
-}
-
-fn cursor(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let query = web::Query::<PageQuery>::from_query(req.query_string())
-        .map_err(|e| ApiError::bad("bad_query", format!("the query string is not valid: {e}")))?;
-    match query.into_inner().before {
-        None => Ok(None),
-        Some(c) if c.len() <= 20 => c
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| ApiError::bad("bad_cursor", "before= must be a cursor from a feed's next link")),
-        Some(_) => Err(ApiError::bad("bad_cursor", "before= must be a cursor from a feed's next link")),
-    }
 }

@@ -3,8 +3,9 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::error::ApiError;
+use super::request::{authorized, cursor, section_slug};
 use super::respond::{document, missing_page, Absent};
-use super::{authorized, cursor, section_slug, ApiError};
 use crate::documents::{DocKey, Document};
 use crate::domain::ArticleId;
 use crate::state::AppState;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::http::header::{self, HeaderValue, HttpDate};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::ApiError;
+use super::error::ApiError;
 use crate::app::Lookup;
 use crate::cache::Doc;
 use crate::documents::DocKey;

@@ -8,6 +8,8 @@
 //! authors. Names written in capitals are turned into title case
 //! (`Ted D'Afflisio`); other names are kept as written.
 
+use super::text::{collapse, find_ci, strip_prefix_ci};
+
 /// News agencies and outlets named after an author; lowercase.
 const AGENCIES: &[&str] = &[
     "reuters",
@@ -81,7 +83,7 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
     if content.len() > 120 {
         return None;
     }
-    let rest = ["by ", "par "].iter().find_map(|p| strip_word(content, p))?.trim();
+    let rest = ["by ", "par "].iter().find_map(|p| strip_prefix_ci(content, p))?.trim();
     let mut authors = Vec::new();
     for (n, part) in rest.split([',', ';']).enumerate() {
         let part = part.trim();
@@ -106,30 +108,18 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
     Some(authors)
 }
 
-fn strip_word<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
-}
-
 /// `Jane Doe and John Roe`, `Jane Doe & John Roe`, `Jean Dupont et Marie Roe`.
 fn split_and(part: &str) -> Vec<&str> {
     let mut names = Vec::new();
     let mut rest = part;
     while let Some((i, len)) =
-        [" and ", " & ", " et "].iter().filter_map(|sep| find_ascii_ci(rest, sep).map(|i| (i, sep.len()))).min()
+        [" and ", " & ", " et "].iter().filter_map(|sep| find_ci(rest, sep).map(|i| (i, sep.len()))).min()
     {
         names.push(&rest[..i]);
         rest = &rest[i + len..];
     }
     names.push(rest);
     names
-}
-
-/// Where an ASCII `needle` first occurs in `hay`, ignoring ASCII case. A match
-/// is all ASCII bytes, so both its ends are character boundaries.
-fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    (0..(h.len() + 1).saturating_sub(n.len())).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 fn is_name(name: &str) -> bool {
@@ -150,7 +140,7 @@ fn is_name(name: &str) -> bool {
 
 /// A name in capitals to title case (`TED D'AFFLISIO` → `Ted D'Afflisio`).
 fn normalise(name: &str) -> String {
-    let words = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = collapse(name);
     let letters = words.chars().filter(|c| c.is_alphabetic()).count();
     if letters < 2 || words.chars().any(char::is_lowercase) {
         return words;

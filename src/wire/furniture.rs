@@ -14,6 +14,8 @@
 //! stories that runs to the end of the text. `Related: <headline>` on one
 //! line is a single related story inside the body.
 
+use super::text::{starts_with_ci, strip_prefix_ci};
+
 /// Whole lines that are furniture, lowercase, trailing `:`/`»`/`›` removed.
 const EXACT: &[&str] = &[
     "advertisement",
@@ -106,17 +108,13 @@ fn is_copyright(content: &str) -> bool {
     }
     if prefix("copyright") {
         let rest = content["copyright".len()..].trim_start();
-        return rest.starts_with('©') || prefix_ci(rest, "(c)") || rest.starts_with(|c: char| c.is_ascii_digit());
+        return rest.starts_with('©') || starts_with_ci(rest, "(c)") || rest.starts_with(|c: char| c.is_ascii_digit());
     }
     let end = content.trim_end_matches('.');
     let suffix = "all rights reserved";
     content.len() <= 120
         && end.len() >= suffix.len()
         && end.get(end.len() - suffix.len()..).is_some_and(|t| t.eq_ignore_ascii_case(suffix))
-}
-
-fn prefix_ci(s: &str, p: &str) -> bool {
-    s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p))
 }
 
 /// A separator line (`___`, `* * *`, `-----`): no words. Furniture when it
@@ -172,11 +170,11 @@ pub fn heading(content: &str) -> Option<Heading> {
         }
     }
     for prefix in ["more from ", "more in "] {
-        if let Some(name) = strip_ci(content, prefix) {
+        if let Some(name) = strip_prefix_ci(content, prefix) {
             return section_name(name, 5).map(Heading::Section);
         }
     }
-    if let Some(name) = strip_ci(content, "more ") {
+    if let Some(name) = strip_prefix_ci(content, "more ") {
         let name = name.trim_end_matches(|c: char| c == ':' || c.is_whitespace());
         let cut = name.len().saturating_sub(" news".len());
         if let (Some(section), Some(suffix)) = (name.get(..cut), name.get(cut..)) {
@@ -201,11 +199,6 @@ pub fn heading(content: &str) -> Option<Heading> {
         }
     }
     None
-}
-
-fn strip_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 /// A section display name: short, not a sentence, starting with a capital.

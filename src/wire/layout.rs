@@ -23,7 +23,7 @@ pub const MAX_WRAP: usize = 100;
 const SLACK: usize = 8;
 
 /// List markers that start an item.
-const BULLETS: [&str; 4] = ["- ", "* ", "• ", "– "];
+const LIST_MARKERS: [&str; 4] = ["- ", "* ", "• ", "– "];
 
 /// One line of the decoded text.
 #[derive(Debug, Clone, Copy)]
@@ -139,8 +139,8 @@ pub fn paragraphs(lines: &[Line<'_>], out: &mut Vec<String>) {
     let line_mode = width > MAX_WRAP;
     // A bullet used on two lines or more marks list items, each a paragraph;
     // a single `- ` at a line start is more likely a wrapped dash.
-    let bullet_of = |l: &Line<'_>| BULLETS.iter().position(|b| l.content.starts_with(b));
-    let mut bullets = [0usize; BULLETS.len()];
+    let bullet_of = |l: &Line<'_>| LIST_MARKERS.iter().position(|b| l.content.starts_with(b));
+    let mut bullets = [0usize; LIST_MARKERS.len()];
     for l in lines {
         if let Some(b) = bullet_of(l) {
             bullets[b] += 1;

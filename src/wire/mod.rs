@@ -19,9 +19,10 @@ mod decode;
 mod furniture;
 mod layout;
 mod story;
+mod text;
 mod time;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
 use crate::domain::{Dateline, Related};
@@ -195,13 +196,5 @@ pub fn parse_as(bytes: &[u8], media: Media, options: &ParseOptions) -> Result<St
         WireFormat::Anpa1312 => agency::anpa::parse(bytes, options),
         WireFormat::Zczc => agency::zczc::parse(bytes, options),
         WireFormat::Nitf | WireFormat::NewsmlG2 => agency::xml::parse(bytes, options),
-    }
-}
-
-/// The calendar date of a story time, for ids.
-pub fn date_of(time: &StoryTime) -> NaiveDate {
-    match time {
-        StoryTime::Instant(t) => t.date_naive(),
-        StoryTime::Date(d) => *d,
     }
 }

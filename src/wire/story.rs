@@ -13,6 +13,7 @@ use super::dateline::dateline;
 use super::decode::Decoded;
 use super::furniture::{heading, is_furniture, is_separator, Heading};
 use super::layout::{self, is_table, join, Line, MAX_WRAP};
+use super::text::{unbullet, BULLETS};
 use super::time::{bare_time, time_line, Context, Found, Role, StoryTime, TimeLine};
 use super::{ParseError, ParseOptions, Story, MAX_HEADLINE_CHARS};
 
@@ -315,17 +316,6 @@ fn related_list(lines: &[Line<'_>], ctx: &Context, times: &mut Vec<Found>, warni
         items.retain(|r| !r.headline.is_empty());
     }
     items
-}
-
-const BULLETS: [char; 5] = ['-', '*', '•', '–', '·'];
-
-fn unbullet(s: &str) -> String {
-    let t = s.trim_start_matches(BULLETS).trim_start();
-    if t.len() < s.len() && !t.is_empty() {
-        t.to_owned()
-    } else {
-        s.to_owned()
-    }
 }
 
 /// A teaser: cut off (`...`), a sentence, or longer than a headline.

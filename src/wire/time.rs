@@ -19,6 +19,7 @@
 //!   the receive time (plus two days of slack), with a warning.
 //! - an explicit zone or offset wins; a time without one is in `source_tz`.
 
+use super::text::strip_word_ci;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Serialize, Serializer};
 
@@ -146,31 +147,15 @@ pub fn bare_time(line: &str, ctx: &Context) -> Option<(StoryTime, Vec<String>)> 
 fn labelled(line: &str) -> Option<(Role, &str, bool)> {
     let first = line.chars().next()?.to_lowercase().next()?;
     LABELS.iter().filter(|(label, _)| label.starts_with(first)).find_map(|&(label, role)| {
-        let rest = strip_label(line, label)?;
+        let rest = strip_word_ci(line, label)?;
         let rest = rest.trim_start();
         let rest =
-            ["on ", "at ", "le "].iter().find_map(|w| strip_label(rest, w.trim_end())).map_or(rest, str::trim_start);
+            ["on ", "at ", "le "].iter().find_map(|w| strip_word_ci(rest, w.trim_end())).map_or(rest, str::trim_start);
         match rest.strip_prefix(':') {
             Some(value) => Some((role, value.trim(), true)),
             None => Some((role, rest.trim(), false)),
         }
     })
-}
-
-/// `label` at the start of `s`, case-insensitively, as a whole word.
-fn strip_label<'a>(s: &'a str, label: &str) -> Option<&'a str> {
-    let mut chars = s.char_indices();
-    for l in label.chars() {
-        let (_, c) = chars.next()?;
-        if c.to_lowercase().next() != Some(l) {
-            return None;
-        }
-    }
-    let rest = chars.next().map_or("", |(i, _)| &s[i..]);
-    match rest.chars().next() {
-        Some(c) if c.is_alphanumeric() => None,
-        _ => Some(rest),
-    }
 }
 
 /// Where an update label starts inside a value (`26 July 2016 Updated: ...`).

@@ -1,4 +1,3 @@
-#![allow(dead_code)] // Helpers shared by test modules; not every module uses every one.
 //! Test helpers: the real `wirefeed` binary on an ephemeral port with a
 //! fresh data directory, and typed request helpers.
 
@@ -30,11 +29,6 @@ pub fn seed_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("seed")
 }
 
-pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/api").join(name))
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
-
 impl TestServer {
     /// A server on a fresh temp data directory, seeded from `seed/`.
     pub fn start() -> TestServer {
@@ -48,11 +42,6 @@ impl TestServer {
         let data = tmp.path().join("data");
         let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         TestServer::spawn(data, Some(tmp), env, 0)
-    }
-
-    /// A server on an existing data directory (made by the test).
-    pub fn start_on(data: PathBuf) -> TestServer {
-        TestServer::spawn(data, None, Vec::new(), 0)
     }
 
     /// A server on an existing data directory, with extra environment settings.

@@ -12,6 +12,7 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Ti
 
 use crate::domain::TimeSource;
 use crate::wire::dateline::dateline;
+pub(super) use crate::wire::text::collapse;
 use crate::wire::time::{parse_time, Context, StoryTime};
 use crate::wire::{ParseError, ParseOptions, Story, Wire, MAX_HEADLINE_CHARS};
 
@@ -176,11 +177,6 @@ pub(super) fn finish(mut d: Draft, raw: &Raw, options: &ParseOptions) -> Result<
 
 fn clean_opt(s: Option<String>) -> Option<String> {
     s.map(|s| collapse(&scrub(&s, false))).filter(|s| !s.is_empty())
-}
-
-/// Runs of whitespace to one space.
-pub(super) fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The whole text without controls (line ends and TABs kept): the same
