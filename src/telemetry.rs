@@ -9,6 +9,7 @@ use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use actix_web::body::{BodySize, MessageBody};
@@ -135,6 +136,7 @@ impl Access {
 impl<S, B> Transform<S, ServiceRequest> for Access
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    S::Future: Unpin,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<B>;
@@ -176,7 +178,7 @@ impl RouteMetrics {
 pub struct AccessService<S> {
     service: S,
     metrics: Arc<Metrics>,
-    routes: RefCell<HashMap<String, Rc<RouteMetrics>>>,
+    routes: RefCell<HashMap<String, Rc<RouteMetrics>, foldhash::fast::RandomState>>,
 }
 
 impl<S> AccessService<S> {
@@ -201,11 +203,12 @@ impl<S> AccessService<S> {
 impl<S, B> Service<ServiceRequest> for AccessService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    S::Future: Unpin,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<B>;
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<ServiceResponse<B>, actix_web::Error>>>>;
+    type Future = Observed<S::Future>;
 
     forward_ready!(service);
 
@@ -215,29 +218,51 @@ where
         // Only a logged request needs its method and path copied.
         let logged = tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO)
             .then(|| (req.method().clone(), req.path().to_owned()));
-        let metrics = Arc::clone(&self.metrics);
-        let fut = self.service.call(req);
-        Box::pin(async move {
-            let res = fut.await?;
-            let elapsed = started.elapsed();
-            route.count(&metrics, res.status());
-            route.latency.observe(elapsed.as_secs_f64());
-            if let Some((method, path)) = logged {
-                let bytes = match res.response().body().size() {
-                    BodySize::Sized(n) => n,
-                    _ => 0,
-                };
-                tracing::info!(
-                    target: ACCESS_LOG,
-                    method = %method,
-                    path = %path,
-                    status = res.status().as_u16(),
-                    bytes,
-                    duration_us = elapsed.as_micros() as u64,
-                    "request"
-                );
-            }
-            Ok(res)
-        })
+        Observed { inner: self.service.call(req), started, route, logged, metrics: Arc::clone(&self.metrics) }
+    }
+}
+
+/// A request in flight: counted, timed and logged when its answer is ready.
+/// (A future of its own rather than an `async` block: that would be boxed,
+/// one allocation per request.)
+pub struct Observed<F> {
+    inner: F,
+    started: Instant,
+    route: Rc<RouteMetrics>,
+    logged: Option<(actix_web::http::Method, String)>,
+    metrics: Arc<Metrics>,
+}
+
+impl<F, B> Future for Observed<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + Unpin,
+    B: MessageBody,
+{
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let res = match Pin::new(&mut self.inner).poll(cx) {
+            Poll::Ready(Ok(res)) => res,
+            other => return other,
+        };
+        let elapsed = self.started.elapsed();
+        self.route.count(&self.metrics, res.status());
+        self.route.latency.observe(elapsed.as_secs_f64());
+        if let Some((method, path)) = self.logged.take() {
+            let bytes = match res.response().body().size() {
+                BodySize::Sized(n) => n,
+                _ => 0,
+            };
+            tracing::info!(
+                target: ACCESS_LOG,
+                method = %method,
+                path = %path,
+                status = res.status().as_u16(),
+                bytes,
+                duration_us = elapsed.as_micros() as u64,
+                "request"
+            );
+        }
+        Poll::Ready(Ok(res))
     }
 }

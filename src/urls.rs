@@ -227,15 +227,26 @@ impl PublicUrl {
         if let Some(base) = &self.configured {
             return base.clone();
         }
-        let local_host = req.app_config().host().to_owned();
-        let own_host = header(req, "host").filter(|h| valid_host(h)).unwrap_or(local_host);
+        let own_host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| valid_host(h))
+            .unwrap_or_else(|| req.app_config().host());
         // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`; compare them as IPv4.
-        let trusted =
-            req.peer_addr().is_some_and(|peer| self.trusted.iter().any(|net| net.contains(&peer.ip().to_canonical())));
-        if !trusted {
-            return Base::new(&format!("http://{own_host}/"));
+        let trusted = !self.trusted.is_empty()
+            && req
+                .peer_addr()
+                .is_some_and(|peer| self.trusted.iter().any(|net| net.contains(&peer.ip().to_canonical())));
+        if trusted {
+            return Base::new(&forwarded_base(req.headers(), own_host));
         }
-        Base::new(&forwarded_base(req.headers(), &own_host))
+        // Every cached answer builds this: one allocation, no formatting.
+        let mut base = String::with_capacity(own_host.len() + 8);
+        base.push_str("http://");
+        base.push_str(own_host);
+        base.push('/');
+        Base(base)
     }
 }
 
@@ -266,10 +277,6 @@ fn forwarded_base(headers: &HeaderMap, own_host: &str) -> String {
 fn last_value(headers: &HeaderMap, name: &str) -> Option<String> {
     let line = headers.get_all(name).last()?.to_str().ok()?;
     Some(line.rsplit(',').next().unwrap_or("").trim().to_owned())
-}
-
-fn header(req: &HttpRequest, name: &str) -> Option<String> {
-    req.headers().get(name)?.to_str().ok().map(str::to_owned)
 }
 
 /// `host[:port]` or `[v6]:port`: nothing that could break out of a URL.

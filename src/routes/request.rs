@@ -37,6 +37,9 @@ struct PageQuery {
 }
 
 pub fn cursor(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    if req.query_string().is_empty() {
+        return Ok(None);
+    }
     let query = web::Query::<PageQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::bad("bad_query", format!("the query string is not valid: {e}")))?;
     match query.into_inner().before {

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue, HttpDate};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::error::ApiError;
@@ -42,19 +43,14 @@ pub async fn document(
         Lookup::Doc(doc) => return Ok(respond(req, &doc, &state.cache_control())),
         Lookup::Missing(what) if absent == Absent::Json => return Err(ApiError::NotFound(what)),
         Lookup::Gone(what) if absent == Absent::Json => return Err(ApiError::Gone(what)),
-        Lookup::Missing(what) => (what, actix_web::http::StatusCode::NOT_FOUND),
-        Lookup::Gone(what) => (what, actix_web::http::StatusCode::GONE),
+        Lookup::Missing(what) => (what, StatusCode::NOT_FOUND),
+        Lookup::Gone(what) => (what, StatusCode::GONE),
     };
     Ok(missing_page(state, &base, &what, status))
 }
 
 /// A page saying what is not there, never cached.
-pub fn missing_page(
-    state: &AppState,
-    base: &crate::urls::Base,
-    what: &str,
-    status: actix_web::http::StatusCode,
-) -> HttpResponse {
+pub fn missing_page(state: &AppState, base: &crate::urls::Base, what: &str, status: StatusCode) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -79,33 +75,41 @@ pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> Htt
     };
     let last_modified = settled(doc);
     let fresh = not_modified(req, doc, last_modified.is_some());
-    let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    res.insert_header((header::ETAG, etag.clone()))
-        .insert_header((header::CACHE_CONTROL, cache_control.clone()))
-        .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")));
-    if let Some(lm) = last_modified {
-        res.insert_header((header::LAST_MODIFIED, lm.clone()));
-    }
-    for (name, value) in &doc.headers.extra {
-        res.insert_header((name.clone(), value.clone()));
-    }
-    if fresh {
-        return res.finish();
-    }
-    res.insert_header((header::CONTENT_TYPE, doc.headers.content_type.clone()));
-    let body = match coding {
-        Coding::Identity => doc.body.clone(),
-        Coding::Gzip => {
-            res.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
-            doc.gzip().clone()
-        }
-        Coding::Brotli => {
-            res.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("br")));
-            doc.brotli().clone()
-        }
+    // Headers go straight into the response's map: the builder would
+    // convert and check each pair again.
+    let (status, body) = match (fresh, coding) {
+        (true, _) => (StatusCode::NOT_MODIFIED, None),
+        (false, Coding::Identity) => (StatusCode::OK, Some(doc.body.clone())),
+        (false, Coding::Gzip) => (StatusCode::OK, Some(doc.gzip().clone())),
+        (false, Coding::Brotli) => (StatusCode::OK, Some(doc.brotli().clone())),
     };
     // For HEAD, actix sends the headers (Content-Length included) and drops the body.
-    res.body(crate::slow::in_slices(body))
+    let mut res = match body {
+        Some(body) => HttpResponse::with_body(status, crate::slow::in_slices(body)),
+        None => HttpResponse::new(status),
+    };
+    let headers = res.headers_mut();
+    headers.insert(header::ETAG, etag.clone());
+    headers.insert(header::CACHE_CONTROL, cache_control.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(lm) = last_modified {
+        headers.insert(header::LAST_MODIFIED, lm.clone());
+    }
+    for (name, value) in &doc.headers.extra {
+        headers.insert(name.clone(), value.clone());
+    }
+    if !fresh {
+        headers.insert(header::CONTENT_TYPE, doc.headers.content_type.clone());
+        let encoding = match coding {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gzip"),
+            Coding::Brotli => Some("br"),
+        };
+        if let Some(encoding) = encoding {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        }
+    }
+    res
 }
 
 /// The document's `Last-Modified`, once the second it changed in is over.
@@ -130,7 +134,12 @@ fn settled(doc: &Doc) -> Option<&HeaderValue> {
 /// over `If-Modified-Since` (not newer than Last-Modified, to the second;
 /// only when the answer is `dated`).
 fn not_modified(req: &HttpRequest, doc: &Doc, dated: bool) -> bool {
-    if let Some(inm) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    let inm = req.headers().get(header::IF_NONE_MATCH);
+    // What a reader sends back is most often exactly one of our ETags.
+    if inm.is_some_and(|v| v == doc.headers.etag || v == doc.headers.etag_gzip || v == doc.headers.etag_brotli) {
+        return true;
+    }
+    if let Some(inm) = inm.and_then(|v| v.to_str().ok()) {
         return inm.split(',').map(str::trim).any(|tag| {
             let tag = tag.trim_start_matches("W/").trim_matches('"');
             let tag = tag.strip_suffix("-gz").or_else(|| tag.strip_suffix("-br")).unwrap_or(tag);
