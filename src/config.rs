@@ -69,7 +69,8 @@ pub struct StoreArgs {
     #[arg(long, env = "WIREFEED_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
     /// sled page cache capacity in MiB.
-    #[arg(long, env = "WIREFEED_CACHE_MIB", default_value_t = 8, global = true)]
+    #[arg(long, env = "WIREFEED_CACHE_MIB", default_value_t = 8, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub cache_mib: u64,
 }
 
@@ -83,15 +84,17 @@ pub struct ParseArgs {
     #[arg(long, env = "WIREFEED_DEFAULT_SECTION", default_value = "news", global = true)]
     pub default_section: String,
     /// Largest story body accepted, in bytes.
-    #[arg(long, env = "WIREFEED_MAX_BODY", default_value_t = 1024 * 1024, global = true)]
-    pub max_body: usize,
+    #[arg(long, env = "WIREFEED_MAX_BODY", default_value_t = 1024 * 1024, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    pub max_body: u64,
     /// Free space (MiB) the data directory keeps: below it imports answer 507.
     /// Default: 32 times WIREFEED_MAX_BODY, at least 16 MiB; 0 turns the check off.
     #[arg(long, env = "WIREFEED_MIN_FREE_MIB", global = true)]
     pub min_free_mib: Option<u64>,
     /// Most sections: an import that would make one more answers 422.
-    #[arg(long, env = "WIREFEED_MAX_SECTIONS", default_value_t = 1000, global = true)]
-    pub max_sections: usize,
+    #[arg(long, env = "WIREFEED_MAX_SECTIONS", default_value_t = 1000, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_sections: u64,
 }
 
 impl ParseArgs {
@@ -99,14 +102,14 @@ impl ParseArgs {
     pub fn import_settings(&self) -> anyhow::Result<ImportSettings> {
         let default_section = Section::from_setting(&self.default_section)
             .with_context(|| format!("WIREFEED_DEFAULT_SECTION {:?} makes no slug", self.default_section))?;
-        Ok(ImportSettings { source_tz: self.source_tz, default_section, max_body: self.max_body })
+        Ok(ImportSettings { source_tz: self.source_tz, default_section, max_body: self.max_body as usize })
     }
 
     /// The free-space threshold in bytes.
     pub fn min_free_bytes(&self) -> u64 {
         match self.min_free_mib {
             Some(mib) => mib.saturating_mul(1024 * 1024),
-            None => crate::store::space::default_min_free(self.max_body),
+            None => crate::store::space::default_min_free(self.max_body as usize),
         }
     }
 }

@@ -25,7 +25,10 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 pub static MALLOC_CONF: &u8 = &wirefeed::memory::MALLOC_CONF[0];
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return bad_settings(e),
+    };
     quiet_panics();
     let serving = matches!(cli.command, None | Some(Command::Serve));
     telemetry::init_logs(cli.serve.log_format == LogFormat::Json, serving);
@@ -45,6 +48,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--help` and `--version` as clap prints them; a bad flag or setting as
+/// one line naming it, exit 2.
+fn bad_settings(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    // clap's message up to its first blank line (the error and, for an
+    // enum, its possible values), without the hint to try --help.
+    let text = e.to_string();
+    let message: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+    let message = message.join(" ");
+    eprintln!("wirefeed: error: {}", message.strip_prefix("error: ").unwrap_or(&message));
+    ExitCode::from(2)
 }
 
 /// A panic is reported on one line: the store turns sled's panics on

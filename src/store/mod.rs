@@ -248,8 +248,8 @@ impl Store {
     }
 
     /// Refuses a story that would make a section beyond `limit`.
-    pub fn set_max_sections(&self, limit: usize) {
-        self.shared.max_sections.store(limit as u64, Ordering::Relaxed);
+    pub fn set_max_sections(&self, limit: u64) {
+        self.shared.max_sections.store(limit, Ordering::Relaxed);
     }
 
     /// The current handles, or why there are none.
