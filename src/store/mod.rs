@@ -171,6 +171,24 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, StoreError> {
     })
 }
 
+/// Walks `tree` with every step [`guarded`]: the walk stops at the first
+/// unreadable stretch and says why (`Some`), or ends (`None`). `each` may
+/// stop it with an error of its own.
+fn walk_guarded(
+    tree: &Tree,
+    mut each: impl FnMut(sled::IVec, sled::IVec) -> Result<(), StoreError>,
+) -> Result<Option<String>, StoreError> {
+    let mut items = tree.iter();
+    loop {
+        match guarded("reading", || items.next()) {
+            Ok(None) => return Ok(None),
+            Ok(Some(Ok((key, value)))) => each(key, value)?,
+            Ok(Some(Err(e))) => return Ok(Some(e.to_string())),
+            Err(e) => return Ok(Some(e.to_string())),
+        }
+    }
+}
+
 /// Free bytes wanted before a failed store is opened again.
 const REOPEN_ROOM: u64 = 1024 * 1024;
 
@@ -1117,63 +1135,45 @@ impl Handles {
             n += 1;
             Ok(())
         };
-        let mut ids = self.articles.iter();
-        loop {
-            let (id, pointer) = match guarded("reading the article ids", || ids.next()) {
-                Ok(None) => break,
-                Ok(Some(Ok(item))) => item,
-                Ok(Some(Err(e))) => {
-                    skip(format!("reading the article ids: {e}; the rest of the ids are unreadable"));
-                    break;
-                }
-                Err(e) => {
-                    skip(format!("{e}; the rest of the ids are unreadable"));
-                    break;
-                }
-            };
+        let unreadable = walk_guarded(&self.articles, |id, pointer| {
             let shown = String::from_utf8_lossy(&id).into_owned();
             match guarded("reading an article", || self.at(&keys::entry_of_id(&id, &pointer))).and_then(|r| r) {
                 Ok(Some(article)) => write(&mut out, &article)?,
                 Ok(None) => skip(format!("article {shown}: missing from its section's index")),
                 Err(e) => skip(format!("article {shown}: {e}")),
             }
+            Ok(())
+        })?;
+        if let Some(why) = unreadable {
+            skip(format!("the article ids are unreadable from here on: {why}"));
         }
-        let mut entries = self.by_section.iter();
-        loop {
-            let (key, value) = match guarded("reading the section index", || entries.next()) {
-                Ok(None) => break,
-                Ok(Some(Ok(item))) => item,
-                Ok(Some(Err(e))) => {
-                    skip(format!("reading the section index: {e}; the rest of it is unreadable"));
-                    break;
-                }
-                Err(e) => {
-                    skip(format!("{e}; the rest of the section index is unreadable"));
-                    break;
-                }
-            };
+        let unreadable = walk_guarded(&self.by_section, |key, value| {
             let id = keys::entry_id(&key);
             let pointed = guarded("reading an article id", || self.articles.get(id.as_bytes()).ok().flatten())
                 .ok()
                 .flatten()
                 .is_some_and(|pointer| keys::entry_of_id(id.as_bytes(), &pointer) == key.as_ref());
-            if pointed {
-                continue;
+            if !pointed {
+                match decode_at(&key, &value) {
+                    Ok(article) => write(&mut out, &article)?,
+                    Err(e) => skip(format!("article {id} (no id points to it): {e}")),
+                }
             }
-            match decode_at(&key, &value) {
-                Ok(article) => write(&mut out, &article)?,
-                Err(e) => skip(format!("article {id} (no id points to it): {e}")),
-            }
+            Ok(())
+        })?;
+        if let Some(why) = unreadable {
+            skip(format!("the section index is unreadable from here on: {why}"));
         }
         // Held stories too: a restore holds them again until their release.
-        for item in self.embargoed.iter() {
-            match item
-                .map_err(|e| e.to_string())
-                .and_then(|(_, v)| codec::decode::<Article>(&v).map_err(|e| e.to_string()))
-            {
+        let unreadable = walk_guarded(&self.embargoed, |_, value| {
+            match codec::decode::<Article>(&value) {
                 Ok(article) => write(&mut out, &article)?,
                 Err(e) => skip(format!("an embargoed story: {e}")),
             }
+            Ok(())
+        })?;
+        if let Some(why) = unreadable {
+            skip(format!("the embargoed stories are unreadable from here on: {why}"));
         }
         out.flush()?;
         Ok(n)
@@ -1193,23 +1193,13 @@ impl Handles {
                         name: &str,
                         done: &mut Verified,
                         check: &mut dyn FnMut(&mut Verified, sled::IVec, sled::IVec)| {
-            let mut items = tree.iter();
-            loop {
-                match guarded("reading", || items.next()) {
-                    Ok(None) => break,
-                    Ok(Some(Ok((k, v)))) => {
-                        done.entries += 1;
-                        check(done, k, v);
-                    }
-                    Ok(Some(Err(e))) => {
-                        report(done, format!("{name}: unreadable from here on: {e}"));
-                        break;
-                    }
-                    Err(e) => {
-                        report(done, format!("{name}: unreadable from here on: {e}"));
-                        break;
-                    }
-                }
+            let unreadable = walk_guarded(tree, |key, value| {
+                done.entries += 1;
+                check(done, key, value);
+                Ok(())
+            });
+            if let Ok(Some(why)) = unreadable {
+                report(done, format!("{name}: unreadable from here on: {why}"));
             }
         };
         let mut problems = Vec::new();
