@@ -101,13 +101,10 @@ impl Handles {
         }
         if let Some(id) = &old {
             if let Some(stone) = self.tombstone(id)? {
-                for key in identity_keys(&Article {
-                    section: stone.section.clone(),
-                    headline: stone.headline.clone(),
-                    ..draft.clone()
-                }) {
-                    self.killed.remove(key).map_err(sled_err("forgetting a kill"))?;
-                }
+                // The killed story's own headline (the draft's may differ);
+                // its wire key is the draft's, forgotten above.
+                let key = keys::identity(&stone.section.slug, &stone.headline);
+                self.killed.remove(key).map_err(sled_err("forgetting a kill"))?;
                 self.tombstones.remove(by_time(stone.killed, id)).map_err(sled_err("forgetting a kill"))?;
             }
             self.tombstones.remove(by_id(id)).map_err(sled_err("forgetting a kill"))?;
