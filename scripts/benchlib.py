@@ -60,6 +60,72 @@ def build_release():
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "wirefeed"], cwd=ROOT, check=True)
 
 
+# --- a baseline build (--baseline REV / BASELINE=REV) ------------------------------
+
+def add_baseline_arg(ap):
+    """--baseline REV on an argparse parser, defaulting to the env BASELINE."""
+    ap.add_argument("--baseline", metavar="REV", default=os.environ.get("BASELINE") or None,
+                    help="also measure the release build of git revision REV, side by side "
+                         "(env BASELINE; built once into target/baseline-REV/, the working tree untouched)")
+
+
+def git(*args):
+    return subprocess.run(["git", "-C", ROOT, *args], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
+def describe_current():
+    """What "current" is: WIREFEED_BIN, or the working tree at HEAD (and whether it has changes)."""
+    if os.environ.get("WIREFEED_BIN"):
+        return f"WIREFEED_BIN={os.environ['WIREFEED_BIN']}"
+    try:
+        head = git("rev-parse", "--short=10", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".")
+    except (OSError, subprocess.CalledProcessError):
+        return "the working tree"
+    return f"the working tree at {head}" + (" with uncommitted changes" if dirty else "")
+
+
+def build_baseline(rev):
+    """The release binary of git revision `rev`, built without touching the working
+    tree or target/release: `git archive REV` is unpacked into
+    target/baseline-<rev>/src (vendor/sled and Cargo's [patch] come with it) and
+    built there with CARGO_TARGET_DIR=target/baseline-<rev>/target. A binary built
+    before for the same commit is reused. Returns (path of the binary, short rev)."""
+    full = git("rev-parse", "--verify", f"{rev}^{{commit}}")
+    short = full[:10]
+    home = os.path.join(ROOT, "target", f"baseline-{short}")
+    src, target = os.path.join(home, "src"), os.path.join(home, "target")
+    binary = os.path.join(target, "release", "wirefeed")
+    stamp = os.path.join(home, "built-from")
+    if os.path.exists(binary) and os.path.exists(stamp) and open(stamp).read().strip() == full:
+        log(f"baseline {rev} ({short}): reusing {binary}")
+        return binary, short
+    log(f"baseline {rev} ({short}): git archive into {src}, cargo build --release there "
+        f"(CARGO_TARGET_DIR={target})")
+    # A fresh copy each time: the archive's files carry the commit's time, so
+    # Cargo's fingerprints of an interrupted earlier build still hold.
+    shutil.rmtree(src, ignore_errors=True)
+    os.makedirs(src)
+    archive = subprocess.Popen(["git", "-C", ROOT, "archive", "--format=tar", full], stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", src], stdin=archive.stdout, check=True)
+    archive.stdout.close()
+    if archive.wait() != 0:
+        raise RuntimeError(f"git archive {full} failed")
+    env = dict(os.environ, CARGO_TARGET_DIR=target)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "wirefeed"], cwd=src, env=env, check=True)
+    with open(stamp, "w") as f:
+        f.write(full + "\n")
+    return binary, short
+
+
+def rotated(items, r):
+    """`items` in round `r`'s order: rotated by one each round, so that over
+    len(items) rounds each one is measured first, second, ... alike (for two
+    items: the order alternating)."""
+    k = r % len(items)
+    return items[k:] + items[:k]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -134,10 +200,10 @@ def env_for(data_dir, port=None):
     return env
 
 
-def bulk_import(data_dir, directory):
-    """`wirefeed import DIR`; returns (seconds, summary line)."""
+def bulk_import(data_dir, directory, bin=None):
+    """`wirefeed import DIR` (with `bin`, default BIN); returns (seconds, summary line)."""
     started = time.monotonic()
-    out = subprocess.run([BIN, "import", directory], env=env_for(data_dir), check=True,
+    out = subprocess.run([bin or BIN, "import", directory], env=env_for(data_dir), check=True,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return time.monotonic() - started, out.stdout.strip()
 
@@ -177,13 +243,14 @@ def dir_bytes(path):
 class Server:
     """`wirefeed serve` on a free loopback port; `started_in` is spawn → /healthz 200."""
 
-    def __init__(self, data_dir, log_path=None, extra_env=None, wrapper=(), start_timeout=60):
+    def __init__(self, data_dir, log_path=None, extra_env=None, wrapper=(), start_timeout=60, bin=None):
         self.port = free_port()
         env = env_for(data_dir, self.port)
         env.update(extra_env or {})
         self.log = open(log_path or os.devnull, "wb")
         t0 = time.monotonic()
-        self.proc = subprocess.Popen([*wrapper, BIN, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([*wrapper, bin or BIN, "serve"], env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         deadline = t0 + start_timeout
         while True:
             if self.proc.poll() is not None:
