@@ -53,10 +53,16 @@ pub fn in_slices(bytes: Bytes) -> BoxBody {
     }
 }
 
-/// The `on_connect` hook that sets the write timeout of each accepted connection.
+/// The `on_connect` hook of each accepted connection: its write timeout,
+/// and no Nagle delay. A body goes out in slices, and with Nagle the last
+/// short segment of an answer waited for the reader's delayed ACK of the
+/// one before: 40 ms on every large feed over a kept-alive connection.
 pub fn on_connect(timeout: Duration) -> impl Fn(&dyn std::any::Any, &mut actix_web::dev::Extensions) + Send + Sync {
     move |conn, _| {
         if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot turn off Nagle's algorithm on a connection");
+            }
             if let Err(e) = set_user_timeout(stream, timeout) {
                 tracing::debug!(error = %e, "cannot set the write timeout of a connection");
             }
