@@ -29,13 +29,47 @@ pub(super) struct Raw {
 /// Decodes the bytes (a BOM, then UTF-8, then the likeliest legacy charset:
 /// agency copy is often Latin-1 / Windows-1252) and unifies line ends
 /// (CRLF, LF and CR-only all occur, even within one transmission).
+///
+/// The encoding is judged from the transmission alone, from its start
+/// (SOH, or `ZCZC`) to its end (ETX or EOT, or `NNNN`): line noise around it
+/// (random bytes on a serial line) must not make a UTF-8 body read as some
+/// legacy charset, which would garble its markers (a notebook's `#` line)
+/// and let what follows them through. The noise, which no reader keeps, is
+/// read lossily.
 pub(super) fn decode(bytes: &[u8]) -> Result<Raw, ParseError> {
-    let (text, encoding) = crate::wire::decode::to_utf8(bytes)?;
+    let (start, end) = framed(bytes);
+    let (text, encoding) = if (start, end) == (0, bytes.len()) {
+        let (text, encoding) = crate::wire::decode::to_utf8(bytes)?;
+        (text.into_owned(), encoding)
+    } else {
+        let (inner, encoding) = crate::wire::decode::to_utf8(&bytes[start..end])?;
+        let before = String::from_utf8_lossy(&bytes[..start]);
+        let after = String::from_utf8_lossy(&bytes[end..]);
+        (format!("{before}{inner}{after}"), encoding)
+    };
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     if text.trim_matches(|c: char| c.is_whitespace() || c.is_control()).is_empty() {
         return Err(ParseError::Empty);
     }
     Ok(Raw { text, encoding })
+}
+
+/// Where the transmission in `bytes` starts and ends. It starts at the
+/// first SOH or `ZCZC` whose line goes on in ASCII (every agency header is
+/// ASCII; noise is not), and ends after the first ETX, EOT or `NNNN` after
+/// that (the body holds none). All of `bytes` when there is a BOM (UTF-16
+/// frames its controls in two bytes) or no such framing.
+fn framed(bytes: &[u8]) -> (usize, usize) {
+    if encoding_rs::Encoding::for_bom(bytes).is_some() {
+        return (0, bytes.len());
+    }
+    let ascii_line = |at: usize| bytes[at..].iter().take(100).take_while(|&&b| b != b'\n').all(u8::is_ascii);
+    let opens = |at: usize| bytes[at] == 0x01 || bytes[at..].starts_with(b"ZCZC");
+    let Some(start) = (0..bytes.len()).find(|&at| opens(at) && ascii_line(at)) else { return (0, bytes.len()) };
+    let closes = |at: &usize| matches!(bytes[*at], 0x03 | 0x04) || bytes[*at..].starts_with(b"NNNN");
+    let end =
+        (start + 1..bytes.len()).find(closes).map_or(bytes.len(), |at| if bytes[at] == b'N' { at + 4 } else { at + 1 });
+    (start, end)
 }
 
 /// Characters that must never reach a stored field: C0/C1 controls, DEL,
@@ -530,6 +564,17 @@ pub(super) fn instant(t: &StoryTime) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn noise_around_the_framing_does_not_choose_the_encoding() {
+        let body = "\u{1}0417 dpa Norway\n\u{2}# dpa NOTEBOOK\u{85}\nNot for publication.\n\u{3}";
+        let mut bytes = b"\x01\x80\x81 noise".to_vec();
+        bytes.extend_from_slice(body.as_bytes());
+        bytes.extend_from_slice(&[1, 128, 128, 128]);
+        let raw = decode(&bytes).unwrap();
+        assert_eq!(raw.encoding, "UTF-8");
+        assert!(raw.text.contains("\u{2}# dpa NOTEBOOK\u{85}\n"), "{:?}", raw.text);
+    }
 
     fn ctx() -> Context {
         Context { tz: chrono_tz::UTC, received: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() }
