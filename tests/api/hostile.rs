@@ -83,21 +83,48 @@ fn oversize_binary_and_non_text_bodies_are_refused() {
     assert_eq!(snapshot(&server), before, "nothing changed");
 }
 
-#[test]
-fn a_short_token_is_refused_at_start() {
+/// Starts `wirefeed serve` with `env` on a fresh data directory, expects it
+/// to refuse, and gives its one line of stderr.
+fn refused_start(env: &[(&str, &str)]) -> String {
     let tmp = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-        .arg("serve")
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"));
+    cmd.arg("serve")
         .env("WIREFEED_DATA_DIR", tmp.path())
         .env("WIREFEED_BIND", "127.0.0.1:0")
-        .env("WIREFEED_IMPORT_TOKEN", "short")
-        .env("WIREFEED_SEED_DIR", seed_dir())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+        .env("WIREFEED_IMPORT_TOKEN", "a-long-enough-test-token")
+        .env("WIREFEED_SEED_DIR", seed_dir());
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{env:?} started");
+    assert_eq!(err.trim_end().lines().count(), 1, "{env:?}: {err}");
+    assert!(err.starts_with("wirefeed: error: ") && !err.contains("panic"), "{env:?}: {err}");
+    err
+}
+
+#[test]
+fn a_short_token_is_refused_at_start() {
+    let err = refused_start(&[("WIREFEED_IMPORT_TOKEN", "short")]);
     assert!(err.contains("shorter than 16 characters"), "{err}");
-    assert_eq!(err.trim().lines().count(), 1);
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
+    let cases = [
+        ("WIREFEED_FEED_ITEMS", "0", "--feed-items"),
+        ("WIREFEED_FEED_ITEMS", "1001", "1..=1000"),
+        ("WIREFEED_LOG_FORMAT", "xml", "possible values: text, json"),
+        ("WIREFEED_MAX_BODY", "0", "--max-body"),
+        ("WIREFEED_WRITE_TIMEOUT", "0", "--write-timeout"),
+        ("WIREFEED_PUBLIC_URL", "example.org/news", "WIREFEED_PUBLIC_URL"),
+        ("WIREFEED_PURGE", "varnish+http://127.0.0.1:1/", "WIREFEED_PURGE"),
+    ];
+    for (name, value, named) in cases {
+        let err = refused_start(&[(name, value)]);
+        assert!(err.contains(named), "{name}={value}: {err}");
+    }
 }
 
 const HOSTILE: &[(&str, &str)] = &[

@@ -208,32 +208,3 @@ fn healthcheck_command_answers_for_the_container() {
     assert_eq!(down.status.code(), Some(1), "nothing listening is unhealthy");
     assert!(String::from_utf8_lossy(&down.stderr).contains("connecting to 127.0.0.1:"));
 }
-
-#[test]
-fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
-    let cases = [
-        ("WIREFEED_FEED_ITEMS", "0", "--feed-items"),
-        ("WIREFEED_FEED_ITEMS", "1001", "1..=1000"),
-        ("WIREFEED_LOG_FORMAT", "xml", "possible values: text, json"),
-        ("WIREFEED_MAX_BODY", "0", "--max-body"),
-        ("WIREFEED_WRITE_TIMEOUT", "0", "--write-timeout"),
-        ("WIREFEED_PUBLIC_URL", "example.org/news", "WIREFEED_PUBLIC_URL"),
-        ("WIREFEED_PURGE", "varnish+http://127.0.0.1:1/", "WIREFEED_PURGE"),
-    ];
-    for (name, value, named) in cases {
-        let dir = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-            .arg("serve")
-            .env("WIREFEED_DATA_DIR", dir.path())
-            .env("WIREFEED_BIND", "127.0.0.1:0")
-            .env("WIREFEED_IMPORT_TOKEN", "a-long-enough-test-token")
-            .env(name, value)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{name}={value} started");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{name}={value}: {stderr}");
-        assert!(stderr.starts_with("wirefeed: error: ") && stderr.contains(named), "{name}={value}: {stderr}");
-        assert!(!stderr.contains("panic"), "{stderr}");
-    }
-}
