@@ -240,6 +240,23 @@ def dir_bytes(path):
     return total
 
 
+def wait_answering(proc, port, path, seconds, name, log, ok=lambda status: True, pause=0.05):
+    """Waits until `proc` answers GET `path` on `port` with a status `ok` accepts;
+    raises if it exits first or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}; see {log}")
+        try:
+            if ok(get(port, path, timeout=2)[0]):
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not answer {path} within {seconds} s; see {log}")
+        time.sleep(pause)
+
+
 class Server:
     """`wirefeed serve` on a free loopback port; `started_in` is spawn → /healthz 200."""
 
@@ -251,20 +268,12 @@ class Server:
         t0 = time.monotonic()
         self.proc = subprocess.Popen([*wrapper, bin or BIN, "serve"], env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        deadline = t0 + start_timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"wirefeed exited with {self.proc.returncode} (log: {log_path})")
-            try:
-                status, _, _ = get(self.port, "/healthz", timeout=2)
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"wirefeed did not answer /healthz within {start_timeout} s")
-            time.sleep(0.005)
+        try:
+            wait_answering(self.proc, self.port, "/healthz", start_timeout, "wirefeed", log_path,
+                           ok=lambda status: status == 200, pause=0.005)
+        except RuntimeError:
+            self.stop()
+            raise
         self.started_in = time.monotonic() - t0
         self.pid = self.proc.pid
 
@@ -406,17 +415,7 @@ class Nginx:
         self.proc = subprocess.Popen(
             ["nginx", "-p", tmp, "-c", conf, "-g", f"daemon off; pid {tmp}/nginx.pid; error_log stderr;"],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited with {self.proc.returncode}; see {tmp}/nginx.log")
-            try:
-                get(self.port, "/", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_answering(self.proc, self.port, "/", 10, "nginx", f"{tmp}/nginx.log")
 
     def stop(self):
         if self.proc.poll() is None:
@@ -474,32 +473,8 @@ class Sampler(threading.Thread):
 
 # --- Varnish with xkey (the recipe of docs/deploy.md) --------------------------
 
-VARNISH_VCL = """vcl 4.1;
-import xkey;
-
-backend origin {{ .host = "{host}"; .port = "{origin}"; }}
-
-acl purgers {{ "{host}"; }}
-
-sub vcl_recv {{
-    if (req.method == "PURGE") {{
-        if (client.ip !~ purgers) {{ return (synth(403, "Forbidden")); }}
-        if (req.http.xkey-purge) {{
-            set req.http.n-gone = xkey.purge(req.http.xkey-purge);
-            return (synth(200, "Purged " + req.http.n-gone));
-        }}
-        return (purge);
-    }}
-}}
-
-sub vcl_backend_response {{
-    set beresp.http.xkey = beresp.http.Surrogate-Key;
-}}
-
-sub vcl_deliver {{
-    unset resp.http.xkey;
-}}
-"""
+# The recipe of docs/deploy.md, the same file tests/api/edge.rs runs.
+VARNISH_VCL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "edge", "wirefeed.vcl")
 
 
 class Varnish:
@@ -510,24 +485,14 @@ class Varnish:
         os.makedirs(tmp, exist_ok=True)
         vcl = os.path.join(tmp, "wirefeed.vcl")
         with open(vcl, "w") as f:
-            f.write(VARNISH_VCL.format(host=HOST, origin=origin))
+            f.write(open(VARNISH_VCL).read().replace("ORIGIN_PORT", str(origin)))
         self.name = os.path.join(tmp, "instance")
         self.log = open(os.path.join(tmp, "varnish.log"), "wb")
         self.proc = subprocess.Popen(
             ["varnishd", "-F", "-n", self.name, "-a", f"{HOST}:{port}", "-f", vcl, "-s", "malloc,256m", "-T", "none",
              "-p", "thread_pool_min=20"],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"varnishd exited with {self.proc.returncode}; see {tmp}/varnish.log")
-            try:
-                get(self.port, "/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_answering(self.proc, self.port, "/healthz", 30, "varnishd", f"{tmp}/varnish.log")
 
     def counters(self):
         """MAIN.cache_hit and MAIN.cache_miss (varnishstat -1)."""

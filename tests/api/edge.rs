@@ -13,153 +13,25 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
 
+use crate::engines::{free_port, program, start_nginx, Engine};
 use crate::helpers::*;
 use crate::observability::sample;
 
 /// How soon readers through a cache must see a change after the write's answer.
 const VISIBLE_WITHIN: Duration = Duration::from_secs(1);
 
-/// A program a test needs: found, or `None` (a skip) — a failure when `CI` is set.
-fn program(name: &str, install: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/usr/local/sbin".into()])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var_os("CI").is_some() {
-            panic!("{name} is not installed, and CI is set: the edge tests must run ({install})");
-        }
-        eprintln!("note: {name} is not installed; skipping ({install})");
-    }
-    found
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-#[cfg(unix)]
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
-/// A cache or hub process on a loopback port, stopped on drop.
-struct Engine {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-    log: PathBuf,
-    command: Vec<String>,
-}
-
-impl Engine {
-    fn spawn(dir: &Path, port: u16, command: Vec<String>) -> Engine {
-        let log = dir.join(format!("{}.log", Path::new(&command[0]).file_name().unwrap().to_string_lossy()));
-        let mut engine = Engine { child: None, port, dir: dir.to_owned(), log, command };
-        engine.start();
-        engine
-    }
-
-    fn start(&mut self) {
-        let out = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
-        let child = Command::new(&self.command[0])
-            .args(&self.command[1..])
-            .current_dir(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", self.command[0]));
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("{} exited ({status}):\n{}", self.command[0], self.output());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not listen on {}:\n{}",
-                self.command[0],
-                self.port,
-                self.output()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Stops with SIGTERM (nginx's master stops its workers; varnishd its child).
-    fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        // The port is free once nothing answers there.
-        while TcpStream::connect(("127.0.0.1", self.port)).is_ok() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Varnish with xkey in front of `origin`, on `port`: the VCL of docs/deploy.md.
+/// Varnish with xkey in front of `origin`, on `port`: the VCL of docs/deploy.md
+/// (`tests/edge/wirefeed.vcl`, which the HTTP benchmark runs too).
 fn varnish(dir: &Path, port: u16, origin: u16) -> Option<Engine> {
     let bin = program("varnishd", "apt-get install varnish varnish-modules")?;
-    let vcl = format!(
-        r#"vcl 4.1;
-import xkey;
-
-backend origin {{ .host = "127.0.0.1"; .port = "{origin}"; }}
-
-acl purgers {{ "127.0.0.1"; }}
-
-sub vcl_recv {{
-    if (req.method == "PURGE") {{
-        if (client.ip !~ purgers) {{ return (synth(403, "Forbidden")); }}
-        if (req.http.xkey-purge) {{
-            set req.http.n-gone = xkey.purge(req.http.xkey-purge);
-            return (synth(200, "Purged " + req.http.n-gone));
-        }}
-        return (purge);
-    }}
-}}
-
-sub vcl_backend_response {{
-    # wirefeed names a document's tags in Surrogate-Key; xkey indexes its own header.
-    set beresp.http.xkey = beresp.http.Surrogate-Key;
-}}
-
-sub vcl_deliver {{
-    unset resp.http.xkey;
-    if (obj.hits > 0) {{ set resp.http.X-Cache = "HIT"; }} else {{ set resp.http.X-Cache = "MISS"; }}
-}}
-"#
-    );
+    let vcl = include_str!("../edge/wirefeed.vcl").replace("ORIGIN_PORT", &origin.to_string());
     std::fs::write(dir.join("wirefeed.vcl"), vcl).unwrap();
     let d = dir.display();
     let command = vec![
@@ -181,7 +53,6 @@ sub vcl_deliver {{
 
 /// nginx with cache purge in front of `origin`, on `port`: the config of docs/deploy.md.
 fn nginx(dir: &Path, port: u16, origin: u16) -> Option<Engine> {
-    let bin = program("nginx", "apt-get install nginx")?;
     let module = Path::new("/usr/lib/nginx/modules/ngx_http_cache_purge_module.so");
     if !module.is_file() {
         if std::env::var_os("CI").is_some() {
@@ -191,24 +62,9 @@ fn nginx(dir: &Path, port: u16, origin: u16) -> Option<Engine> {
         return None;
     }
     let d = dir.display();
-    // As root, workers would switch to `nobody`, which cannot enter the temp dir.
-    let user = if is_root() { "user root;" } else { "" };
-    let conf = format!(
-        r#"load_module {module};
-{user}
-worker_processes 1;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/client_body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    proxy_cache_path {d}/cache levels=1:2 keys_zone=wirefeed:1m max_size=64m inactive=1h;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
+    let http = format!("proxy_cache_path {d}/cache levels=1:2 keys_zone=wirefeed:1m max_size=64m inactive=1h;");
+    let server = format!(
+        r#"location / {{
             proxy_pass http://127.0.0.1:{origin};
             proxy_cache wirefeed;
             proxy_cache_key "wirefeed$request_uri";
@@ -223,25 +79,9 @@ http {{
             allow 127.0.0.1;
             deny all;
             proxy_cache_purge wirefeed "wirefeed$1$is_args$args";
-        }}
-    }}
-}}
-"#,
-        module = module.display()
+        }}"#
     );
-    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let command = vec![
-        bin.display().to_string(),
-        "-p".into(),
-        d.to_string(),
-        "-c".into(),
-        format!("{d}/nginx.conf"),
-        "-e".into(),
-        "stderr".into(),
-        "-g".into(),
-        format!("daemon off; pid {d}/nginx.pid; error_log stderr;"),
-    ];
-    Some(Engine::spawn(dir, port, command))
+    start_nginx(dir, port, &format!("load_module {};", module.display()), &http, &server)
 }
 
 /// A client that keeps no connection: each poll is a fresh reader.

@@ -2,6 +2,7 @@
 
 mod edge;
 mod end_to_end;
+mod engines;
 mod faults;
 mod feeds;
 mod helpers;

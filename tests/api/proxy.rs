@@ -7,39 +7,18 @@
 //! generated config in a temp dir. Without nginx they are skipped with a
 //! note, unless `CI` is set: then they fail.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 
+use crate::engines::{free_port, start_nginx, Engine};
 use crate::helpers::*;
 use crate::observability::{sample, wait_for_log};
 
-/// A running nginx on a loopback port.
+/// A running nginx on a loopback port, with its temp dir.
 struct Nginx {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-/// The nginx binary: `$NGINX` when set, else from PATH or `/usr/sbin` (often
-/// not on a user's PATH).
-fn nginx_binary() -> Option<PathBuf> {
-    if let Some(bin) = std::env::var_os("NGINX") {
-        return Some(PathBuf::from(bin)).filter(|p| p.is_file());
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/usr/local/sbin".into(), "/usr/local/nginx/sbin".into()])
-        .map(|dir| dir.join("nginx"))
-        .find(|p| p.is_file())
-}
-
-/// A port free right now on 127.0.0.1.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    engine: Engine,
+    _dir: tempfile::TempDir,
 }
 
 impl Nginx {
@@ -47,98 +26,15 @@ impl Nginx {
     /// (the server block's body). `None` when nginx is not installed and `CI`
     /// is not set.
     fn start(port: u16, http: &str, server: &str) -> Option<Nginx> {
-        let Some(bin) = nginx_binary() else {
-            if std::env::var_os("CI").is_some() {
-                panic!("nginx is not installed, and CI is set: the proxy tests must run (apt-get install nginx)");
-            }
-            eprintln!("note: nginx is not installed; skipping the reverse-proxy test (apt-get install nginx)");
-            return None;
-        };
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display();
-        // As root, nginx's workers would switch to `nobody`, which cannot
-        // enter the private temp dir; keep them as the test's user.
-        let user = if is_root() { "user root;" } else { "" };
-        let conf = format!(
-            "{user}
-worker_processes 1;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/client_body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    {http}
-    server {{
-        listen 127.0.0.1:{port};
-        server_name localhost;
-        {server}
-    }}
-}}
-"
-        );
-        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-        let stderr = std::fs::File::create(dir.path().join("nginx.err")).unwrap();
-        let child = Command::new(bin)
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(dir.path().join("nginx.conf"))
-            .arg("-e")
-            .arg("stderr")
-            .arg("-g")
-            .arg(format!("daemon off; pid {d}/nginx.pid; error_log stderr;"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("starting nginx");
-        let mut nginx = Nginx { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = nginx.child.try_wait() {
-                panic!("nginx exited ({status}):\n{}", nginx.errors());
-            }
-            assert!(Instant::now() < deadline, "nginx did not listen on {port}:\n{}", nginx.errors());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(nginx)
-    }
-
-    fn errors(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("nginx.err")).unwrap_or_default()
+        let engine = start_nginx(dir.path(), port, "", http, server)?;
+        Some(Nginx { engine, _dir: dir })
     }
 
     /// The public base URL nginx serves wirefeed under.
     fn public(&self) -> String {
-        format!("http://127.0.0.1:{}/news/", self.port)
+        format!("http://127.0.0.1:{}/news/", self.engine.port)
     }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM lets the master stop its workers; SIGKILL would orphan them.
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[cfg(unix)]
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
-#[cfg(not(unix))]
-fn is_root() -> bool {
-    false
 }
 
 /// The forwarding headers a proxy that strips the prefix sends. nginx
