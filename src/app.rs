@@ -53,14 +53,20 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Store, import: ImportSettings, site: Site, page_items: usize, edge: Edge) -> App {
-        App { store, docs: DocCache::default(), import, site, page_items, edge, metrics: Arc::new(Metrics::new()) }
+    /// `metrics` counts imports and renders (the server's `/metrics`).
+    pub fn new(
+        store: Store,
+        import: ImportSettings,
+        site: Site,
+        page_items: usize,
+        edge: Edge,
+        metrics: Arc<Metrics>,
+    ) -> App {
+        App { store, docs: DocCache::default(), import, site, page_items, edge, metrics }
     }
 
-    /// Counts imports and renders in `metrics` (the server's `/metrics`).
-    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> App {
-        self.metrics = metrics;
-        self
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     pub fn store(&self) -> &Store {

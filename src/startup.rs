@@ -33,7 +33,9 @@ pub fn open_store(store: &StoreArgs, parse: &ParseArgs) -> anyhow::Result<Store>
 /// The application without a server (the command line): no cache tier.
 pub fn offline(store: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<App> {
     let opened = open_store(store, parse)?;
-    Ok(App::new(opened, parse.import_settings()?, site(serve, Vec::new()), serve.feed_items.into(), Edge::none()))
+    let site = site(serve, Vec::new());
+    let metrics = Arc::new(Metrics::new());
+    Ok(App::new(opened, parse.import_settings()?, site, serve.feed_items.into(), Edge::none(), metrics))
 }
 
 fn site(serve: &ServeArgs, hubs: Vec<String>) -> Site {
@@ -62,19 +64,13 @@ impl Application {
         edge.metrics.register(&metrics);
         let cache_control = edge.cache_control(serve.cache_max_age, None);
         let site = site(serve, edge_settings.hubs.clone());
-        let app = App::new(store.clone(), parse.import_settings()?, site, serve.feed_items.into(), edge)
-            .with_metrics(Arc::clone(&metrics));
+        let import = parse.import_settings()?;
+        let app = App::new(store.clone(), import, site, serve.feed_items.into(), edge, Arc::clone(&metrics));
         app.seed(&serve.seed_dir)?;
         let app = Arc::new(app);
         let edge_metrics = app.edge().metrics.clone();
         let configured_base = public.configured().cloned();
-        let state = web::Data::new(AppState {
-            app: Arc::clone(&app),
-            token,
-            public,
-            metrics: Arc::clone(&metrics),
-            cache_control,
-        });
+        let state = web::Data::new(AppState { app: Arc::clone(&app), token, public, cache_control });
         actix_web::rt::spawn(crate::release::run(app));
         let server = HttpServer::new(move || {
             let mut routes = Routes::new().app_data(state.clone()).wrap(Access::new(Arc::clone(&metrics)));

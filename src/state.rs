@@ -5,7 +5,6 @@ use std::sync::Arc;
 use actix_web::http::header::HeaderValue;
 
 use crate::app::App;
-use crate::telemetry::Metrics;
 use crate::token::Token;
 use crate::urls::PublicUrl;
 
@@ -14,7 +13,6 @@ pub struct AppState {
     pub app: Arc<App>,
     pub token: Token,
     pub public: PublicUrl,
-    pub metrics: Arc<Metrics>,
     /// `Cache-Control` of documents, made once (cut before an embargo release).
     pub cache_control: HeaderValue,
 }

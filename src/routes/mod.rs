@@ -122,14 +122,14 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (sections, size, flushes) =
         web::block(move || store.sections().map(|s| (s, store.size_on_disk(), store.flushes()))).await??;
     // A section whose last story was deleted drops out of the list: start the gauge afresh.
-    state.metrics.articles.reset();
+    state.app.metrics().articles.reset();
     for meta in sections {
-        state.metrics.articles.with_label_values(&[meta.section.slug.as_str()]).set(meta.count as i64);
+        state.app.metrics().articles.with_label_values(&[meta.section.slug.as_str()]).set(meta.count as i64);
     }
-    state.metrics.store_bytes.set(size as i64);
-    state.metrics.flushes.set(flushes as i64);
+    state.app.metrics().store_bytes.set(size as i64);
+    state.app.metrics().flushes.set(flushes as i64);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("cache-control", "no-store"))
-        .body(state.metrics.render()))
+        .body(state.app.metrics().render()))
 }
