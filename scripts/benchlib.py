@@ -240,6 +240,17 @@ def dir_bytes(path):
     return total
 
 
+def stop_process(proc, sig, seconds):
+    """Sends `sig`, waits up to `seconds`, then kills."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def wait_answering(proc, port, path, seconds, name, log, ok=lambda status: True, pause=0.05):
     """Waits until `proc` answers GET `path` on `port` with a status `ok` accepts;
     raises if it exits first or `seconds` pass."""
@@ -284,13 +295,7 @@ class Server:
         return vm_rss_kib(self.proc.pid)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGTERM, 30)
         self.log.close()
 
 
@@ -418,13 +423,7 @@ class Nginx:
         wait_answering(self.proc, self.port, "/", 10, "nginx", f"{tmp}/nginx.log")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGQUIT, 15)
         self.log.close()
 
 
@@ -502,11 +501,5 @@ class Varnish:
         return values.get("MAIN.cache_hit", 0), values.get("MAIN.cache_miss", 0)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGTERM, 15)
         self.log.close()
