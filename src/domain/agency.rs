@@ -41,6 +41,12 @@ pub struct Wire {
     pub sequence: Option<String>,
     /// The word count the header states.
     pub words: Option<u32>,
+    /// The genre the agency names (dpa's `Zusammenfassung`, `Interview`), not published.
+    #[serde(default)]
+    pub genre: Option<String>,
+    /// The kicker (Dachzeile) above the headline (`Fußball`, `Justiz`).
+    #[serde(default)]
+    pub kicker: Option<String>,
 }
 
 /// Take keys that mark a later version of a story already sent: a lead, a

@@ -33,12 +33,12 @@
 //! Format 4 added the wire metadata, notes, correction and embargo to the
 //! stored article. The store has never been released, so the builds that
 //! wrote formats 1 to 3 are moved over by export and restore, not by an
-//! upgrade at open.
+//! upgrade at open. Format 5 added the genre and kicker to the wire metadata.
 
 use crate::domain::{headline_key, ArticleId, SectionSlug};
 
 /// The store format this build writes.
-pub const STORE_FORMAT: u8 = 4;
+pub const STORE_FORMAT: u8 = 5;
 
 /// Sortable bytes of a time in microseconds.
 pub fn time_bytes(micros: i64) -> [u8; 8] {

@@ -92,6 +92,10 @@ pub struct Story {
     pub correction: Option<String>,
     /// The embargo: not to be published before this instant.
     pub embargo: Option<DateTime<FixedOffset>>,
+    /// An embargo is announced but its time could not be read: the story is
+    /// held until it is released by hand (fail closed).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub embargo_unreadable: bool,
     /// The decoded, normalised text: identical text means the identical story.
     #[serde(skip)]
     pub text: String,

@@ -90,6 +90,7 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
         notes: Vec::new(),
         correction: None,
         embargo: None,
+        embargo_unreadable: false,
         text,
     })
 }

@@ -180,6 +180,8 @@ pub(super) fn finish(mut d: Draft, raw: &Raw, options: &ParseOptions) -> Result<
         take: clean_opt(d.wire.take),
         sequence: clean_opt(d.wire.sequence),
         words: d.wire.words,
+        genre: clean_opt(d.wire.genre),
+        kicker: clean_opt(d.wire.kicker),
     };
     let (published, time_source) = match d.published {
         Some(t) => (t, TimeSource::Parsed),
@@ -205,6 +207,7 @@ pub(super) fn finish(mut d: Draft, raw: &Raw, options: &ParseOptions) -> Result<
         notes,
         correction,
         embargo: d.embargo,
+        embargo_unreadable: false,
         text: scrub_text(&raw.text),
     })
 }

@@ -143,6 +143,7 @@ impl Ctx<'_> {
             notes: Vec::new(),
             correction: None,
             embargo: None,
+            embargo_unreadable: false,
             text: self.text,
         }
     }
