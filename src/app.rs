@@ -16,7 +16,7 @@ use crate::domain::{Article, ArticleId};
 use crate::edge::Edge;
 use crate::import::{self, Asked, Checked, ImportSettings, IngestError, Ingested, Outcome};
 use crate::render::Site;
-use crate::store::{Put, Store, StoreError, Tombstone};
+use crate::store::{Put, Released, Store, StoreError, Tombstone};
 use crate::telemetry::Metrics;
 use crate::urls::Base;
 
@@ -115,12 +115,12 @@ impl App {
     }
 
     /// A delete is a kill: the story leaves a tombstone, so a late copy of
-    /// it cannot quietly bring it back.
+    /// it cannot quietly bring it back. A held (embargoed) story is killed
+    /// the same way and never released.
     pub fn delete(&self, id: &ArticleId) -> Result<Deleted, StoreError> {
-        if self.store.get(id)?.is_none() {
+        let Some(stone) = self.store.kill(id, import::now())? else {
             return Ok(self.store.tombstone(id)?.map_or(Deleted::NotFound, Deleted::Already));
-        }
-        let Some(stone) = self.store.kill(id, import::now())? else { return Ok(Deleted::NotFound) };
+        };
         let tags = Tag::story(&stone.section.slug, &stone.id, &stone.headline);
         self.docs.invalidate(&tags);
         self.store.sync()?;
@@ -129,10 +129,36 @@ impl App {
         Ok(Deleted::Killed(stone))
     }
 
-    /// Publishes the embargoed stories due at `now`.
+    /// The tombstone of a killed story.
+    pub fn tombstone(&self, id: &ArticleId) -> Result<Option<Tombstone>, StoreError> {
+        self.store.tombstone(id)
+    }
+
+    /// Publishes the embargoed stories due at `now`; those killed while
+    /// held are dropped.
     pub fn release_due(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
         let released = self.store.release_due(now)?;
-        let changes: Vec<Vec<Tag>> = released.iter().filter_map(written).collect();
+        self.published(released)
+    }
+
+    /// Publishes one held story now (`POST /articles/{id}/release`).
+    /// `None`: no story of that id is held.
+    pub fn release_now(&self, id: &ArticleId) -> Result<Option<Released>, StoreError> {
+        let Some(released) = self.store.release_now(id, import::now())? else { return Ok(None) };
+        self.published(vec![released.clone()])?;
+        Ok(Some(released))
+    }
+
+    /// Makes released stories durable and tells caches and hubs.
+    fn published(&self, released: Vec<Released>) -> Result<Vec<Put>, StoreError> {
+        let mut puts = Vec::new();
+        for r in released {
+            match r {
+                Released::Published(put) => puts.push(put),
+                Released::Killed(a) => tracing::warn!(id = %a.id, "a held story was killed: not released"),
+            }
+        }
+        let changes: Vec<Vec<Tag>> = puts.iter().filter_map(written).collect();
         for tags in &changes {
             self.docs.invalidate(tags);
         }
@@ -140,8 +166,8 @@ impl App {
         for tags in &changes {
             self.edge.changed(tags);
         }
-        self.metrics.imports.with_label_values(&["released"]).inc_by(released.len() as u64);
-        Ok(released)
+        self.metrics.imports.with_label_values(&["released"]).inc_by(puts.len() as u64);
+        Ok(puts)
     }
 
     /// Imports every story file of `dir` into an empty store.

@@ -25,6 +25,8 @@ pub mod route {
     /// The article page and, with `.json`, its JSON.
     pub const ARTICLE: &str = "/articles/{id}";
     pub const IMPORT: &str = "/import";
+    /// A held (embargoed) story published now, by the token holder.
+    pub const RELEASE: &str = "/articles/{id}/release";
     pub const HEALTH: &str = "/healthz";
     pub const METRICS: &str = "/metrics";
 }

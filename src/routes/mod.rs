@@ -61,6 +61,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
+            web::resource(route::RELEASE)
+                .route(web::post().to(import::release))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
             web::resource(route::IMPORT)
                 .route(web::post().to(import::import))
                 .default_service(web::to(method_not_allowed)),

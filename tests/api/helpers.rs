@@ -202,6 +202,11 @@ pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).unwrap_or_else(|e| panic!("feed-rs: {e}\n{}", String::from_utf8_lossy(bytes)))
 }
 
+/// One of the agency fixtures of `tests/fixtures/wire`.
+pub fn wire_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wire").join(name)).unwrap()
+}
+
 /// A small story with a given headline, section and time.
 pub fn story(headline: &str, section: &str, time: &str, body: &str) -> String {
     format!("{headline}\n\n{body}\n\nLast update: {time}\n\nMore from {section}\n")

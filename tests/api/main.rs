@@ -6,6 +6,7 @@ mod engines;
 mod faults;
 mod feeds;
 mod helpers;
+mod holds;
 mod hostile;
 mod newsroom;
 mod observability;

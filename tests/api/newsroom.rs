@@ -185,10 +185,6 @@ fn a_delete_is_a_kill_and_survives_a_restart() {
     assert_eq!(again.status(), 410);
 }
 
-fn wire_fixture(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wire").join(name)).unwrap()
-}
-
 #[test]
 fn a_correction_updates_in_place_and_shows_its_statement_above_the_story() {
     let server = TestServer::start();

@@ -130,6 +130,8 @@ pub(super) struct Draft {
     pub notes: Vec<String>,
     pub correction: Option<String>,
     pub embargo: Option<DateTime<FixedOffset>>,
+    /// An embargo line whose time could not be read: the story is held.
+    pub embargo_unreadable: bool,
     pub warnings: Vec<String>,
 }
 
@@ -207,7 +209,7 @@ pub(super) fn finish(mut d: Draft, raw: &Raw, options: &ParseOptions) -> Result<
         notes,
         correction,
         embargo: d.embargo,
-        embargo_unreadable: false,
+        embargo_unreadable: d.embargo_unreadable,
         text: scrub_text(&raw.text),
     })
 }
@@ -436,7 +438,10 @@ pub(super) fn embargo_line(line: &str, d: &mut Draft, reference: Option<DateTime
     }
     match embargo_time(line, reference.unwrap_or(ctx.received), ctx) {
         Some(t) => d.embargo = Some(t),
-        None => d.warnings.push(format!("could not read the embargo time in {:?}", scrub(line, false))),
+        None => {
+            d.warnings.push(format!("could not read the embargo time in {:?}", scrub(line, false)));
+            d.embargo_unreadable = true;
+        }
     }
 }
 
