@@ -90,13 +90,29 @@ impl Handles {
         Ok(Put::Held(article))
     }
 
-    /// Holds a story not held before, under an id no stored or held story
-    /// has (`wanted` when it is free: a killed story restored).
+    /// Holds a story not held before. A new copy of a published story is
+    /// held under that story's id (its release updates it in place, and a
+    /// kill of that id stops both); any other under an id no stored or held
+    /// story has (`wanted` when it is free: a killed story restored).
     fn hold_new(&self, draft: &Article, release: DateTime<Utc>, wanted: Option<ArticleId>) -> Result<Put, StoreError> {
         let free = |id: &ArticleId| -> Result<bool, StoreError> { Ok(self.get(id)?.is_none() && !self.is_held(id)?) };
+        let take = draft.wire.story_key().filter(|_| draft.wire.is_later_take());
+        let published = match self.find(&draft.section.slug, &draft.headline)? {
+            Some(id) => Some(id),
+            None => match take {
+                Some((source, slug)) => self.find_by_wire(source, slug)?,
+                None => None,
+            },
+        };
+        if let Some(stored) = published.as_ref().map(|id| self.get(id)).transpose()?.flatten() {
+            if stored.source_hash == draft.source_hash {
+                return Ok(Put::Unchanged(stored));
+            }
+        }
         let placeholder = scheduled(draft, release, draft.id.clone());
-        let id = match wanted {
-            Some(id) if free(&id)? => id,
+        let id = match (published, wanted) {
+            (Some(id), _) => id,
+            (None, Some(id)) if free(&id)? => id,
             _ => {
                 let date = placeholder.published.date_naive();
                 let mut attempt = 1;
@@ -160,6 +176,10 @@ impl Handles {
         if let Some(article) = self.get(id)? {
             let stone = self.entomb(&article, when)?;
             self.delete(id)?;
+            // A new copy held for it dies with it.
+            for held in [self.held_by_id(id)?, self.held_by_keys(&identity_keys(&article))?].into_iter().flatten() {
+                self.unhold(&held)?;
+            }
             return Ok(Some(stone));
         }
         match self.held_by_id(id)? {
