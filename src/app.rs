@@ -12,11 +12,12 @@ use chrono::{DateTime, Utc};
 
 use crate::cache::{Doc, DocCache, Flight, Tag};
 use crate::documents::{self, DocKey, Rendered, Sources};
-use crate::domain::{Article, ArticleId};
+use crate::domain::{Article, ArticleId, Licensed, Reader};
 use crate::edge::Edge;
 use crate::import::{self, Asked, Checked, ImportSettings, IngestError, Ingested, Outcome};
 use crate::render::Site;
 use crate::store::{Put, Released, Store, StoreError, Tombstone};
+use crate::subscribers::Subscribers;
 use crate::telemetry::Metrics;
 use crate::urls::Base;
 
@@ -50,6 +51,15 @@ pub struct App {
     /// The cache tier and WebSub hubs, told of every durable change.
     edge: Edge,
     metrics: Arc<Metrics>,
+    /// The licensed sections (`WIREFEED_LICENSED_SECTIONS`).
+    licensed: Licensed,
+    subscribers: Subscribers,
+    /// Subscribers' documents, apart from the public ones: however many
+    /// subscribers poll, they never push a public document out.
+    keyed_docs: DocCache<DocKey>,
+    /// The site as subscribers' documents show it: without WebSub hubs
+    /// (a hub would be handed the key, and is never told of keyed feeds).
+    keyed_site: Site,
 }
 
 impl App {
@@ -62,7 +72,60 @@ impl App {
         edge: Edge,
         metrics: Arc<Metrics>,
     ) -> App {
-        App { store, docs: DocCache::default(), import, site, page_items, edge, metrics }
+        let subscribers = Subscribers::empty(store.clone());
+        let keyed_site = Site { hubs: Vec::new(), ..site.clone() };
+        App {
+            store,
+            docs: DocCache::default(),
+            import,
+            site,
+            page_items,
+            edge,
+            metrics,
+            licensed: Licensed::Nothing,
+            subscribers,
+            keyed_docs: DocCache::default(),
+            keyed_site,
+        }
+    }
+
+    /// With these licensed sections, and the subscribers of the store.
+    pub fn with_licences(mut self, licensed: Licensed) -> Result<App, StoreError> {
+        self.licensed = licensed;
+        self.subscribers = Subscribers::load(self.store.clone())?;
+        Ok(self)
+    }
+
+    pub fn licensed(&self) -> &Licensed {
+        &self.licensed
+    }
+
+    pub fn subscribers(&self) -> &Subscribers {
+        &self.subscribers
+    }
+
+    /// The cache a document lives in.
+    fn cache_of(&self, key: &DocKey) -> &DocCache<DocKey> {
+        match key.reader {
+            Reader::Public => &self.docs,
+            Reader::Subscriber(_) => &self.keyed_docs,
+        }
+    }
+
+    /// Drops the documents rendered from `tags`, public and keyed.
+    fn invalidate(&self, tags: &[Tag]) {
+        self.docs.invalidate(tags);
+        self.keyed_docs.invalidate(tags);
+    }
+
+    /// Tells the cache tier and the hubs of a durable change, unless it is
+    /// of a licensed section: no public document changed, and a purge or a
+    /// ping would name the section and the story.
+    fn tell_edge(&self, tags: &[Tag]) {
+        let licensed = tags.iter().any(|t| matches!(t, Tag::Section(slug) if self.licensed.is_licensed(slug)));
+        if !licensed {
+            self.edge.changed(tags);
+        }
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -91,7 +154,7 @@ impl App {
     pub fn ingest(&self, bytes: &[u8], asked: &Asked<'_>) -> Result<Ingested, IngestError> {
         let ingested = import::ingest(&self.store, bytes, asked, &self.import, import::now())?;
         if let Some(tags) = changed(&ingested.outcome) {
-            self.docs.invalidate(&tags);
+            self.invalidate(&tags);
         }
         Ok(ingested)
     }
@@ -103,7 +166,7 @@ impl App {
         // Even "unchanged" waits for the disk: the first copy may still be in flight.
         self.store.sync()?;
         if let Some(tags) = changed(&ingested.outcome) {
-            self.edge.changed(&tags);
+            self.tell_edge(&tags);
         }
         self.metrics.imports.with_label_values(&[ingested.outcome.label()]).inc();
         Ok(ingested)
@@ -122,9 +185,9 @@ impl App {
             return Ok(self.store.tombstone(id)?.map_or(Deleted::NotFound, Deleted::Already));
         };
         let tags = Tag::story(&stone.section.slug, &stone.id, &stone.headline);
-        self.docs.invalidate(&tags);
+        self.invalidate(&tags);
         self.store.sync()?;
-        self.edge.changed(&tags);
+        self.tell_edge(&tags);
         self.metrics.imports.with_label_values(&["deleted"]).inc();
         Ok(Deleted::Killed(stone))
     }
@@ -160,11 +223,11 @@ impl App {
         }
         let changes: Vec<Vec<Tag>> = puts.iter().filter_map(written).collect();
         for tags in &changes {
-            self.docs.invalidate(tags);
+            self.invalidate(tags);
         }
         self.store.sync()?;
         for tags in &changes {
-            self.edge.changed(tags);
+            self.tell_edge(tags);
         }
         self.metrics.imports.with_label_values(&["released"]).inc_by(puts.len() as u64);
         Ok(puts)
@@ -196,26 +259,37 @@ impl App {
 
     /// The cached document of `key`, if there is one: the hot path.
     pub fn cached(&self, key: &DocKey) -> Option<Arc<Doc>> {
-        self.docs.get(key)
+        self.cache_of(key).get(key)
     }
 
     /// The right to render `key`: concurrent misses of one document wait
     /// for the first one's render. Look in the cache again once it is held.
     pub async fn flight(&self, key: &DocKey) -> Flight<'_, DocKey> {
-        self.docs.flight(key).await
+        self.cache_of(key).flight(key).await
     }
 
     /// Renders the document of `key` and caches it.
     pub fn render(&self, key: &DocKey) -> Result<Lookup, StoreError> {
         self.metrics.renders.inc();
-        let generation = self.docs.generation();
-        let from = Sources { store: &self.store, site: &self.site, page_items: self.page_items };
+        let cache = self.cache_of(key);
+        let generation = cache.generation();
+        let public = key.reader == Reader::Public;
+        let from = Sources {
+            store: &self.store,
+            site: if public { &self.site } else { &self.keyed_site },
+            page_items: self.page_items,
+            licensed: &self.licensed,
+            reader: &key.reader,
+        };
         Ok(match key.doc.render(&from, &key.base)? {
             Rendered::Doc(mut doc, mut tags) => {
                 tags.extend(key.doc.tags());
-                doc.headers.extra.extend(self.edge.tag_header(&tags));
+                // A subscriber's document is never in a shared cache: no tags to purge it by.
+                if public {
+                    doc.headers.extra.extend(self.edge.tag_header(&tags));
+                }
                 let doc = Arc::new(doc);
-                self.docs.insert(key.clone(), Arc::clone(&doc), tags, generation);
+                cache.insert(key.clone(), Arc::clone(&doc), tags, generation);
                 Lookup::Doc(doc)
             }
             Rendered::Missing(what) => Lookup::Missing(what),

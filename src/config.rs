@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::domain::Section;
+use crate::domain::{LicenceError, Licensed, Section};
 use crate::edge::{EdgeError, EdgeSettings};
 use crate::import::ImportSettings;
 
@@ -60,6 +60,40 @@ pub enum Command {
     /// Ask the server on `WIREFEED_BIND` for `/healthz`; exit 0 when it answers 200
     /// (the container HEALTHCHECK, so the image needs no curl).
     Healthcheck,
+    /// Manage subscribers of licensed sections on the running server at `WIREFEED_BIND`,
+    /// with the import token.
+    Subscribers {
+        #[command(subcommand)]
+        action: SubscribersAction,
+    },
+}
+
+/// What `wirefeed subscribers` does.
+#[derive(Debug, Subcommand)]
+pub enum SubscribersAction {
+    /// Add a subscriber; prints its key (shown once) and keyed OPML URL.
+    Add {
+        name: String,
+        /// Comma-separated section slugs it may read, or `*` for all.
+        #[arg(long, value_delimiter = ',', required = true)]
+        sections: Vec<String>,
+    },
+    /// List subscribers (names, sections, creation time, key prefix; never keys).
+    List,
+    /// Change the sections a subscriber may read.
+    Update {
+        name: String,
+        #[arg(long, value_delimiter = ',', required = true)]
+        sections: Vec<String>,
+    },
+    /// Revoke a subscriber: its key stops working at once.
+    Revoke { name: String },
+    /// Give a subscriber a new key; the old one keeps working for `--grace` seconds.
+    Rotate {
+        name: String,
+        #[arg(long)]
+        grace: Option<u64>,
+    },
 }
 
 /// Where the store lives and how much memory it may use.
@@ -172,12 +206,21 @@ pub struct ServeArgs {
     /// Comma-separated WebSub hub URLs that feeds advertise and that are told of every change.
     #[arg(long, env = "WIREFEED_WEBSUB_HUBS", value_delimiter = ',', global = true)]
     pub websub_hubs: Vec<String>,
+    /// Comma-separated slugs of licensed sections, or `*` for all: their stories are only
+    /// under subscribers' keyed URLs (`/k/{key}/`), never in a public document.
+    #[arg(long, env = "WIREFEED_LICENSED_SECTIONS", value_delimiter = ',', global = true)]
+    pub licensed_sections: Vec<String>,
 }
 
 impl ServeArgs {
     /// The cache tier and WebSub settings, checked.
     pub fn edge_settings(&self) -> Result<EdgeSettings, EdgeError> {
         EdgeSettings::parse(&self.cache_tag_header, &self.purge, self.edge_max_age, &self.websub_hubs)
+    }
+
+    /// The licensed sections, checked.
+    pub fn licensed(&self) -> Result<Licensed, LicenceError> {
+        Licensed::parse(&self.licensed_sections)
     }
 }
 

@@ -6,7 +6,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::cache::{Doc, Tag};
-use crate::domain::{headline_key, Article, ArticleId, Listing, SectionSlug};
+use crate::domain::{headline_key, Article, ArticleId, Licensed, Listing, Reader, SectionMeta, SectionSlug, Visible};
 use crate::render::{self, FeedPage, Site};
 use crate::store::{Store, StoreError};
 use crate::urls::{Base, Feed, Format};
@@ -21,11 +21,20 @@ const HOME_STORIES: usize = 20;
 const HTML: &str = "text/html; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
 
-/// A document at a public base URL (its links are absolute).
+/// A document at a public base URL (its links are absolute), for a reader
+/// (the public, or a subscriber's grant under its keyed base).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DocKey {
     pub base: Base,
     pub doc: Document,
+    pub reader: Reader,
+}
+
+impl DocKey {
+    /// A public document.
+    pub fn public(base: Base, doc: Document) -> DocKey {
+        DocKey { base, doc, reader: Reader::Public }
+    }
 }
 
 /// Every document that is rendered from the store and cached.
@@ -68,6 +77,30 @@ pub struct Sources<'a> {
     pub site: &'a Site,
     /// Items per feed or section page.
     pub page_items: usize,
+    /// The licensed sections, and who is reading.
+    pub licensed: &'a Licensed,
+    pub reader: &'a Reader,
+}
+
+impl Sources<'_> {
+    fn visible(&self) -> Visible<'_> {
+        Visible { licensed: self.licensed, reader: self.reader }
+    }
+
+    /// The sections this reader sees.
+    fn sections(&self) -> Result<Vec<SectionMeta>, StoreError> {
+        let visible = self.visible();
+        Ok(self.store.sections()?.into_iter().filter(|m| visible.section(&m.section.slug)).collect())
+    }
+
+    /// When a scope last changed, as this reader sees it.
+    fn changed(&self, listing: &Listing) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.store.changed_where(listing, &self.visible())
+    }
+
+    fn page(&self, listing: &Listing, before: Option<i64>, limit: usize) -> Result<crate::domain::Page, StoreError> {
+        self.store.page_where(listing, before, limit, &self.visible())
+    }
 }
 
 impl Document {
@@ -99,16 +132,16 @@ impl Document {
 // dates (`Store::changed` says why).
 
 fn home(from: &Sources<'_>, base: &Base) -> Result<Rendered, StoreError> {
-    let changed = from.store.changed(&Listing::All)?;
-    let sections = from.store.sections()?;
-    let page = from.store.page(&Listing::All, None, HOME_STORIES)?;
+    let changed = from.changed(&Listing::All)?;
+    let sections = from.sections()?;
+    let page = from.page(&Listing::All, None, HOME_STORIES)?;
     let body = render::html::home(from.site, base, &sections, &page);
     Ok(Rendered::Doc(Doc::new(body, HTML, changed), Vec::new()))
 }
 
 fn opml(from: &Sources<'_>, base: &Base) -> Result<Rendered, StoreError> {
-    let changed = from.store.changed(&Listing::All)?;
-    let sections = from.store.sections()?;
+    let changed = from.changed(&Listing::All)?;
+    let sections = from.sections()?;
     let updated = changed.map_or(DateTime::UNIX_EPOCH, |t| t.trunc_subsecs(0));
     let body = render::opml::render(from.site, base, &sections, updated);
     Ok(Rendered::Doc(Doc::new(body, "text/x-opml; charset=utf-8", changed), Vec::new()))
@@ -126,7 +159,13 @@ fn feed(
         (Some(slug), false) => Listing::Section(slug.clone()),
         (None, false) => Listing::All,
     };
-    let changed = from.store.changed(&listing)?;
+    // A section the reader may not see is not there, as an unknown one is not.
+    if let Some(slug) = &feed.section {
+        if !from.visible().section(slug) {
+            return Ok(Rendered::Missing(format!("no section {slug:?}")));
+        }
+    }
+    let changed = from.changed(&listing)?;
     let scope = match &feed.section {
         None => render::Scope::all(from.site),
         // A section emptied by deletes keeps its feeds (empty), so that
@@ -137,14 +176,16 @@ fn feed(
         },
     };
     let scope = if feed.urgent { scope.urgent() } else { scope };
-    let page = from.store.page(&listing, before, from.page_items)?;
+    let page = from.page(&listing, before, from.page_items)?;
     let feed = FeedPage { site: from.site, base, scope: &scope, page: &page, cursor: before, changed };
     let body = match format {
         Format::Rss => render::rss::render(&feed),
         Format::Atom if before.is_none() => {
             let since = Utc::now() - chrono::Duration::hours(TOMBSTONE_HOURS);
             let kills = from.store.kills_since(&listing, since)?;
-            let deleted: Vec<_> = kills.into_iter().map(|k| (k.id, k.killed)).collect();
+            let visible = from.visible();
+            let deleted: Vec<_> =
+                kills.into_iter().filter(|k| visible.section(&k.section.slug)).map(|k| (k.id, k.killed)).collect();
             render::atom::render_with_deleted(&feed, &deleted)
         }
         Format::Atom => render::atom::render(&feed),
@@ -158,6 +199,9 @@ fn feed(
 }
 
 fn section(from: &Sources<'_>, base: &Base, slug: &SectionSlug, before: Option<i64>) -> Result<Rendered, StoreError> {
+    if !from.visible().section(slug) {
+        return Ok(Rendered::Missing("There is no such section.".into()));
+    }
     let listing = Listing::Section(slug.clone());
     let changed = from.store.changed(&listing)?;
     // A section emptied by deletes is still there, saying it has no stories.
@@ -174,6 +218,10 @@ fn article(from: &Sources<'_>, base: &Base, id: &ArticleId, json: bool) -> Resul
     // links in its section: dated by the section's changed-at, read before
     // the article it dates, so the article is looked up twice.
     let Some(section) = from.store.get(id)?.map(|a| a.section.slug) else { return missing_article(from, id) };
+    // A story of a section the reader may not see is not there.
+    if !from.visible().section(&section) {
+        return Ok(Rendered::Missing("There is no such story.".into()));
+    }
     let changed = from.store.changed(&Listing::Section(section))?;
     let Some(article) = from.store.get(id)? else { return missing_article(from, id) };
     if json {
@@ -197,6 +245,10 @@ fn article(from: &Sources<'_>, base: &Base, id: &ArticleId, json: bool) -> Resul
 /// A story that is not there: killed (with when), or never stored.
 fn missing_article(from: &Sources<'_>, id: &ArticleId) -> Result<Rendered, StoreError> {
     Ok(match from.store.tombstone(id)? {
+        // A kill in a section the reader may not see: no story it knew of.
+        Some(stone) if !from.visible().section(&stone.section.slug) => {
+            Rendered::Missing("There is no such story.".into())
+        }
         Some(stone) => {
             Rendered::Gone(format!("This story was withdrawn on {}.", stone.killed.format("%-d %B %Y at %H:%M UTC")))
         }

@@ -20,6 +20,7 @@
 //! - [`cache`]: rendered documents in memory, dropped exactly by tags.
 //! - [`render`]: RSS, Atom, JSON Feed, OPML and HTML as pure functions.
 //! - [`import`]: a parsed story to the article the store keeps.
+//! - [`subscribers`]: subscribers of licensed copy, their keys and grants.
 //! - [`store`]: sled; `keys` owns every key's bytes, `codec` every value's.
 //! - [`wire`]: the story parsers; bytes in, `Story` or `ParseError` out; no I/O, no clock.
 //! - [`urls`]: the public base URL and every path under it.
@@ -43,6 +44,7 @@ pub mod slow;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod subscribers;
 pub mod telemetry;
 pub mod token;
 pub mod urls;

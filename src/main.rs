@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use wirefeed::config::{Cli, Command, LogFormat};
+use wirefeed::config::{Cli, Command, LogFormat, SubscribersAction};
 use wirefeed::import::{self, IngestError, Outcome};
 use wirefeed::startup::{self, Application};
 use wirefeed::store::Put;
@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Restore { file } => restore(&cli, file),
         Command::Verify => verify(&cli),
         Command::Healthcheck => healthcheck(&cli),
+        Command::Subscribers { action } => subscribers(&cli, action),
     };
     match result {
         Ok(code) => code,
@@ -284,6 +285,72 @@ fn healthcheck(cli: &Cli) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("wirefeed: unhealthy: {addr}/healthz answered {status_line:?}");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `wirefeed subscribers …`: the subscriber API of the server on
+/// `WIREFEED_BIND`, with the import token (configured, or the one kept in
+/// the data directory). Prints the server's JSON answer; exit 1 when it is
+/// an error.
+fn subscribers(cli: &Cli, action: &SubscribersAction) -> anyhow::Result<ExitCode> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    let token = match &cli.serve.import_token {
+        Some(token) => token.clone(),
+        None => {
+            let path = cli.store.data_dir.join("import-token");
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("no WIREFEED_IMPORT_TOKEN set, and reading {}", path.display()))?
+                .trim()
+                .to_owned()
+        }
+    };
+    let bind = cli.serve.bind;
+    let ip = match bind.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let root = format!("http://{}/subscribers", std::net::SocketAddr::new(ip, bind.port()));
+    let (method, url, body) = match action {
+        SubscribersAction::Add { name, sections } => {
+            ("POST", root, Some(serde_json::json!({"name": name, "sections": sections})))
+        }
+        SubscribersAction::List => ("GET", root, None),
+        SubscribersAction::Update { name, sections } => {
+            ("PUT", format!("{root}/{name}"), Some(serde_json::json!({"sections": sections})))
+        }
+        SubscribersAction::Revoke { name } => ("DELETE", format!("{root}/{name}"), None),
+        SubscribersAction::Rotate { name, grace } => {
+            ("POST", format!("{root}/{name}/rotate"), Some(serde_json::json!({"grace": grace})))
+        }
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(&url)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
+        .context("making the request")?;
+    let mut res = agent.run(request).with_context(|| format!("{method} {url}"))?;
+    let status = res.status();
+    let text = res.body_mut().read_to_string().unwrap_or_default();
+    let shown = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(json) => serde_json::to_string_pretty(&json).unwrap_or(text),
+        Err(_) if status.as_u16() == 204 => format!("{{\"revoked\": {}}}", serde_json::json!(url.rsplit('/').next())),
+        Err(_) => text,
+    };
+    let _ = writeln!(std::io::stdout().lock(), "{shown}");
+    if status.is_success() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("wirefeed: {method} {url} answered {status}");
         Ok(ExitCode::FAILURE)
     }
 }

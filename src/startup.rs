@@ -65,7 +65,8 @@ impl Application {
         let cache_control = edge.cache_control(serve.cache_max_age, None);
         let site = site(serve, edge_settings.hubs.clone());
         let import = parse.import_settings()?;
-        let app = App::new(store.clone(), import, site, serve.feed_items.into(), edge, Arc::clone(&metrics));
+        let app = App::new(store.clone(), import, site, serve.feed_items.into(), edge, Arc::clone(&metrics))
+            .with_licences(serve.licensed()?)?;
         app.seed(&serve.seed_dir)?;
         let app = Arc::new(app);
         let edge_metrics = app.edge().metrics.clone();

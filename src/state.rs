@@ -30,4 +30,14 @@ impl AppState {
         }
         self.app.edge().cache_control(max_age, Some(left))
     }
+
+    /// `Cache-Control` for a subscriber's document: for its reader only
+    /// (a shared cache must not keep it: its key is in its links), with the
+    /// same max-age and the same cut before an embargo release.
+    pub fn private_cache_control(&self) -> HeaderValue {
+        let max_age = u64::from(self.app.site().max_age);
+        let left = self.app.store().next_release().map(|r| (r - chrono::Utc::now()).num_seconds().max(0) as u64);
+        let value = format!("private, max-age={}", left.map_or(max_age, |l| l.min(max_age)));
+        HeaderValue::from_str(&value).expect("digits are a valid header value")
+    }
 }

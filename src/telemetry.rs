@@ -61,6 +61,10 @@ pub struct Metrics {
     pub flushes: IntGauge,
     /// Documents rendered (cache misses that went to the store).
     pub renders: IntCounter,
+    /// Requests answered for each subscriber, by name (never by key).
+    pub subscriber_requests: IntCounterVec,
+    /// Subscribers of licensed copy.
+    pub subscribers: IntGauge,
 }
 
 impl Metrics {
@@ -86,6 +90,12 @@ impl Metrics {
             IntGauge::new("wirefeed_store_flushes", "Group-commit flushes (fsyncs) since start").expect("valid metric");
         let renders =
             IntCounter::new("wirefeed_renders_total", "Documents rendered on a cache miss").expect("valid metric");
+        let subscriber_requests = IntCounterVec::new(
+            Opts::new("wirefeed_subscriber_requests_total", "Requests under a subscriber's key, by subscriber name"),
+            &["subscriber"],
+        )
+        .expect("valid metric");
+        let subscribers = IntGauge::new("wirefeed_subscribers", "Subscribers of licensed copy").expect("valid metric");
         let registry = Registry::new();
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -95,10 +105,23 @@ impl Metrics {
             Box::new(store_bytes.clone()),
             Box::new(flushes.clone()),
             Box::new(renders.clone()),
+            Box::new(subscriber_requests.clone()),
+            Box::new(subscribers.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
-        Metrics { registry, requests, latency, imports, articles, store_bytes, flushes, renders }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            imports,
+            articles,
+            store_bytes,
+            flushes,
+            renders,
+            subscriber_requests,
+            subscribers,
+        }
     }
 
     /// Adds metrics owned by another module (e.g. the edge worker's) to `/metrics`.
@@ -116,6 +139,22 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics::new()
     }
+}
+
+/// The subscriber a request was answered for: a handler puts it in the
+/// request's extensions, and the access log and metrics name it.
+#[derive(Debug, Clone)]
+pub struct SubscriberName(pub Arc<str>);
+
+/// A path with the key of a subscriber's URL (`/k/{key}/…`) cut out, as
+/// logs and error bodies show it: `/k/…/rss.xml`.
+pub fn cut_key(path: &str) -> std::borrow::Cow<'_, str> {
+    // Under a configured prefix the keyed part is further in: `/news/k/…`.
+    let at = if path.starts_with("/k/") { Some(0) } else { path.find("/k/") };
+    let Some(at) = at else { return path.into() };
+    let key_start = at + 3;
+    let key_end = path[key_start..].find('/').map_or(path.len(), |i| key_start + i);
+    format!("{}…{}", &path[..key_start], &path[key_end..]).into()
 }
 
 /// Paths whose route metrics a worker remembers (see [`Access`]).
@@ -248,15 +287,21 @@ where
         let elapsed = self.started.elapsed();
         self.route.count(&self.metrics, res.status());
         self.route.latency.observe(elapsed.as_secs_f64());
+        let subscriber = actix_web::HttpMessage::extensions(res.request()).get::<SubscriberName>().cloned();
+        if let Some(SubscriberName(name)) = &subscriber {
+            self.metrics.subscriber_requests.with_label_values(&[name]).inc();
+        }
         if let Some((method, path)) = self.logged.take() {
             let bytes = match res.response().body().size() {
                 BodySize::Sized(n) => n,
                 _ => 0,
             };
+            let subscriber = subscriber.as_ref().map(|SubscriberName(name)| &**name);
             tracing::info!(
                 target: ACCESS_LOG,
                 method = %method,
-                path = %path,
+                path = %cut_key(&path),
+                subscriber,
                 status = res.status().as_u16(),
                 bytes,
                 duration_us = elapsed.as_micros() as u64,

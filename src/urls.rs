@@ -29,6 +29,11 @@ pub mod route {
     pub const RELEASE: &str = "/articles/{id}/release";
     pub const HEALTH: &str = "/healthz";
     pub const METRICS: &str = "/metrics";
+    /// A subscriber's documents: every public document path under its key.
+    pub const KEYED: &str = "/k/{key}";
+    pub const SUBSCRIBERS: &str = "/subscribers";
+    pub const SUBSCRIBER: &str = "/subscribers/{name}";
+    pub const SUBSCRIBER_ROTATE: &str = "/subscribers/{name}/rotate";
 }
 
 /// The feed formats, and the file name each is served under.
@@ -165,6 +170,11 @@ impl Base {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The base of a subscriber's documents: every link under its key.
+    pub fn keyed(&self, key: &str) -> Base {
+        Base(format!("{}k/{key}/", self.0))
     }
 }
 

@@ -4,10 +4,12 @@
 
 mod agency;
 mod article;
+mod licence;
 mod listing;
 mod section;
 
 pub use agency::{Wire, WireFormat};
 pub use article::{headline_key, until_released, Article, ArticleId, Dateline, Related, TimeSource};
+pub use licence::{Grant, LicenceError, Licensed, Reader, Visible};
 pub use listing::{Listing, Page, SectionMeta};
 pub use section::{Section, SectionSlug};

@@ -45,6 +45,12 @@ pub enum ApiError {
     /// A limit of the store (e.g. WIREFEED_MAX_SECTIONS) would be passed.
     #[error("{0}")]
     Limit(String),
+    /// Well-formed JSON with a value that is not allowed.
+    #[error("{detail}")]
+    Invalid { kind: &'static str, detail: String },
+    /// The thing to create exists already (a subscriber's name).
+    #[error("{0}")]
+    Exists(String),
     /// The store cannot answer now (it is being opened again); try again.
     #[error("the store is unavailable for a moment; try again shortly")]
     Unavailable(String),
@@ -73,6 +79,8 @@ impl ApiError {
             ApiError::Gone(_) => "gone",
             ApiError::InsufficientStorage(_) => "insufficient_storage",
             ApiError::Limit(_) => "limit_reached",
+            ApiError::Invalid { kind, .. } => kind,
+            ApiError::Exists(_) => "exists",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -100,7 +108,8 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
-            ApiError::Limit(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Limit(_) | ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Exists(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -4,9 +4,10 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::error::ApiError;
+use super::keyed::reading;
 use super::request::{cursor, section_slug};
 use super::respond::{document, Absent};
-use crate::documents::{DocKey, Document};
+use crate::documents::Document;
 use crate::state::AppState;
 use crate::urls::{Feed, Format};
 
@@ -18,15 +19,17 @@ pub async fn feed(
     urgent: bool,
     format: Format,
 ) -> Result<HttpResponse, ApiError> {
+    let reading = reading(&req, &state)?;
     let section = match section {
         true => Some(section_slug(req.match_info().get("slug").unwrap_or(""))?),
         false => None,
     };
     let before = cursor(&req)?;
     let doc = Document::Feed { feed: Feed { section, urgent }, format, before };
-    document(&req, &state, DocKey { base: state.public.base(&req), doc }, Absent::Json).await
+    document(&req, &state, reading.key(doc), Absent::Json).await
 }
 
 pub async fn opml(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    document(&req, &state, DocKey { base: state.public.base(&req), doc: Document::Opml }, Absent::Json).await
+    let reading = reading(&req, &state)?;
+    document(&req, &state, reading.key(Document::Opml), Absent::Json).await
 }

@@ -5,9 +5,11 @@
 pub mod error;
 mod feeds;
 mod import;
+mod keyed;
 mod pages;
 mod request;
 mod respond;
+mod subscribers;
 
 use actix_web::dev::Handler;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
@@ -72,11 +74,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(read(route::HEALTH, health))
         .service(read(route::METRICS, metrics));
+    keyed::configure(cfg);
+    subscribers::configure(cfg);
 }
 
 /// Anything else.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let path: String = req.path().chars().take(200).collect();
+    let path: String = crate::telemetry::cut_key(req.path()).chars().take(200).collect();
     Err(ApiError::NotFound(format!("no route for {path:?}")))
 }
 
@@ -132,6 +136,7 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         state.app.metrics().articles.with_label_values(&[meta.section.slug.as_str()]).set(meta.count as i64);
     }
     state.app.metrics().store_bytes.set(size as i64);
+    state.app.metrics().subscribers.set(state.app.subscribers().count() as i64);
     state.app.metrics().flushes.set(flushes as i64);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

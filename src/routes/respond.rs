@@ -11,6 +11,7 @@ use super::error::ApiError;
 use crate::app::Lookup;
 use crate::cache::Doc;
 use crate::documents::DocKey;
+use crate::domain::Reader;
 use crate::render;
 use crate::state::AppState;
 
@@ -30,17 +31,22 @@ pub async fn document(
     key: DocKey,
     absent: Absent,
 ) -> Result<HttpResponse, ApiError> {
+    let cache_control = || match key.reader {
+        Reader::Public => state.cache_control(),
+        Reader::Subscriber(_) => state.private_cache_control(),
+    };
     if let Some(doc) = state.app.cached(&key) {
-        return Ok(respond(req, &doc, &state.cache_control()));
+        return Ok(respond(req, &doc, &cache_control()));
     }
     let _flight = state.app.flight(&key).await;
     if let Some(doc) = state.app.cached(&key) {
-        return Ok(respond(req, &doc, &state.cache_control()));
+        return Ok(respond(req, &doc, &cache_control()));
     }
+    let cache_control = cache_control();
     let app = Arc::clone(&state.app);
     let base = key.base.clone();
     let (what, status) = match web::block(move || app.render(&key)).await?? {
-        Lookup::Doc(doc) => return Ok(respond(req, &doc, &state.cache_control())),
+        Lookup::Doc(doc) => return Ok(respond(req, &doc, &cache_control)),
         Lookup::Missing(what) if absent == Absent::Json => return Err(ApiError::NotFound(what)),
         Lookup::Gone(what) if absent == Absent::Json => return Err(ApiError::Gone(what)),
         Lookup::Missing(what) => (what, StatusCode::NOT_FOUND),

@@ -23,6 +23,8 @@ mod durable;
 mod embargo;
 mod gate;
 mod kill;
+pub mod subscribers;
+mod visible;
 
 pub use gate::{Admitted, Released};
 pub use kill::Tombstone;
@@ -45,7 +47,7 @@ use sled::transaction::{
 };
 use sled::Tree;
 
-use crate::domain::{Article, ArticleId, Listing, Page, SectionMeta, SectionSlug};
+use crate::domain::{Article, ArticleId, Listing, Page, SectionMeta, SectionSlug, Visible};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -599,6 +601,33 @@ impl Store {
         self.call("reading a page", |h| h.page(scope, before, limit))
     }
 
+    /// A page of the stories `visible` lets through (see `visible`).
+    pub fn page_where(
+        &self,
+        scope: &Listing,
+        before: Option<i64>,
+        limit: usize,
+        visible: &Visible<'_>,
+    ) -> Result<Page, StoreError> {
+        // A section's own listing is shown or not as a whole (the caller asks).
+        if visible.everything() || matches!(scope, Listing::Section(_) | Listing::Urgent(Some(_))) {
+            return self.page(scope, before, limit);
+        }
+        if visible.nothing() && matches!(scope, Listing::All | Listing::Urgent(None)) {
+            return Ok(Page { articles: Vec::new(), next: None, prev: before.map(|_| None) });
+        }
+        self.call("reading a page", |h| h.page_where(scope, before, limit, Some(visible)))
+    }
+
+    /// When the documents of an all-sections scope that `visible` filters
+    /// last changed (see `visible`).
+    pub fn changed_where(&self, scope: &Listing, visible: &Visible<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        if visible.everything() {
+            return self.changed(scope);
+        }
+        self.call("reading when the store changed", |h| h.changed_where(scope, visible))
+    }
+
     /// Writes every readable article as one JSON line; what cannot be read
     /// is told to `skip` (with what is wrong) and left out.
     pub fn export(&self, out: impl Write, skip: &mut dyn FnMut(String)) -> Result<u64, StoreError> {
@@ -1076,6 +1105,18 @@ impl Handles {
 
     /// A page of up to `limit` articles older than `before` (newest first).
     pub fn page(&self, scope: &Listing, before: Option<i64>, limit: usize) -> Result<Page, StoreError> {
+        self.page_where(scope, before, limit, None)
+    }
+
+    /// As [`Handles::page`], of the stories whose section `visible` lets
+    /// through (all-sections listings: see `visible.rs`).
+    pub fn page_where(
+        &self,
+        scope: &Listing,
+        before: Option<i64>,
+        limit: usize,
+        visible: Option<&Visible<'_>>,
+    ) -> Result<Page, StoreError> {
         let (tree, prefix) = self.index(scope);
         let bound = |micros: i64| {
             let mut key = prefix.clone();
@@ -1090,6 +1131,7 @@ impl Handles {
         // points into the section index.
         let mut entries: Vec<(i64, sled::IVec, sled::IVec)> = Vec::with_capacity(limit + 1);
         let mut more = false;
+        let mut scan = visible::Scan::new(visible);
         for item in older.rev() {
             let (key, value) = item.map_err(sled_err("reading an index"))?;
             let Some((micros, _)) = keys::split_entry(&key, prefix.len()) else { continue };
@@ -1100,11 +1142,21 @@ impl Handles {
                 more = true;
                 break;
             }
-            entries.push((micros, key, value));
+            match scan.step(micros, &value) {
+                visible::Step::Take => entries.push((micros, key, value)),
+                visible::Step::Skip => {}
+                visible::Step::Stop => break,
+            }
         }
-        let next = if more { entries.last().map(|(micros, ..)| *micros) } else { None };
+        let mut next = if more { entries.last().map(|(micros, ..)| *micros) } else { None };
+        if let Some(cut) = scan.cut() {
+            // The scan stopped at its bound: the next page goes on from
+            // the last time it read, so nothing is skipped.
+            next = Some(cut);
+        }
         let prev = match before {
             None => None,
+            Some(_) if visible.is_some() => visible::prev(tree, &prefix, before, limit, visible)?,
             Some(micros) => {
                 // Stop at the end of the scope: reading on into the next
                 // section's keys would make a page cost what the store costs.
@@ -1187,6 +1239,8 @@ impl Handles {
         if let Some(why) = unreadable {
             skip(format!("the embargoed stories are unreadable from here on: {why}"));
         }
+        // Subscribers last (hashes of their keys only): a restore reads them back.
+        self.export_subscribers(&mut out)?;
         out.flush()?;
         Ok(n)
     }
@@ -1301,6 +1355,10 @@ impl Handles {
         for (i, line) in input.lines().enumerate() {
             let line = line?;
             if line.trim().is_empty() {
+                continue;
+            }
+            if line.starts_with(subscribers::EXPORT_PREFIX) {
+                self.restore_subscriber(&line, i + 1)?;
                 continue;
             }
             let article: Article = serde_json::from_str(&line)
