@@ -453,3 +453,74 @@ fn the_keyed_opml_subscribes_newsboat_to_exactly_the_subscribers_feeds() {
     let titles = sqlite(dir.path(), "SELECT title FROM rss_item;");
     assert!(titles.contains(SPORT) && !titles.contains(BUSINESS), "{titles:?}");
 }
+
+/// A purge webhook and WebSub hub on one loopback port that answers 200
+/// and hands over each request it received, head and body.
+fn recorder() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let (mut text, mut length) = (String::new(), 0);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                text.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            text.push_str(&String::from_utf8_lossy(&body));
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            if tx.send(text).is_err() {
+                return;
+            }
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn purges_and_websub_pings_never_name_licensed_copy_and_keyed_feeds_name_no_hub() {
+    let (port, received) = recorder();
+    let purge = format!("webhook+http://127.0.0.1:{port}/purge");
+    let hub = format!("http://127.0.0.1:{port}/hub");
+    let server = TestServer::start_with(&[LICENSED, ("WIREFEED_PURGE", &purge), ("WIREFEED_WEBSUB_HUBS", &hub)]);
+    let world = server.import_new(story("Licensed scoop", "World", "Wed, 27/07/2016 - 09:00", "Text."));
+    let world_id = world["id"].as_str().unwrap().to_owned();
+    server.import_new(story(SPORT, "Sport", "Wed, 27/07/2016 - 09:01", "Text."));
+    let (mut seen, mut purged, mut pinged) = (Vec::new(), false, false);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(purged && pinged) && std::time::Instant::now() < deadline {
+        if let Ok(request) = received.recv_timeout(std::time::Duration::from_millis(200)) {
+            purged |= request.starts_with("POST /purge") && request.contains("section-sport");
+            pinged |= request.starts_with("POST /hub") && request.contains("sport");
+            seen.push(request);
+        }
+    }
+    assert!(purged && pinged, "the public story was purged and pinged: {seen:?}");
+    // Anything still on its way for the licensed story would have come first (one worker, in order).
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    seen.extend(received.try_iter());
+    for request in &seen {
+        assert!(!request.contains("world") && !request.contains(&world_id), "licensed copy named:\n{request}");
+    }
+
+    let key = subscribe(&server, "acme", &["world"]);
+    let public = server.get("/rss.xml");
+    assert!(public.headers().get("link").is_some_and(|l| l.to_str().unwrap().contains("rel=\"hub\"")));
+    for path in ["rss.xml", "atom.xml", "feed.json", "sections/world/rss.xml"] {
+        let keyed = server.get(&format!("/k/{key}/{path}"));
+        assert!(keyed.headers().get("link").is_none(), "{path}: no WebSub Link header under a key");
+        let body = keyed.text().unwrap();
+        assert!(!body.contains(&hub), "{path}: no hub named under a key");
+    }
+}
