@@ -40,6 +40,38 @@ pub fn detect(bytes: &[u8], media: Media) -> WireFormat {
     }
 }
 
+/// The home zone of an agency a transmission names (its originator,
+/// provider or credit): times it writes without a zone are in it. `None`
+/// for an agency not known here (the configured source zone is then used).
+pub fn home_zone(agency: &str) -> Option<chrono_tz::Tz> {
+    use chrono_tz::{America, Asia, Australia, Europe};
+    let a = agency.trim().to_lowercase();
+    let a = a.rsplit(':').next().unwrap_or(&a);
+    let first = a.split(|c: char| !c.is_alphanumeric() && c != '-').next().unwrap_or("");
+    Some(match first {
+        "dpa" | "dpa-afx" | "ddp" | "epd" | "kna" | "sid" => Europe::Berlin,
+        "apa" => Europe::Vienna,
+        "sda" | "keystone-sda" => Europe::Zurich,
+        "ansa" => Europe::Rome,
+        "efe" => Europe::Madrid,
+        "afp" => Europe::Paris,
+        "anp" => Europe::Amsterdam,
+        "belga" => Europe::Brussels,
+        "stt" => Europe::Helsinki,
+        "ntb" => Europe::Oslo,
+        "tt" => Europe::Stockholm,
+        "ritzau" => Europe::Copenhagen,
+        "ctk" => Europe::Prague,
+        "pap" => Europe::Warsaw,
+        "aap" => Australia::Sydney,
+        "ap" => America::New_York,
+        "kyodo" => Asia::Tokyo,
+        "xinhua" => Asia::Shanghai,
+        _ if a.starts_with("deutsche presse") => Europe::Berlin,
+        _ => return None,
+    })
+}
+
 fn skip_bom_and_space(bytes: &[u8]) -> &[u8] {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let n = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
