@@ -508,9 +508,7 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
                 let next_is_ampm = matches!(tokens.get(i + 1), Some(Tok::Word(w)) if w == "am" || w == "pm");
                 // `18 Uhr`: the German clock.
                 let next_is_uhr = matches!(tokens.get(i + 1), Some(Tok::Word(w)) if w == "uhr");
-                if next_is_uhr && *digits <= 2 && *value <= 24 {
-                    once(&mut clock, (*value, 0, 0))?;
-                } else if next_is_ampm && *digits <= 2 {
+                if (next_is_uhr && *value <= 24 || next_is_ampm) && *digits <= 2 {
                     once(&mut clock, (*value, 0, 0))?;
                 } else if *digits == 4 {
                     once(&mut year, *value as i32)?;

@@ -8,6 +8,7 @@ pub mod iptc7901;
 pub mod newsml;
 pub mod nitf;
 mod text;
+pub mod xhtml;
 pub mod xml;
 pub mod zczc;
 

@@ -147,7 +147,15 @@ impl Draft {
 /// The story from a draft: every field scrubbed, the dateline read from the
 /// first paragraph, the receive time used (and said) when the text gives none.
 pub(super) fn finish(mut d: Draft, raw: &Raw, options: &ParseOptions) -> Result<Story, ParseError> {
-    let mut headline = collapse(&scrub(&d.headline, false));
+    let (cleaned, marks) = clean_headline(&collapse(&scrub(&d.headline, false)));
+    let reference = d.published.as_ref().map(instant);
+    for mark in marks {
+        match advisory(&mark) {
+            Kind::Text => d.note(&mark),
+            k => apply(k, &mark, &mut d, reference, &context(options)),
+        }
+    }
+    let mut headline = cleaned;
     if headline.is_empty() {
         return Err(ParseError::NoHeadline { line: 1, last_line: raw.text.lines().count().max(1) });
     }
@@ -524,6 +532,61 @@ pub(super) fn advisory(text: &str) -> Kind {
         return Kind::Note;
     }
     Kind::Text
+}
+
+/// A headline without the advisories written into it: a bracketed photo
+/// or graphics note (`... (Foto Illustration)`), a leading urgency or kill
+/// mark (`EILMELDUNG: ...`, `+++ Eil +++ ...`). Gives the headline and the
+/// advisories taken out (for the caller to classify); a headline that is
+/// nothing but an advisory is kept as it is.
+pub(super) fn clean_headline(headline: &str) -> (String, Vec<String>) {
+    let mut h = headline.trim().to_owned();
+    let mut taken = Vec::new();
+    loop {
+        let before = h.len();
+        // A trailing bracket group that is an advisory.
+        if h.ends_with(')') || h.ends_with(']') {
+            let open = if h.ends_with(')') { '(' } else { '[' };
+            if let Some(at) = h.rfind(open) {
+                let group = h[at..].to_owned();
+                if at > 0 && advisory(&group) != Kind::Text && !matches!(advisory(&group), Kind::Take(_)) {
+                    taken.push(group);
+                    h = h[..at].trim_end().to_owned();
+                }
+            }
+        }
+        // A leading bracket group, or a mark and a separator.
+        if h.starts_with('(') || h.starts_with('[') {
+            let close = if h.starts_with('(') { ')' } else { ']' };
+            if let Some(at) = h.find(close) {
+                let group = h[..=at].to_owned();
+                let rest = h[at + 1..].trim_start();
+                if !rest.is_empty() && advisory(&group) != Kind::Text {
+                    taken.push(group);
+                    h = rest.to_owned();
+                }
+            }
+        }
+        for sep in [": ", " - ", " – ", " — ", " +++ ", "+++ "] {
+            if let Some(at) = h.find(sep) {
+                let head = &h[..at];
+                let rest = h[at + sep.len()..].trim_start_matches(['+', ' ']).trim();
+                let mark = priority_mark(&head.to_lowercase()).is_some()
+                    || (head.chars().any(char::is_alphabetic)
+                        && !head.chars().any(char::is_lowercase)
+                        && take_mark(&head.to_lowercase()).is_some());
+                if mark && !rest.is_empty() {
+                    taken.push(head.trim().to_owned());
+                    h = rest.to_owned();
+                    break;
+                }
+            }
+        }
+        if h.len() == before {
+            break;
+        }
+    }
+    (h, taken)
 }
 
 /// Classifies a paragraph or header line.

@@ -549,6 +549,13 @@ impl Blocks {
         blocks
     }
 
+    /// Reads one element as the paragraphs it makes.
+    pub fn read_element(node: Node<'_, '_>) -> Blocks {
+        let mut blocks = Blocks::default();
+        blocks.element(node, 1);
+        blocks
+    }
+
     fn children(&mut self, node: Node<'_, '_>, depth: usize) {
         for c in node.children() {
             if c.is_text() {
