@@ -126,7 +126,14 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         story.time_source = TimeSource::Parsed;
     }
     let release = docdata.and_then(|d| child(d, "date.release")).and_then(|d| attr(d, "norm"));
+    let release_written = release.is_some();
     let release = release.and_then(|v| xml::parse_time(v, &tctx));
+    if release_written && release.is_none() {
+        story.embargo_unreadable = true;
+        story.warnings.push(
+            "the document's release time could not be read: the story is held until it is released by hand".to_owned(),
+        );
+    }
     let status = docdata.and_then(|d| attr(d, "management-status")).map(str::to_lowercase);
     if let Some(release) = release {
         if published.is_none_or(|p| xml::later(&release, &p)) || status.as_deref() == Some("embargoed") {
@@ -135,7 +142,11 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     }
     match status.as_deref() {
         Some("embargoed") if story.embargo.is_none() => {
-            story.warnings.push("the document is marked embargoed but gives no release time".to_owned())
+            story.embargo_unreadable = true;
+            story.warnings.push(
+                "the document is marked embargoed but gives no release time: the story is held until it is released by hand"
+                    .to_owned(),
+            )
         }
         Some(s @ ("canceled" | "cancelled" | "withheld")) => {
             story.warnings.push(format!("the agency marked this document {s}"))
