@@ -144,7 +144,9 @@ fn the_dpa_items_read_as_an_editor_would_publish_them() {
             let words: Vec<&str> = p.split_whitespace().collect();
             let initials = words.first() == Some(&"dpa")
                 && words.len() > 1
-                && words[1..].iter().all(|w| w.len() <= 5 && w.chars().all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '/'));
+                && words[1..]
+                    .iter()
+                    .all(|w| w.len() <= 5 && w.chars().all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '/'));
             if initials {
                 bad.push(format!("{}: LEAK closing line {p:?}", item.id));
             }

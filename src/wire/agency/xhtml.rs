@@ -126,7 +126,10 @@ impl Xhtml {
     /// Reads an XHTML `body` (or whatever element holds the story).
     pub fn read(body: Node<'_, '_>) -> Xhtml {
         let mut x = Xhtml::default();
-        let has_header = body.descendants().any(|d| d.is_element() && name(d) == "header");
+        // A header holding the headline (a notepad has headers of its own).
+        let has_header = body.descendants().any(|d| {
+            d.is_element() && name(d) == "header" && d.descendants().any(|h| h.is_element() && name(h) == "h1")
+        });
         let mut before_h1: Vec<String> = Vec::new();
         let mut seen_h1 = has_header || !body.descendants().any(|d| d.is_element() && name(d) == "h1");
         let mut notes_from = false;
