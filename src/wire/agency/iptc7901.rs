@@ -119,6 +119,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     // Times written without a zone are in the originator's home zone.
     let tz = d.wire.source.as_deref().and_then(super::home_zone).unwrap_or(options.source_tz);
     let ctx = crate::wire::time::Context { tz, ..ctx };
+    d.zone = Some(tz);
     if start > 0 && all[..start].find(SOH).is_some_and(|i| !all[..i].trim().is_empty()) {
         d.warnings.push("bytes before the transmission header were left out".to_owned());
     }

@@ -216,31 +216,6 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
             "the item's embargo time could not be read: the story is held until it is released by hand".to_owned(),
         );
     }
-    // Embargo notes in the text or the notes to editors (`Bitte beachten Sie die Sperrfrist ...`).
-    for note in item_meta.into_iter().flat_map(|m| children(m, "edNote")) {
-        let t = text(note);
-        if matches!(wiretext::advisory(&t), wiretext::Kind::Embargo) {
-            sorted.embargoes.push(t);
-        }
-    }
-    let reference = wiretext::instant(&story.published);
-    for line in &sorted.embargoes {
-        if story.embargo.is_some() {
-            break;
-        }
-        match wiretext::embargo_time(line, reference, &tctx) {
-            Some(t) => story.embargo = Some(t),
-            None => {
-                story.embargo_unreadable = true;
-                story.warnings.push(format!(
-                    "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
-                ));
-            }
-        }
-    }
-    if story.embargo.is_some() {
-        story.embargo_unreadable = false;
-    }
     let status = item_meta.and_then(|m| child(m, "pubStatus")).and_then(|s| attr(s, "qcode")).map(str::to_lowercase);
     match status.as_deref().map(|s| s.rsplit(':').next().unwrap_or(s)) {
         Some("embargoed") if story.embargo.is_none() => {
@@ -277,6 +252,29 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         corrections.extend(sorted.correction);
     }
     story.correction = (!corrections.is_empty()).then(|| corrections.join(" "));
+    // Embargo lines anywhere in the notes: the text's advisories, the
+    // notes to editors, the notepad (`Bitte beachten Sie die Sperrfrist ...`).
+    if story.embargo.is_none() {
+        let reference = wiretext::instant(&story.published);
+        let lines: Vec<&String> =
+            sorted.embargoes.iter().chain(notes.iter().filter(|n| wiretext::is_embargo(n))).collect();
+        for line in lines {
+            match wiretext::embargo_time(line, reference, &tctx) {
+                Some(t) => {
+                    story.embargo = Some(t);
+                    story.embargo_unreadable = false;
+                    break;
+                }
+                None if !story.embargo_unreadable => {
+                    story.embargo_unreadable = true;
+                    story.warnings.push(format!(
+                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
+                    ));
+                }
+                None => {}
+            }
+        }
+    }
 
     // The header.
     let slug = content_meta.and_then(|c| child_text(c, "slugline"));

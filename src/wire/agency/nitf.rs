@@ -165,6 +165,24 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     for n in blocks.notes {
         xml::note(&mut notes, n);
     }
+    // An embargo stated only in a note to editors still holds the story.
+    if story.embargo.is_none() {
+        let reference = super::text::instant(&story.published);
+        if let Some(line) = notes.iter().find(|n| super::text::is_embargo(n)) {
+            match super::text::embargo_time(line, reference, &tctx) {
+                Some(t) => {
+                    story.embargo = Some(t);
+                    story.embargo_unreadable = false;
+                }
+                None => {
+                    story.embargo_unreadable = true;
+                    story.warnings.push(format!(
+                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
+                    ));
+                }
+            }
+        }
+    }
     story.correction = docdata
         .and_then(|d| child(d, "correction"))
         .and_then(|c| attr(c, "info"))

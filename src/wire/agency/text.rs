@@ -132,6 +132,9 @@ pub(super) struct Draft {
     pub embargo: Option<DateTime<FixedOffset>>,
     /// An embargo was announced whose time could not be read.
     pub embargo_unreadable: bool,
+    /// The zone of times written without one, when the reader knows the
+    /// agency's (else the configured source zone).
+    pub zone: Option<chrono_tz::Tz>,
     pub warnings: Vec<String>,
 }
 
@@ -149,13 +152,22 @@ impl Draft {
 pub(super) fn finish(mut d: Draft, raw: &Raw, options: &ParseOptions) -> Result<Story, ParseError> {
     let (cleaned, marks) = clean_headline(&collapse(&scrub(&d.headline, false)));
     let reference = d.published.as_ref().map(instant);
+    let ctx = Context { tz: d.zone.unwrap_or(options.source_tz), received: options.received };
     for mark in marks {
         match advisory(&mark) {
             Kind::Text => d.note(&mark),
-            k => apply(k, &mark, &mut d, reference, &context(options)),
+            k => apply(k, &mark, &mut d, reference, &ctx),
         }
     }
     let mut headline = cleaned;
+    // A notebook restating the embargo (`Not for publication before ...`)
+    // holds the story even when no line above the headline does.
+    if d.embargo.is_none() {
+        let lines: Vec<String> = d.notes.iter().filter(|n| is_embargo(n)).cloned().collect();
+        for line in lines {
+            read_embargo(&line, &mut d, reference, &ctx);
+        }
+    }
     if headline.is_empty() {
         return Err(ParseError::NoHeadline { line: 1, last_line: raw.text.lines().count().max(1) });
     }
@@ -752,10 +764,20 @@ pub(super) fn apply(k: Kind, line: &str, d: &mut Draft, reference: Option<DateTi
     }
 }
 
+/// Whether a line (of the text or of the notes) announces an embargo.
+pub(super) fn is_embargo(line: &str) -> bool {
+    kind(line) == Kind::Embargo || mentions_embargo(&line.to_lowercase())
+}
+
 /// Records an embargo line: kept as a note, its time as the embargo when it
 /// can be read.
 pub(super) fn embargo_line(line: &str, d: &mut Draft, reference: Option<DateTime<Utc>>, ctx: &Context) {
     d.note(line);
+    read_embargo(line, d, reference, ctx);
+}
+
+/// The embargo of a line, when none is known yet: its time, or unreadable.
+fn read_embargo(line: &str, d: &mut Draft, reference: Option<DateTime<Utc>>, ctx: &Context) {
     if d.embargo.is_some() {
         return;
     }
