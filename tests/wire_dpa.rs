@@ -126,7 +126,7 @@ fn the_dpa_items_read_as_an_editor_would_publish_them() {
         check("genre", s.wire.genre.as_deref() == Some(item.genre), format!("{:?}", s.wire.genre));
         check("kicker", s.wire.kicker.is_none(), format!("{:?}", s.wire.kicker));
         check("source", s.wire.source.as_deref() == Some("dpa"), format!("{:?}", s.wire.source));
-        let published = serde_json::to_value(&s.published).unwrap();
+        let published = serde_json::to_value(s.published).unwrap();
         let same = chrono::DateTime::parse_from_rfc3339(published.as_str().unwrap_or(""))
             .is_ok_and(|t| t == chrono::DateTime::parse_from_rfc3339(item.published).unwrap());
         check("published", same, published.to_string());
