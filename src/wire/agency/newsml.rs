@@ -277,7 +277,20 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     }
 
     // The header.
-    let slug = content_meta.and_then(|c| child_text(c, "slugline"));
+    // The slug: `slugline`, else a keyword or alternative id whose role
+    // names a slug, else an item title written like one (`US-Finance-Fed`).
+    let role_slug = |local: &str| {
+        content_meta.into_iter().flat_map(|c| children(c, local)).find_map(|k| {
+            let named = ["role", "type"].iter().any(|a| attr(k, a).is_some_and(|r| r.to_lowercase().contains("slug")));
+            named.then(|| text(k)).filter(|t| !t.is_empty())
+        })
+    };
+    let title = item_meta.and_then(|m| child_text(m, "title")).filter(|t| xml::looks_like_slug(t, &headline));
+    let slug = content_meta
+        .and_then(|c| child_text(c, "slugline"))
+        .or_else(|| role_slug("keyword"))
+        .or_else(|| role_slug("altId"))
+        .or(title);
     let priority = xml::priority(content_meta.and_then(|c| child_text(c, "urgency")).as_deref())
         .or_else(|| xml::priority(header.and_then(|h| child_text(h, "priority")).as_deref()));
     let category = content_meta
