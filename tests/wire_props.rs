@@ -209,3 +209,90 @@ fn corrections_and_embargoes_are_read() {
     assert!(notebook.notes.iter().any(|n| n == "dpa lko mo xyz"));
     assert_eq!(read("iptc-dpa-latin1-rhein.txt").encoding, "windows-1252");
 }
+
+/// Advisory lines agencies put between the keyword line and the headline,
+/// of every kind, in English and German; `true` for an embargo.
+const ADVISORIES: &[(&str, bool)] = &[
+    ("EMBARGOED until 0829 GMT Monday, Dec 7, 2026", true),
+    ("Embargoed until 00:01 GMT Thursday", true),
+    ("HOLD FOR RELEASE until 6:30 p.m. EST", true),
+    ("Embargo: 1800 CET", true),
+    ("Sperrfrist: Donnerstag, 10. Dezember, 18.00 Uhr MEZ", true),
+    ("Sperrfrist 1200 MEZ", true),
+    ("Sperrfrist beachten", true),
+    ("EMBARGOED until further notice", true),
+    ("Not for publication before 0800 GMT on 8 December 2026", true),
+    ("CORRECTS spelling of minister's name to Wendtland (not Wendland) in 2nd para", false),
+    ("(Berichtigung: In einer früheren Version hieß es, der Minister sei 54 Jahre alt.)", false),
+    ("REPEAT", false),
+    ("Wiederholung", false),
+    ("KILL", false),
+    ("WITHDRAWN", false),
+    ("Löschung", false),
+    ("BULLETIN", false),
+    ("FLASH", false),
+    ("Eil", false),
+    ("Eilmeldung", false),
+    ("+++ EILMELDUNG +++", false),
+    ("(Foto Illustration)", false),
+    ("(Foto - Handout)", false),
+    ("Grafik: Klimawandel", false),
+    ("AP Photo NY101", false),
+    ("With AP Photos", false),
+    ("Die Meldung lief auch im Ressort Wirtschaft", false),
+    ("ATTENTION sports editors", false),
+    ("Eds: Moves on general news services", false),
+];
+
+/// A line in a random mix of cases.
+fn recase(line: &str, mask: u64) -> String {
+    line.chars()
+        .enumerate()
+        .map(|(i, c)| match (mask >> (i % 64)) & 3 {
+            0 => c.to_lowercase().collect::<String>(),
+            1 => c.to_uppercase().collect::<String>(),
+            _ => c.to_string(),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever advisory lines (any kind, any order, any case) stand between
+    /// the keyword line and the headline, the headline is exactly the
+    /// headline, none of them is published, and an embargo among them
+    /// holds the story (its time, or unreadable).
+    #[test]
+    fn advisories_above_the_headline_never_become_it(
+        picks in proptest::collection::vec((0..ADVISORIES.len(), any::<u64>(), any::<bool>()), 1..5),
+        equals in any::<bool>(),
+    ) {
+        let headline = "Glaciers in northern Norway lost a fifth of their ice";
+        let mut text = String::from("\u{1}eca062 4 i 211 ccccb   dpa 061\r\nNorway-climate/glaciers/\r\n\u{2}");
+        let mut embargo = false;
+        let mut lines = Vec::new();
+        for (i, mask, keep_case) in &picks {
+            let (line, is_embargo) = ADVISORIES[*i];
+            let line = if *keep_case { line.to_owned() } else { recase(line, *mask) };
+            embargo |= is_embargo;
+            text.push_str(&line);
+            text.push_str("\r\n");
+            lines.push(line);
+        }
+        text.push_str(headline);
+        text.push_str(if equals { " =\r\n\r\n" } else { "\r\n\r\n" });
+        text.push_str("   Tromsoe (dpa) - Glaciers in northern Norway lost a fifth of their\r\nice in ten years, researchers said on Friday.\r\n\r\n");
+        text.push_str("\u{3}070512 GMT Dec 26\r\n");
+        let story = parse_as(text.as_bytes(), Media::Text, &options()).unwrap();
+        prop_assert_eq!(&story.headline, headline, "{:?}", lines);
+        prop_assert_eq!(story.paragraphs.len(), 1, "{:?}", story.paragraphs);
+        if embargo {
+            prop_assert!(story.embargo.is_some() || story.embargo_unreadable, "embargo not held: {:?}", lines);
+        }
+        for line in &lines {
+            let published = story.paragraphs.join("\n") + &story.headline;
+            prop_assert!(!published.contains(line.as_str()), "{:?} published", line);
+        }
+    }
+}

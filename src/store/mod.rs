@@ -12,7 +12,7 @@
 //!
 //! Two guarantees readers rely on are kept here, where every write passes:
 //! - **No two stories share a sort instant** (its second, plus a microsecond
-//!   slot claimed by [`Store::put`]), so a `before=` cursor never skips one.
+//!   slot claimed by [`Store::admit`]), so a `before=` cursor never skips one.
 //! - **Every write moves its scopes' "changed at" instant forward**
 //!   ([`Store::changed`]): documents are dated by it (`Last-Modified`, a
 //!   feed's own `updated`), so a reader polling with `If-Modified-Since`
@@ -796,7 +796,7 @@ impl Handles {
         self.put_as(draft, None)
     }
 
-    /// As [`Store::put`]; a new story takes the id `wanted` when it is free
+    /// As `Handles::put`; a new story takes the id `wanted` when it is free
     /// (a killed story restored under its old id).
     fn put_as(&self, draft: Article, wanted: Option<ArticleId>) -> Result<Put, StoreError> {
         // An update keeps the draft's effective time, so its second is known now.

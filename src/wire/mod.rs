@@ -20,7 +20,7 @@ mod furniture;
 mod layout;
 mod story;
 mod text;
-mod time;
+pub(crate) mod time;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;

@@ -130,8 +130,11 @@ pub(super) struct Draft {
     pub notes: Vec<String>,
     pub correction: Option<String>,
     pub embargo: Option<DateTime<FixedOffset>>,
-    /// An embargo line whose time could not be read: the story is held.
+    /// An embargo was announced whose time could not be read.
     pub embargo_unreadable: bool,
+    /// The zone of times written without one, when the reader knows the
+    /// agency's (else the configured source zone).
+    pub zone: Option<chrono_tz::Tz>,
     pub warnings: Vec<String>,
 }
 
@@ -147,7 +150,24 @@ impl Draft {
 /// The story from a draft: every field scrubbed, the dateline read from the
 /// first paragraph, the receive time used (and said) when the text gives none.
 pub(super) fn finish(mut d: Draft, raw: &Raw, options: &ParseOptions) -> Result<Story, ParseError> {
-    let mut headline = collapse(&scrub(&d.headline, false));
+    let (cleaned, marks) = clean_headline(&collapse(&scrub(&d.headline, false)));
+    let reference = d.published.as_ref().map(instant);
+    let ctx = Context { tz: d.zone.unwrap_or(options.source_tz), received: options.received };
+    for mark in marks {
+        match advisory(&mark) {
+            Kind::Text => d.note(&mark),
+            k => apply(k, &mark, &mut d, reference, &ctx),
+        }
+    }
+    let mut headline = cleaned;
+    // A notebook restating the embargo (`Not for publication before ...`)
+    // holds the story even when no line above the headline does.
+    if d.embargo.is_none() {
+        let lines: Vec<String> = d.notes.iter().filter(|n| is_embargo(n)).cloned().collect();
+        for line in lines {
+            read_embargo(&line, &mut d, reference, &ctx);
+        }
+    }
     if headline.is_empty() {
         return Err(ParseError::NoHeadline { line: 1, last_line: raw.text.lines().count().max(1) });
     }
@@ -208,8 +228,8 @@ pub(super) fn finish(mut d: Draft, raw: &Raw, options: &ParseOptions) -> Result<
         wire,
         notes,
         correction,
+        embargo_unreadable: d.embargo_unreadable && d.embargo.is_none(),
         embargo: d.embargo,
-        embargo_unreadable: d.embargo_unreadable,
         text: scrub_text(&raw.text),
     })
 }
@@ -240,6 +260,13 @@ pub(super) enum Kind {
     Correction(String),
     /// A line with no words for readers (`___`, `* * *`, sign-offs).
     Furniture,
+    /// An urgency mark (`FLASH`, `BULLETIN`, `Eilmeldung`): the priority it
+    /// gives. Only above the headline or at the top of the body.
+    Priority(u8),
+    /// A kill, withdrawal or repeat mark (`KILL`, `WITHDRAWN`, `REPEAT`,
+    /// `Wiederholung`): the take field, so the importer acts on it. Only
+    /// above the headline or at the top of the body.
+    Take(String),
 }
 
 /// Lowercased starts that mark a note to editors.
@@ -293,15 +320,286 @@ const EMBARGO_STARTS: &[&str] = &[
     "not to be published before",
     "not to be published until",
     "sperrfrist",
+    "sperrvermerk",
+    "veröffentlichung nicht vor",
+    "veröffentlichung frei ab",
+    "freigabe:",
+    "bitte beachten sie die sperrfrist",
+    "bitte sperrfrist beachten",
+    "achtung sperrfrist",
+    "achtung, sperrfrist",
+    "strictly embargoed",
+    "release at",
+    "release time",
+    "not for release",
+    "not for broadcast or publication",
+    "not to be used before",
+    "not for use before",
+    "no publication before",
 ];
 
+/// Words that, anywhere in a short line, announce an embargo.
+const EMBARGO_WORDS: &[&str] = &["sperrfrist", "embargoed", "embargo until", "embargo till", "hold for release"];
+
 /// Lowercased starts of a correction statement.
-const CORRECTION_STARTS: &[&str] =
-    &["corrects ", "(corrects ", "correction:", "(correction:", "corrected:", "berichtigung:", "(berichtigung:"];
+const CORRECTION_STARTS: &[&str] = &[
+    "corrects ",
+    "(corrects ",
+    "correction:",
+    "(correction:",
+    "corrected:",
+    "correcting ",
+    "fixes ",
+    "berichtigung:",
+    "(berichtigung:",
+    "berichtigt:",
+    "berichtigung -",
+    "berichtigung –",
+    "korrektur:",
+    "korrigiert:",
+    "korrigierte fassung",
+    "klarstellung:",
+];
 
 /// Paragraphs that are only a sign-off.
 const SIGN_OFFS: &[&str] =
     &["(end)", "end", "ends", "(ends)", "-0-", "# # #", "###", "- more -", "more", "(more)", "aap rtv", "rtv"];
+
+/// Whole-line urgency marks (lowercase, without brackets or punctuation)
+/// and the priority each gives (dpa: 1 Blitz, 2 Eil, 3 Vorrang).
+const PRIORITY_MARKS: &[(&str, u8)] = &[
+    ("flash", 1),
+    ("blitz", 1),
+    ("blitzmeldung", 1),
+    ("bulletin", 2),
+    ("urgent", 2),
+    ("eil", 2),
+    ("eilt", 2),
+    ("eilmeldung", 2),
+    ("alert", 2),
+    ("ap alert", 2),
+    ("apnewsalert", 2),
+    ("news alert", 2),
+    ("breaking", 2),
+    ("breaking news", 2),
+    ("dringend", 2),
+    ("urgente", 2),
+    ("urgence", 2),
+    ("vorrang", 3),
+];
+
+/// Kill, withdrawal and repeat marks (lowercase), the take they give.
+const TAKE_MARKS: &[&str] = &[
+    "mandatory kill",
+    "kill",
+    "killed",
+    "elimination",
+    "withdrawn",
+    "withdrawal",
+    "withdraw",
+    "story withdrawn",
+    "repeat",
+    "rpt",
+    "refile",
+    "repetition",
+    "wiederholung",
+    "wdh",
+    "löschung",
+    "loeschung",
+    "annullierung",
+    "annulliert",
+    "zurückgezogen",
+    "meldung zurückgezogen",
+    "rückruf",
+    "storno",
+];
+
+/// Media words that open a photo, graphics or video advisory.
+const MEDIA_WORDS: &[&str] = &[
+    "foto",
+    "fotos",
+    "bild",
+    "bilder",
+    "bildfunk",
+    "grafik",
+    "grafiken",
+    "infografik",
+    "video",
+    "videos",
+    "audio",
+    "photo",
+    "photos",
+    "graphic",
+    "graphics",
+    "picture",
+    "pictures",
+    "pix",
+    "ap photo",
+    "ap photos",
+    "ap graphic",
+    "ap video",
+    "dpa-bildfunk",
+    "dpa-grafik",
+    "dpa-video",
+    "dpa-foto",
+];
+
+/// Lowercased starts of a desk-routing or handling line for editors.
+const DESK_STARTS: &[&str] = &[
+    "die meldung lief",
+    "diese meldung lief",
+    "die meldung ist",
+    "die meldung wurde",
+    "diese meldung wurde",
+    "meldung lief",
+    "lief auch im ressort",
+    "ressort:",
+    "ressorts:",
+    "an die ressorts",
+    "für die ressorts",
+    "zur information",
+    "redaktioneller hinweis",
+    "redaktionelle hinweise",
+    "hinweis:",
+    "achtung:",
+    "achtung redaktionen",
+    "bitte beachten",
+    "attn:",
+    "attn ",
+    "attention:",
+    "attention ",
+    "moved on ",
+    "also moved ",
+    "for use by",
+    "sent to ",
+    "desk:",
+    "desks:",
+    "for all desks",
+    "note:",
+];
+
+/// The urgency mark a whole line is, when it is one: `FLASH`, `(Eil)`, `+++ EILMELDUNG +++`.
+fn priority_mark(l: &str) -> Option<u8> {
+    let bare = l.trim_matches(|c: char| !c.is_alphanumeric()).trim();
+    PRIORITY_MARKS.iter().find(|(m, _)| *m == bare).map(|(_, p)| *p)
+}
+
+/// The kill, withdrawal or repeat mark a line opens with (the whole line,
+/// or the mark then `:` or a dash), lowercase.
+fn take_mark(l: &str) -> Option<&'static str> {
+    let bare = l.trim_start_matches(|c: char| !c.is_alphanumeric());
+    TAKE_MARKS.iter().copied().filter(|m| bare.starts_with(m)).max_by_key(|m| m.len()).filter(|m| {
+        let rest = bare[m.len()..].trim_start();
+        rest.chars().all(|c| !c.is_alphanumeric())
+            || rest.starts_with([':', '-', '–', '—', '/'])
+            || rest.starts_with("until") && m.starts_with("withdraw")
+    })
+}
+
+/// A photo, graphics or video advisory: the line in brackets (`(Foto
+/// Illustration)`), or a media word then `:`, a dash or a picture number.
+fn is_media_line(t: &str, l: &str) -> bool {
+    let bracketed = (t.starts_with('(') && t.ends_with(')')) || (t.starts_with('[') && t.ends_with(']'));
+    let word = MEDIA_WORDS.iter().filter(|m| l.starts_with(*m)).max_by_key(|m| m.len());
+    let Some(word) = word else { return false };
+    let rest = &l[word.len()..];
+    let boundary = rest.chars().next().is_none_or(|c| !c.is_alphanumeric() || c.is_ascii_digit());
+    boundary
+        && (bracketed
+            || rest.trim_start().starts_with([':', '-', '–', '—', '/'])
+            || rest.trim().trim_end_matches(')').is_empty()
+            || rest.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit() || c.is_uppercase()))
+        && t.chars().count() <= 160
+}
+
+/// Whether a short line announces an embargo anywhere in it (`Bitte
+/// beachten Sie die Sperrfrist ...`, `... is embargoed until ...`).
+fn mentions_embargo(lower: &str) -> bool {
+    lower.chars().count() <= 240 && EMBARGO_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// Classifies a line that stands above the headline or at the top of a
+/// body, where agencies put their advisories: everything [`kind`] knows,
+/// and urgency, kill, withdrawal and repeat marks, photo and graphics
+/// advisories and desk routing. Never `Text` for an advisory, so no
+/// advisory can become (part of) a headline.
+pub(super) fn advisory(text: &str) -> Kind {
+    let t = text.trim();
+    let lower = t.to_lowercase();
+    let l = lower.trim_start_matches(['(', '[', '*', ' ', '+', '-', '#']);
+    match kind(t) {
+        Kind::Text => {}
+        other => return other,
+    }
+    if mentions_embargo(&lower) {
+        return Kind::Embargo;
+    }
+    if let Some(p) = priority_mark(&lower) {
+        return Kind::Priority(p);
+    }
+    if let Some(mark) = take_mark(l) {
+        return Kind::Take(mark.to_uppercase());
+    }
+    if is_media_line(t, l) || (DESK_STARTS.iter().any(|s| l.starts_with(s)) && t.chars().count() <= 240) {
+        return Kind::Note;
+    }
+    Kind::Text
+}
+
+/// A headline without the advisories written into it: a bracketed photo
+/// or graphics note (`... (Foto Illustration)`), a leading urgency or kill
+/// mark (`EILMELDUNG: ...`, `+++ Eil +++ ...`). Gives the headline and the
+/// advisories taken out (for the caller to classify); a headline that is
+/// nothing but an advisory is kept as it is.
+pub(super) fn clean_headline(headline: &str) -> (String, Vec<String>) {
+    let mut h = headline.trim().to_owned();
+    let mut taken = Vec::new();
+    loop {
+        let before = h.len();
+        // A trailing bracket group that is an advisory.
+        if h.ends_with(')') || h.ends_with(']') {
+            let open = if h.ends_with(')') { '(' } else { '[' };
+            if let Some(at) = h.rfind(open) {
+                let group = h[at..].to_owned();
+                if at > 0 && advisory(&group) != Kind::Text && !matches!(advisory(&group), Kind::Take(_)) {
+                    taken.push(group);
+                    h = h[..at].trim_end().to_owned();
+                }
+            }
+        }
+        // A leading bracket group, or a mark and a separator.
+        if h.starts_with('(') || h.starts_with('[') {
+            let close = if h.starts_with('(') { ')' } else { ']' };
+            if let Some(at) = h.find(close) {
+                let group = h[..=at].to_owned();
+                let rest = h[at + 1..].trim_start();
+                if !rest.is_empty() && advisory(&group) != Kind::Text {
+                    taken.push(group);
+                    h = rest.to_owned();
+                }
+            }
+        }
+        for sep in [": ", " - ", " – ", " — ", " +++ ", "+++ "] {
+            if let Some(at) = h.find(sep) {
+                let head = &h[..at];
+                let rest = h[at + sep.len()..].trim_start_matches(['+', ' ']).trim();
+                let mark = priority_mark(&head.to_lowercase()).is_some()
+                    || (head.chars().any(char::is_alphabetic)
+                        && !head.chars().any(char::is_lowercase)
+                        && take_mark(&head.to_lowercase()).is_some());
+                if mark && !rest.is_empty() {
+                    taken.push(head.trim().to_owned());
+                    h = rest.to_owned();
+                    break;
+                }
+            }
+        }
+        if h.len() == before {
+            break;
+        }
+    }
+    (h, taken)
+}
 
 /// Classifies a paragraph or header line.
 pub(super) fn kind(text: &str) -> Kind {
@@ -311,7 +609,7 @@ pub(super) fn kind(text: &str) -> Kind {
     if t.is_empty() || is_separator(t) || SIGN_OFFS.contains(&lower.as_str()) {
         return Kind::Furniture;
     }
-    if EMBARGO_STARTS.iter().any(|s| l.starts_with(s)) {
+    if EMBARGO_STARTS.iter().any(|s| l.starts_with(s)) || german_embargo(&lower) {
         return Kind::Embargo;
     }
     // `Eds: CORRECTS ...` is the correction statement written to editors.
@@ -324,6 +622,11 @@ pub(super) fn kind(text: &str) -> Kind {
     if is_notes_marker(&lower) {
         return Kind::NotesFrom;
     }
+    if (l.starts_with("die meldung lief") || l.starts_with("diese meldung lief") || l.contains("lief auch im ressort"))
+        && t.chars().count() <= 240
+    {
+        return Kind::Note;
+    }
     if NOTE_STARTS.iter().any(|s| l.starts_with(s)) {
         // `Eds: Embargoed until ...` is an embargo.
         if EMBARGO_STARTS.iter().any(|s| statement.starts_with(s)) {
@@ -332,6 +635,14 @@ pub(super) fn kind(text: &str) -> Kind {
         return Kind::Note;
     }
     Kind::Text
+}
+
+/// `Nicht vor 18.00 Uhr veröffentlichen`, `... darf nicht vor Donnerstag
+/// veröffentlicht werden`: an embargo in German prose form (a short line).
+fn german_embargo(lower: &str) -> bool {
+    lower.chars().count() <= 240
+        && (lower.starts_with("nicht vor") || lower.contains(" nicht vor ") || lower.contains("erst ab "))
+        && (lower.contains("veröffentlich") || lower.contains("freigegeben") || lower.contains("verbreit"))
 }
 
 /// A line after which everything is for editors only: a notebook heading
@@ -394,6 +705,7 @@ pub(super) fn sort_paragraphs(
     ctx: &Context,
 ) {
     let mut notes_from = false;
+    let mut top = true;
     let source = d.wire.source.clone();
     for (p, table) in paragraphs {
         if notes_from {
@@ -409,78 +721,202 @@ pub(super) fn sort_paragraphs(
             d.note(&p);
             continue;
         }
-        match kind(&p) {
-            Kind::Text => d.paragraphs.push(p),
-            Kind::Furniture => {}
-            Kind::Note => d.note(&p),
-            Kind::NotesFrom => {
-                notes_from = true;
-                d.note(&p);
-            }
-            Kind::Embargo => embargo_line(&p, d, reference, ctx),
-            Kind::Correction(c) => {
-                if d.correction.is_none() {
-                    d.correction = Some(c);
-                } else {
-                    d.note(&p);
-                }
+        let k = if top { advisory(&p) } else { kind(&p) };
+        if k == Kind::Text {
+            top = false;
+        }
+        if k == Kind::NotesFrom {
+            notes_from = true;
+        }
+        apply(k, &p, d, reference, ctx);
+    }
+}
+
+/// Puts one classified line where it belongs: text to the paragraphs, an
+/// embargo to the embargo, a correction to the correction, a priority or a
+/// take mark to the header; the line itself to the notes unless it is text.
+pub(super) fn apply(k: Kind, line: &str, d: &mut Draft, reference: Option<DateTime<Utc>>, ctx: &Context) {
+    match k {
+        Kind::Text => d.paragraphs.push(line.to_owned()),
+        Kind::Furniture => {}
+        Kind::Note | Kind::NotesFrom => d.note(line),
+        Kind::Embargo => embargo_line(line, d, reference, ctx),
+        Kind::Correction(c) => {
+            if d.correction.is_none() {
+                d.correction = Some(c);
+            } else {
+                d.note(line);
             }
         }
+        Kind::Priority(p) => {
+            d.wire.priority = Some(d.wire.priority.map_or(p, |q| q.min(p)));
+            d.note(line);
+        }
+        Kind::Take(mark) => {
+            let take = match d.wire.take.take() {
+                Some(t) if !t.to_uppercase().contains(&mark) => format!("{t} {mark}"),
+                Some(t) => t,
+                None => mark,
+            };
+            d.wire.take = Some(take);
+            d.note(line);
+        }
     }
+}
+
+/// Whether a line (of the text or of the notes) announces an embargo.
+pub(super) fn is_embargo(line: &str) -> bool {
+    kind(line) == Kind::Embargo || mentions_embargo(&line.to_lowercase())
 }
 
 /// Records an embargo line: kept as a note, its time as the embargo when it
 /// can be read.
 pub(super) fn embargo_line(line: &str, d: &mut Draft, reference: Option<DateTime<Utc>>, ctx: &Context) {
     d.note(line);
+    read_embargo(line, d, reference, ctx);
+}
+
+/// The embargo of a line, when none is known yet: its time, or unreadable.
+fn read_embargo(line: &str, d: &mut Draft, reference: Option<DateTime<Utc>>, ctx: &Context) {
     if d.embargo.is_some() {
         return;
     }
     match embargo_time(line, reference.unwrap_or(ctx.received), ctx) {
         Some(t) => d.embargo = Some(t),
         None => {
-            d.warnings.push(format!("could not read the embargo time in {:?}", scrub(line, false)));
             d.embargo_unreadable = true;
+            d.warnings.push(format!(
+                "the embargo time in {:?} could not be read: the story is held until it is released by hand",
+                scrub(line, false)
+            ));
         }
     }
 }
 
 /// The time of an embargo line: `EMBARGOED until 0001 GMT Nov 14`, `HOLD FOR
 /// RELEASE until 6:30 p.m. EST Thursday`, `Not for publication before 14
-/// November 2013, 08:00 GMT`. A time without a date is the first such time
-/// at or after `reference` (the story's time).
+/// November 2013, 08:00 GMT`, `Sperrfrist: Donnerstag, 29. Juni, 18.00 Uhr
+/// MESZ`, `Nicht vor 1800 MEZ veröffentlichen`. A time without a date is the
+/// first such time at or after `reference` (the transmission's own time);
+/// one with a weekday but no date, that weekday's.
 pub(super) fn embargo_time(line: &str, reference: DateTime<Utc>, ctx: &Context) -> Option<DateTime<FixedOffset>> {
     let lower = line.to_lowercase();
     // The value starts after the last keyword of the label.
     let mut start = 0;
-    for key in ["until", "till", "before", "after", "at", "embargoed", "embargo", "release", "sperrfrist", ":"] {
+    for key in [
+        "until",
+        "till",
+        "before",
+        "after",
+        "bis",
+        "vor",
+        "ab",
+        "at",
+        "um",
+        "embargoed",
+        "embargo",
+        "release",
+        "sperrfrist",
+        "freigabe",
+        ":",
+    ] {
         if let Some(at) = find_word(&lower, key) {
             start = start.max(at + key.len());
-            if matches!(key, "until" | "till" | "before" | "after") {
+            if matches!(key, "until" | "till" | "before" | "after" | "bis" | "vor" | "ab") {
                 break;
             }
         }
     }
     let value = line.get(start..)?.trim().trim_start_matches([':', '-', ' ']).trim_end_matches(['.', ')', ' ']);
-    let value = value.replace(" on ", " ").replace(',', " ");
+    let value = value.replace(" on ", " ").replace(',', " ").replace(" p.m.", " pm").replace(" a.m.", " am");
     let value = four_digit_clock(&value);
     let value = collapse(&value);
     let ctx = Context { tz: ctx.tz, received: reference + Duration::days(30) };
-    if let Some((StoryTime::Instant(t), _)) = parse_time(&value, &ctx) {
-        return Some(t);
+    let all: Vec<&str> = value.split_whitespace().collect();
+    let words: Vec<&str> = (0..all.len()).filter(|&i| !is_embargo_filler(&all, i)).map(|i| all[i]).collect();
+    // The longest run of words that reads as a time: the value may go on
+    // (`... veröffentlichen`, `... local time`).
+    for from in 0..words.len().min(4) {
+        for to in (from + 1..=words.len()).rev() {
+            let run = words[from..to].join(" ");
+            if let Some(t) = dated(&run, &ctx) {
+                return Some(t);
+            }
+        }
     }
-    // A time of day only (perhaps with a weekday): its date is the reference's, or the next day's.
-    let words: Vec<&str> = value.split_whitespace().collect();
-    for n in (1..=words.len()).rev() {
-        let head = words[..n].join(" ");
-        let day = reference.date_naive();
-        let probe = format!("{} {}", day.format("%d %B %Y"), head);
-        if let Some((StoryTime::Instant(t), _)) = parse_time(&probe, &ctx) {
-            let t = if t.with_timezone(&Utc) < reference { t + Duration::days(1) } else { t };
-            return Some(t);
+    for from in 0..words.len().min(4) {
+        for to in (from + 1..=words.len()).rev() {
+            if let Some(t) = time_of_day(&words[from..to], reference, &ctx) {
+                return Some(t);
+            }
         }
     }
     None
+}
+
+/// Words an embargo value may hold that are no part of its time. German
+/// `am` (`am Donnerstag`) is one, English `am` after a clock is not.
+fn is_embargo_filler(words: &[&str], i: usize) -> bool {
+    let w = words[i].trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    let after_number = i > 0 && words[i - 1].ends_with(|c: char| c.is_ascii_digit());
+    matches!(w.as_str(), "den" | "dem" | "um" | "ab" | "bis" | "local" | "time" | "ortszeit" | "hours" | "hrs")
+        || (w == "am" && !after_number)
+}
+
+/// A full date and time.
+fn dated(run: &str, ctx: &Context) -> Option<DateTime<FixedOffset>> {
+    match parse_time(run, ctx) {
+        Some((StoryTime::Instant(t), _)) => Some(t),
+        _ => None,
+    }
+}
+
+/// A time of day, perhaps with a weekday and a zone: on the reference's day
+/// (or the next, when that time has passed), or on the named weekday.
+fn time_of_day(words: &[&str], reference: DateTime<Utc>, ctx: &Context) -> Option<DateTime<FixedOffset>> {
+    use chrono::Datelike;
+    let mut wanted = None;
+    let mut rest = Vec::new();
+    for w in words {
+        match weekday_of(w) {
+            Some(d) if wanted.is_none() => wanted = Some(d),
+            Some(_) => return None,
+            None => rest.push(*w),
+        }
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let head = rest.join(" ");
+    let day = reference.date_naive();
+    let probe = format!("{} {}", day.format("%d %B %Y"), head);
+    let Some((StoryTime::Instant(t), _)) = parse_time(&probe, ctx) else { return None };
+    let mut t = t;
+    match wanted {
+        Some(w) => {
+            let ahead = (7 + w.num_days_from_monday() as i64 - day.weekday().num_days_from_monday() as i64) % 7;
+            t += Duration::days(ahead);
+        }
+        None if t.with_timezone(&Utc) < reference => t += Duration::days(1),
+        None => {}
+    }
+    Some(t)
+}
+
+/// A weekday in English or German, full or abbreviated.
+fn weekday_of(word: &str) -> Option<chrono::Weekday> {
+    use chrono::Weekday::*;
+    let w = word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    Some(match w.as_str() {
+        "mon" | "monday" | "mo" | "montag" => Mon,
+        "tue" | "tues" | "tuesday" | "di" | "dienstag" => Tue,
+        "wed" | "wednesday" | "mi" | "mittwoch" => Wed,
+        "thu" | "thur" | "thurs" | "thursday" | "do" | "donnerstag" => Thu,
+        "fri" | "friday" | "fr" | "freitag" => Fri,
+        "sat" | "saturday" | "sa" | "samstag" | "sonnabend" => Sat,
+        "sun" | "sunday" | "so" | "sonntag" => Sun,
+        _ => return None,
+    })
 }
 
 /// Where `word` occurs as a whole word.
