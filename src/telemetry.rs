@@ -224,7 +224,9 @@ impl<S> AccessService<S> {
     /// The metrics of the request's route; a path's route never changes
     /// while the server runs.
     fn route(&self, req: &ServiceRequest) -> Rc<RouteMetrics> {
-        if let Some(route) = self.routes.borrow().get(req.path()) {
+        // Remembered without the key: every subscriber's copy of a path is one entry.
+        let path = cut_key(req.path());
+        if let Some(route) = self.routes.borrow().get(&*path) {
             return Rc::clone(route);
         }
         let route: Rc<str> = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned()).into();
@@ -234,7 +236,7 @@ impl<S> AccessService<S> {
         if routes.len() >= ROUTE_MEMO {
             routes.clear();
         }
-        routes.insert(req.path().to_owned(), Rc::clone(&found));
+        routes.insert(path.into_owned(), Rc::clone(&found));
         found
     }
 }
@@ -309,5 +311,18 @@ where
             );
         }
         Poll::Ready(Ok(res))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut_key;
+
+    #[test]
+    fn the_key_is_cut_out_of_keyed_paths_only() {
+        assert_eq!(cut_key("/k/0123abcd/rss.xml"), "/k/…/rss.xml");
+        assert_eq!(cut_key("/news/k/0123abcd/sections/world"), "/news/k/…/sections/world");
+        assert_eq!(cut_key("/k/0123abcd"), "/k/…");
+        assert_eq!(cut_key("/sections/world/rss.xml"), "/sections/world/rss.xml");
     }
 }
