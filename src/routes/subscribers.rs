@@ -56,6 +56,21 @@ struct Rotation {
     grace: Option<u64>,
 }
 
+/// Largest body a subscriber request takes.
+const MAX_BODY: usize = 64 * 1024;
+
+/// Longest a client may take to send it.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The request's body, up to [`MAX_BODY`], as a JSON error when it is not.
+async fn body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    tokio::time::timeout(BODY_TIMEOUT, payload.to_bytes_limited(MAX_BODY))
+        .await
+        .map_err(|_| ApiError::Timeout)?
+        .map_err(|_| ApiError::TooLarge { limit: MAX_BODY })?
+        .map_err(|e| ApiError::bad("bad_body", format!("reading the body: {e}")))
+}
+
 /// A JSON body, or a 400 saying what is wrong with it.
 fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad("bad_json", format!("the body must be JSON: {e}")))
@@ -93,8 +108,9 @@ fn issued(req: &HttpRequest, state: &AppState, issued: Issued, created: bool) ->
     res.insert_header((header::CACHE_CONTROL, "no-store")).json(body)
 }
 
-async fn add(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn add(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     authorized(&req, &state)?;
+    let body = body(payload).await?;
     let asked: NewSubscriber = json(&body)?;
     let app = Arc::clone(&state.app);
     let done = web::block(move || app.subscribers().add(&asked.name, &asked.sections)).await??;
@@ -114,8 +130,9 @@ fn name(req: &HttpRequest) -> String {
     req.match_info().get("name").unwrap_or("").to_owned()
 }
 
-async fn update(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn update(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     authorized(&req, &state)?;
+    let body = body(payload).await?;
     let asked: Sections = json(&body)?;
     let (app, name) = (Arc::clone(&state.app), name(&req));
     let done = web::block(move || app.subscribers().update(&name, &asked.sections)).await??;
@@ -134,8 +151,9 @@ async fn revoke(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     Ok(HttpResponse::NoContent().insert_header((header::CACHE_CONTROL, "no-store")).finish())
 }
 
-async fn rotate(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn rotate(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     authorized(&req, &state)?;
+    let body = body(payload).await?;
     let asked: Rotation = if body.iter().all(u8::is_ascii_whitespace) { Rotation::default() } else { json(&body)? };
     let (app, name) = (Arc::clone(&state.app), name(&req));
     let done = web::block(move || app.subscribers().rotate(&name, asked.grace)).await??;

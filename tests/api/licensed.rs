@@ -271,6 +271,10 @@ fn the_subscriber_api_checks_its_input_and_never_shows_a_key() {
     }
     let res = server.client().post(server.url("/subscribers")).bearer_auth(TOKEN).body("{not json").send().unwrap();
     assert_eq!(res.status(), 400);
+    let huge = json!({"name": "big", "sections": vec!["world"; 20_000]});
+    let res = post(&server, "/subscribers", huge);
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.json::<Value>().unwrap()["error"], "too_large");
 
     let list = server.client().get(server.url("/subscribers")).bearer_auth(TOKEN).send().unwrap().text().unwrap();
     assert!(!list.contains(&key), "{list}");
