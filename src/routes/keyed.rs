@@ -9,7 +9,7 @@
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 
 use super::error::ApiError;
-use super::{feeds, method_not_allowed, pages};
+use super::{feeds, pages};
 use crate::documents::{DocKey, Document};
 use crate::domain::Reader;
 use crate::state::AppState;
@@ -77,6 +77,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             })
             .default_service(web::to(not_found)),
     );
+}
+
+/// A known path with a method it does not take (as the public routes answer it).
+pub(super) async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed(req.method().to_string()))
 }
 
 /// Anything else under `/k/`: looked up as a key would be (an unknown path

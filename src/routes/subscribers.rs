@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::error::ApiError;
-use super::method_not_allowed;
+use super::keyed::method_not_allowed;
 use super::request::authorized;
 use crate::state::AppState;
 use crate::subscribers::{Issued, SubscriberError};
