@@ -60,6 +60,8 @@ pub struct App {
     /// The site as subscribers' documents show it: without WebSub hubs
     /// (a hub would be handed the key, and is never told of keyed feeds).
     keyed_site: Site,
+    /// `Cache-Control` of subscribers' documents, when no release cuts it.
+    private_cache_control: actix_web::http::header::HeaderValue,
 }
 
 impl App {
@@ -74,6 +76,9 @@ impl App {
     ) -> App {
         let subscribers = Subscribers::empty(store.clone());
         let keyed_site = Site { hubs: Vec::new(), ..site.clone() };
+        let private_cache_control =
+            actix_web::http::header::HeaderValue::from_str(&format!("private, max-age={}", site.max_age))
+                .expect("digits are a valid header value");
         App {
             store,
             docs: DocCache::default(),
@@ -86,7 +91,13 @@ impl App {
             subscribers,
             keyed_docs: DocCache::default(),
             keyed_site,
+            private_cache_control,
         }
+    }
+
+    /// `Cache-Control` of subscribers' documents (see `AppState::private_cache_control`).
+    pub fn private_cache_control(&self) -> &actix_web::http::header::HeaderValue {
+        &self.private_cache_control
     }
 
     /// With these licensed sections, and the subscribers of the store.

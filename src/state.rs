@@ -37,7 +37,12 @@ impl AppState {
     pub fn private_cache_control(&self) -> HeaderValue {
         let max_age = u64::from(self.app.site().max_age);
         let left = self.app.store().next_release().map(|r| (r - chrono::Utc::now()).num_seconds().max(0) as u64);
-        let value = format!("private, max-age={}", left.map_or(max_age, |l| l.min(max_age)));
-        HeaderValue::from_str(&value).expect("digits are a valid header value")
+        match left {
+            Some(left) if left < max_age => {
+                HeaderValue::from_str(&format!("private, max-age={left}")).expect("digits are a valid header value")
+            }
+            // Made once: the path of every cached keyed answer.
+            _ => self.app.private_cache_control().clone(),
+        }
     }
 }
