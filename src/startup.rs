@@ -74,7 +74,9 @@ impl Application {
         let state = web::Data::new(AppState { app: Arc::clone(&app), token, public, cache_control });
         actix_web::rt::spawn(crate::release::run(app));
         let server = HttpServer::new(move || {
-            let mut routes = Routes::new().app_data(state.clone()).wrap(Access::new(Arc::clone(&metrics)));
+            // Keys first: a subscriber's request is logged and counted as the route it is served by.
+            let mut routes =
+                Routes::new().app_data(state.clone()).wrap(Access::new(Arc::clone(&metrics))).wrap(routes::Keys);
             if let Some(prefix) = &prefix {
                 routes = routes
                     .service(web::resource(prefix.as_str()).to(to_prefixed_home))

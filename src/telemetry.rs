@@ -146,6 +146,11 @@ impl Default for Metrics {
 #[derive(Debug, Clone)]
 pub struct SubscriberName(pub Arc<str>);
 
+/// The path a request is logged with, when it is not the one it was
+/// routed by (a subscriber's, routed as its public path): the key cut out.
+#[derive(Debug, Clone)]
+pub struct ShownPath(pub Box<str>);
+
 /// A path with the key of a subscriber's URL (`/k/{key}/…`) cut out, as
 /// logs and error bodies show it: `/k/…/rss.xml`.
 pub fn cut_key(path: &str) -> std::borrow::Cow<'_, str> {
@@ -257,8 +262,10 @@ where
         let started = Instant::now();
         let route = self.route(&req);
         // Only a logged request needs its method and path copied.
-        let logged = tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO)
-            .then(|| (req.method().clone(), req.path().to_owned()));
+        let logged = tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO).then(|| {
+            let shown = actix_web::HttpMessage::extensions(&req).get::<ShownPath>().map(|s| s.0.to_string());
+            (req.method().clone(), shown.unwrap_or_else(|| req.path().to_owned()))
+        });
         Observed { inner: self.service.call(req), started, route, logged, metrics: Arc::clone(&self.metrics) }
     }
 }

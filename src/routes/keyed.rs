@@ -1,20 +1,30 @@
 //! Subscribers' URLs: every public document path again under `/k/{key}/`.
 //!
-//! The same handlers serve both: [`reading`] tells them whose request it
-//! is, the public's or a subscriber's, and gives the base URL its links are
-//! built from (under the key, so a reader subscribed by URL alone stays
-//! under it). An unknown, revoked or expired key is answered exactly as an
-//! unknown path is, and the key is cut out of every answer and log line.
+//! [`Keys`] runs before routing: a request under `/k/{key}/` whose key
+//! works now, for a document (read with GET or HEAD), is routed as the
+//! public path it names, with the subscriber noted in its extensions;
+//! anything else under `/k/` is routed as the path with its key cut out
+//! (`/k/…/rss.xml`), which no route matches, so it is answered exactly as
+//! an unknown path is. The same handlers then serve both: [`reading`] tells
+//! them whose request it is and gives the base URL its links are built
+//! from (under the key, so a reader subscribed by URL alone stays under it).
+//! Routing a keyed request as its public path costs what the public
+//! request's routing costs (a scope capturing the key would run a regular
+//! expression over it, and every route again).
 
+use std::future::{ready, Ready};
+use std::sync::Arc;
+
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform, Url};
+use actix_web::http::uri::{PathAndQuery, Uri};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 
 use super::error::ApiError;
-use super::{feeds, pages};
 use crate::documents::{DocKey, Document};
-use crate::domain::Reader;
+use crate::domain::{Grant, Reader};
 use crate::state::AppState;
-use crate::telemetry::{cut_key, SubscriberName};
-use crate::urls::{route, Base, Feed, Format};
+use crate::telemetry::{cut_key, ShownPath, SubscriberName};
+use crate::urls::Base;
 
 /// Whose request it is, and where its links point.
 pub struct Reading {
@@ -28,67 +38,108 @@ impl Reading {
     }
 }
 
+/// What [`Keys`] notes of a request under a working key.
+struct Keyed {
+    key: Box<str>,
+    grant: Grant,
+}
+
 /// The reader of a request: the public, or the subscriber whose key the
-/// path holds. A key that does not work now is not found, as an unknown
-/// path is not.
+/// request came under.
 pub fn reading(req: &HttpRequest, state: &AppState) -> Result<Reading, ApiError> {
     let base = state.public.base(req);
-    let Some(key) = req.match_info().get("key") else { return Ok(Reading { base, reader: Reader::Public }) };
-    let Some(subscriber) = state.app.subscribers().find(key) else { return Err(unknown(req)) };
-    req.extensions_mut().insert(SubscriberName(subscriber.name.clone()));
-    Ok(Reading { base: base.keyed(key), reader: Reader::Subscriber(subscriber.grant.clone()) })
+    let keyed = req.extensions().get::<Arc<Keyed>>().cloned();
+    Ok(match keyed {
+        None => Reading { base, reader: Reader::Public },
+        Some(keyed) => Reading { base: base.keyed(&keyed.key), reader: Reader::Subscriber(keyed.grant.clone()) },
+    })
 }
 
-/// The answer to a path under `/k/` that is not there, or whose key does
-/// not work: the answer to an unknown path, without the key.
-fn unknown(req: &HttpRequest) -> ApiError {
-    let path: String = cut_key(req.path()).chars().take(200).collect();
-    ApiError::NotFound(format!("no route for {path:?}"))
-}
+/// The first path segments of the documents a key reads.
+const DOCUMENTS: [&str; 8] = ["", "opml.xml", "rss.xml", "atom.xml", "feed.json", "urgent", "sections", "articles"];
 
-/// A GET (and HEAD) route under the key.
-fn read<F, Args>(path: &str, handler: F) -> actix_web::Resource
+/// The middleware that takes requests under `/k/{key}/` apart (see the module).
+pub struct Keys;
+
+impl<S, B> Transform<S, ServiceRequest> for Keys
 where
-    F: actix_web::dev::Handler<Args> + Clone,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
 {
-    web::resource(path)
-        .route(web::get().to(handler.clone()))
-        .route(web::head().to(handler))
-        .default_service(web::to(method_not_allowed))
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = KeysService<S>;
+    type InitError = ();
+    type Future = Ready<Result<KeysService<S>, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(KeysService { service }))
+    }
 }
 
-/// The document routes again, under `/k/{key}`: reads only.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope(route::KEYED)
-            .configure(|cfg| {
-                cfg.service(read(route::HOME, pages::home)).service(read(route::OPML, feeds::opml));
-                for section in [false, true] {
-                    for urgent in [false, true] {
-                        for format in Format::ALL {
-                            let handler = move |req, state| feeds::feed(req, state, section, urgent, format);
-                            cfg.service(read(&Feed::route(section, urgent, format), handler));
-                        }
-                    }
-                }
-                cfg.service(read(route::SECTION, pages::section)).service(read(route::ARTICLE, pages::article));
-            })
-            .default_service(web::to(not_found)),
-    );
+pub struct KeysService<S> {
+    service: S,
+}
+
+impl<S, B> Service<ServiceRequest> for KeysService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = S::Future;
+
+    forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        // A public path never holds `/k/` (slugs and ids have no slash).
+        if req.path().contains("/k/") {
+            unkey(&mut req);
+        }
+        self.service.call(req)
+    }
+}
+
+/// Routes a request under `/k/{key}/` as its public path (a working key,
+/// a document), or as the path with its key cut (anything else).
+fn unkey(req: &mut ServiceRequest) {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else { return };
+    let path = req.path().to_owned();
+    let prefix = match path.strip_prefix("/k/") {
+        Some(_) => String::new(),
+        None => match state.public.prefix() {
+            Some(prefix) if path.starts_with(&format!("{prefix}/k/")) => prefix,
+            _ => return,
+        },
+    };
+    let after = &path[prefix.len() + 3..];
+    let (key, rest) = after.split_once('/').map_or((after, ""), |(key, rest)| (key, rest));
+    let first = rest.split('/').next().unwrap_or("");
+    let reads = matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+    let document = reads && DOCUMENTS.contains(&first) && !rest.ends_with("/release") && after.contains('/');
+    // Looked up whatever the path: an unknown path under a key costs what an unknown key does.
+    let subscriber = state.app.subscribers().find(key);
+    let shown = cut_key(&path).into_owned();
+    let routed = match subscriber {
+        Some(subscriber) if document => {
+            req.extensions_mut().insert(SubscriberName(subscriber.name.clone()));
+            req.extensions_mut().insert(Arc::new(Keyed { key: key.into(), grant: subscriber.grant.clone() }));
+            format!("{prefix}/{rest}")
+        }
+        // Routed where no route is (the key cut, in ASCII as a URI must be): not found.
+        _ => format!("{prefix}/k/-/{rest}"),
+    };
+    req.extensions_mut().insert(ShownPath(shown.into()));
+    let query = req.query_string();
+    let routed = if query.is_empty() { routed } else { format!("{routed}?{query}") };
+    let Ok(path_and_query) = PathAndQuery::try_from(routed) else { return };
+    let mut parts = req.head().uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query);
+    let Ok(uri) = Uri::from_parts(parts) else { return };
+    req.match_info_mut().set(Url::new(uri.clone()));
+    req.head_mut().uri = uri;
 }
 
 /// A known path with a method it does not take (as the public routes answer it).
 pub(super) async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed(req.method().to_string()))
-}
-
-/// Anything else under `/k/`: looked up as a key would be (an unknown path
-/// costs what an unknown key does), then not found.
-async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    if let Some(key) = req.match_info().get("key") {
-        let _ = state.app.subscribers().find(key);
-    }
-    Err(unknown(&req))
 }

@@ -15,6 +15,7 @@ use actix_web::dev::Handler;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
 
 pub use error::ApiError;
+pub use keyed::Keys;
 
 use crate::domain::Listing;
 use crate::state::AppState;
@@ -74,7 +75,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(read(route::HEALTH, health))
         .service(read(route::METRICS, metrics));
-    keyed::configure(cfg);
     subscribers::configure(cfg);
 }
 

@@ -528,3 +528,21 @@ fn purges_and_websub_pings_never_name_licensed_copy_and_keyed_feeds_name_no_hub(
         assert!(!body.contains(&hub), "{path}: no hub named under a key");
     }
 }
+
+#[test]
+fn keyed_urls_work_under_a_public_url_with_a_path() {
+    let server = TestServer::start_with(&[LICENSED, ("WIREFEED_PUBLIC_URL", "https://example.org/news/")]);
+    let added: Value = post(&server, "/subscribers", json!({"name": "acme", "sections": ["world"]})).json().unwrap();
+    let key = added["key"].as_str().unwrap().to_owned();
+    let answer: Value = post(&server, "/subscribers/acme/rotate", json!({})).json().unwrap();
+    let key2 = answer["key"].as_str().unwrap().to_owned();
+    assert_eq!(answer["opml"], format!("https://example.org/news/k/{key2}/opml.xml"));
+    assert_eq!(server.get(&format!("/news/k/{key}/rss.xml")).status(), 404, "rotated out");
+    for path in [format!("/news/k/{key2}/sections/world/rss.xml"), format!("/k/{key2}/sections/world/rss.xml")] {
+        let rss = server.text(&path);
+        assert!(rss.contains(&format!("https://example.org/news/k/{key2}/articles/")), "{path}: {rss}");
+        assert!(!rss.contains("https://example.org/news/articles/"), "{path}: a public link");
+    }
+    let res = server.get(&format!("/news/k/{key2}/sections/world/rss.xml?before=abc"));
+    assert_eq!(res.status(), 400, "the query goes with the path");
+}
