@@ -174,7 +174,13 @@ impl Base {
 
     /// The base of a subscriber's documents: every link under its key.
     pub fn keyed(&self, key: &str) -> Base {
-        Base(format!("{}k/{key}/", self.0))
+        // On the path of every keyed answer: one allocation, no formatting.
+        let mut base = String::with_capacity(self.0.len() + key.len() + 3);
+        base.push_str(&self.0);
+        base.push_str("k/");
+        base.push_str(key);
+        base.push('/');
+        Base(base)
     }
 }
 

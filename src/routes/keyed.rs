@@ -23,7 +23,7 @@ use super::error::ApiError;
 use crate::documents::{DocKey, Document};
 use crate::domain::{Grant, Reader};
 use crate::state::AppState;
-use crate::telemetry::{cut_key, ShownPath, SubscriberName};
+use crate::telemetry::{cut_key, ShownPath, SubscriberName, ACCESS_LOG};
 use crate::urls::Base;
 
 /// Whose request it is, and where its links point.
@@ -118,7 +118,6 @@ fn unkey(req: &mut ServiceRequest) {
     let document = reads && DOCUMENTS.contains(&first) && !rest.ends_with("/release") && after.contains('/');
     // Looked up whatever the path: an unknown path under a key costs what an unknown key does.
     let subscriber = state.app.subscribers().find(key);
-    let shown = cut_key(&path).into_owned();
     let routed = match subscriber {
         Some(subscriber) if document => {
             req.extensions_mut().insert(SubscriberName(subscriber.name.clone()));
@@ -128,7 +127,10 @@ fn unkey(req: &mut ServiceRequest) {
         // Routed where no route is (the key cut, in ASCII as a URI must be): not found.
         _ => format!("{prefix}/k/-/{rest}"),
     };
-    req.extensions_mut().insert(ShownPath(shown.into()));
+    // Only a logged request needs the path it is shown by.
+    if tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO) {
+        req.extensions_mut().insert(ShownPath(cut_key(&path).into()));
+    }
     let query = req.query_string();
     let routed = if query.is_empty() { routed } else { format!("{routed}?{query}") };
     let Ok(path_and_query) = PathAndQuery::try_from(routed) else { return };
