@@ -32,6 +32,9 @@ pub const MAX_GRACE: u64 = 30 * 24 * 3600;
 /// Longest name.
 const MAX_NAME: usize = 64;
 
+/// Most keys remembered as presented (see `Registry::seen`).
+const MAX_SEEN: usize = 100_000;
+
 /// A subscriber as a request with its key finds it.
 #[derive(Debug)]
 pub struct Subscriber {
@@ -92,6 +95,11 @@ struct Entry {
 #[derive(Default)]
 struct Registry {
     by_hash: HashMap<[u8; 32], Entry>,
+    /// Keys that worked, by the key as presented, to their hash: a repeated
+    /// request costs a map lookup rather than a SHA-256. Only the hash map
+    /// says whether a key works: a revoked key's entry here finds nothing.
+    /// In memory only (the document cache holds keyed URLs anyway).
+    seen: HashMap<Box<str>, [u8; 32], foldhash::fast::RandomState>,
     records: BTreeMap<String, SubscriberRecord>,
 }
 
@@ -146,13 +154,28 @@ impl Subscribers {
 
     /// The subscriber of `key`, if the key works now.
     pub fn find(&self, key: &str) -> Option<Arc<Subscriber>> {
-        let hash = hash(key);
-        let registry = self.registry.read().unwrap_or_else(|e| e.into_inner());
-        let entry = registry.by_hash.get(&hash)?;
-        if entry.until.is_some_and(|until| until <= Utc::now()) {
-            return None;
+        let working = |entry: &Entry| {
+            let expired = entry.until.is_some_and(|until| until <= Utc::now());
+            (!expired).then(|| Arc::clone(&entry.subscriber))
+        };
+        {
+            let registry = self.registry.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(hash) = registry.seen.get(key) {
+                return registry.by_hash.get(hash).and_then(working);
+            }
         }
-        Some(Arc::clone(&entry.subscriber))
+        let hash = hash(key);
+        let found = {
+            let registry = self.registry.read().unwrap_or_else(|e| e.into_inner());
+            registry.by_hash.get(&hash).and_then(working)?
+        };
+        // Only keys that work are remembered: random probes fill nothing.
+        let mut registry = self.registry.write().unwrap_or_else(|e| e.into_inner());
+        if registry.seen.len() >= MAX_SEEN {
+            registry.seen.clear();
+        }
+        registry.seen.insert(key.into(), hash);
+        Some(found)
     }
 
     pub fn count(&self) -> usize {
@@ -365,8 +388,9 @@ mod tests {
         assert!(subs.find(&second).is_some(), "kept for its grace");
         assert!(subs.find(&third).is_some());
         assert_eq!(subs.list()[0].previous_key.as_ref().unwrap().key_prefix, second[..6]);
+        assert!(subs.find(&third).is_some(), "found again, through the keys seen");
         subs.revoke("acme").unwrap();
-        assert!(subs.find(&second).is_none() && subs.find(&third).is_none());
+        assert!(subs.find(&second).is_none() && subs.find(&third).is_none(), "a key seen before is refused too");
         assert!(matches!(subs.revoke("acme"), Err(SubscriberError::NotFound(_))));
     }
 }

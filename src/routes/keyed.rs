@@ -118,21 +118,27 @@ fn unkey(req: &mut ServiceRequest) {
     let document = reads && DOCUMENTS.contains(&first) && !rest.ends_with("/release") && after.contains('/');
     // Looked up whatever the path: an unknown path under a key costs what an unknown key does.
     let subscriber = state.app.subscribers().find(key);
-    let routed = match subscriber {
+    let query = req.query_string();
+    let mut routed = String::with_capacity(path.len() + query.len() + 1);
+    routed.push_str(&prefix);
+    match subscriber {
         Some(subscriber) if document => {
             req.extensions_mut().insert(SubscriberName(subscriber.name.clone()));
             req.extensions_mut().insert(Arc::new(Keyed { key: key.into(), grant: subscriber.grant.clone() }));
-            format!("{prefix}/{rest}")
         }
         // Routed where no route is (the key cut, in ASCII as a URI must be): not found.
-        _ => format!("{prefix}/k/-/{rest}"),
-    };
+        _ => routed.push_str("/k/-"),
+    }
+    routed.push('/');
+    routed.push_str(rest);
+    if !query.is_empty() {
+        routed.push('?');
+        routed.push_str(query);
+    }
     // Only a logged request needs the path it is shown by.
     if tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO) {
         req.extensions_mut().insert(ShownPath(cut_key(&path).into()));
     }
-    let query = req.query_string();
-    let routed = if query.is_empty() { routed } else { format!("{routed}?{query}") };
     let Ok(path_and_query) = PathAndQuery::try_from(routed) else { return };
     let mut parts = req.head().uri.clone().into_parts();
     parts.path_and_query = Some(path_and_query);
