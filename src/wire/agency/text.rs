@@ -609,7 +609,7 @@ pub(super) fn kind(text: &str) -> Kind {
     if t.is_empty() || is_separator(t) || SIGN_OFFS.contains(&lower.as_str()) {
         return Kind::Furniture;
     }
-    if EMBARGO_STARTS.iter().any(|s| l.starts_with(s)) || german_embargo(&lower) {
+    if EMBARGO_STARTS.iter().any(|s| l.starts_with(s)) || german_embargo(&lower) || english_embargo(&lower) {
         return Kind::Embargo;
     }
     // `Eds: CORRECTS ...` is the correction statement written to editors.
@@ -638,11 +638,41 @@ pub(super) fn kind(text: &str) -> Kind {
 }
 
 /// `Nicht vor 18.00 Uhr veröffentlichen`, `... darf nicht vor Donnerstag
-/// veröffentlicht werden`: an embargo in German prose form (a short line).
+/// veröffentlicht werden`, `Diese Meldung ist bis 18.00 Uhr gesperrt`: an
+/// embargo in German prose form (a short line).
 fn german_embargo(lower: &str) -> bool {
+    let short = lower.chars().count() <= 240;
+    let publish = lower.contains("veröffentlich") || lower.contains("freigegeben") || lower.contains("verbreit");
+    let not_before = lower.starts_with("nicht vor") || lower.contains(" nicht vor ") || lower.contains("erst ab ");
+    let blocked = lower.contains("gesperrt")
+        && lower.contains(" bis ")
+        && ["meldung", "beitrag", "bericht", "text", "artikel", "material", "interview", "rede"]
+            .iter()
+            .any(|w| lower.contains(w));
+    short && ((not_before && publish) || blocked || lower.starts_with("freigegeben ab"))
+}
+
+/// `This story may not be published, broadcast or posted before 2300 GMT`,
+/// `Publishable from 2300 GMT`: an embargo in English prose form (a short
+/// line that forbids publication before a time, or allows it from one).
+fn english_embargo(lower: &str) -> bool {
+    let l = lower.trim_start_matches(['(', '[', '*', ' ']);
+    // About the copy itself, not a sentence of the story that says something
+    // will not be released before a date.
+    let about_copy = ["not to be ", "not for ", "must not ", "may not ", "do not ", "no publication", "not be "]
+        .iter()
+        .any(|w| l.starts_with(w))
+        || ["this story", "this item", "this article", "this report", "this material", "this copy", "this text"]
+            .iter()
+            .any(|w| lower.contains(w));
+    let forbidden = about_copy && ["not ", "no "].iter().any(|w| lower.contains(w));
+    let publish =
+        ["publish", "publication", "broadcast", "post", "release", "use", "air"].iter().any(|w| lower.contains(w));
+    let before = [" before ", " until ", " till ", " prior to "].iter().any(|w| lower.contains(w));
+    let timed = lower.chars().any(|c| c.is_ascii_digit());
     lower.chars().count() <= 240
-        && (lower.starts_with("nicht vor") || lower.contains(" nicht vor ") || lower.contains("erst ab "))
-        && (lower.contains("veröffentlich") || lower.contains("freigegeben") || lower.contains("verbreit"))
+        && ((forbidden && publish && before && timed)
+            || ((l.starts_with("publishable") || l.starts_with("for publication")) && timed))
 }
 
 /// A line after which everything is for editors only: a notebook heading
@@ -803,30 +833,52 @@ pub(super) fn embargo_time(line: &str, reference: DateTime<Utc>, ctx: &Context) 
     let lower = line.to_lowercase();
     // The value starts after the last keyword of the label.
     let mut start = 0;
-    for key in [
-        "until",
-        "till",
-        "before",
-        "after",
-        "bis",
-        "vor",
-        "ab",
-        "at",
-        "um",
-        "embargoed",
-        "embargo",
-        "release",
-        "sperrfrist",
-        "freigabe",
-        ":",
-    ] {
+    for key in EMBARGO_KEYS {
         if let Some(at) = find_word(&lower, key) {
             start = start.max(at + key.len());
-            if matches!(key, "until" | "till" | "before" | "after" | "bis" | "vor" | "ab") {
+            if matches!(*key, "until" | "till" | "before" | "after" | "bis" | "vor" | "ab") {
                 break;
             }
         }
     }
+    if let Some(t) = embargo_value(line, start, reference, ctx) {
+        return Some(t);
+    }
+    // A line of several sentences (`EMBARGOED for release at 6 p.m. EST
+    // Monday, Dec. 7. Not for publication before then.`): the value after
+    // each keyword, in the order they come.
+    let mut starts: Vec<usize> = EMBARGO_KEYS
+        .iter()
+        .flat_map(|key| lower.match_indices(key).map(move |(at, _)| at + key.len()))
+        .filter(|&at| at != start && lower.is_char_boundary(at))
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    starts.into_iter().find_map(|at| embargo_value(line, at, reference, ctx))
+}
+
+/// Words after which an embargo line gives its time.
+const EMBARGO_KEYS: &[&str] = &[
+    "until",
+    "till",
+    "before",
+    "after",
+    "bis",
+    "vor",
+    "ab",
+    "at",
+    "um",
+    "from",
+    "embargoed",
+    "embargo",
+    "release",
+    "sperrfrist",
+    "freigabe",
+    ":",
+];
+
+/// The time given from byte `start` of an embargo line on.
+fn embargo_value(line: &str, start: usize, reference: DateTime<Utc>, ctx: &Context) -> Option<DateTime<FixedOffset>> {
     let value = line.get(start..)?.trim().trim_start_matches([':', '-', ' ']).trim_end_matches(['.', ')', ' ']);
     let value = value.replace(" on ", " ").replace(',', " ").replace(" p.m.", " pm").replace(" a.m.", " am");
     let value = four_digit_clock(&value);
@@ -1067,5 +1119,36 @@ mod tests {
         );
         assert_eq!(t("HOLD FOR RELEASE until 6:30 p.m. EST").as_deref(), Some("2013-11-13T23:30:00+00:00"));
         assert_eq!(t("EMBARGOED until further notice"), None);
+        assert_eq!(
+            t("EMBARGOED for release at 6 p.m. EST Wednesday, Nov. 13, 2013. Not for broadcast or publication before then.")
+                .as_deref(),
+            Some("2013-11-13T23:00:00+00:00")
+        );
+        assert_eq!(t("Publishable from 2300 GMT").as_deref(), Some("2013-11-13T23:00:00+00:00"));
+        assert_eq!(
+            t("This story may not be published, broadcast or posted online before 2300 GMT").as_deref(),
+            Some("2013-11-13T23:00:00+00:00")
+        );
+    }
+
+    #[test]
+    fn embargoes_in_prose_are_embargoes() {
+        for line in [
+            "Publishable from 2300 GMT",
+            "This story may not be published, broadcast or posted online before 2300 GMT",
+            "(Achtung: Diese Meldung ist bis 18.00 Uhr gesperrt)",
+            "Must not be published until 10:00 CET on Tuesday",
+            "Not to be broadcast or published before 0001 GMT Thursday",
+            "Freigegeben ab 18.00 Uhr",
+        ] {
+            assert_eq!(kind(line), Kind::Embargo, "{line}");
+        }
+        for line in [
+            "The report, released at 10 GMT, said prices rose.",
+            "Die Straße ist bis Montag gesperrt.",
+            "The company said no data would be released before 2027.",
+        ] {
+            assert_eq!(kind(line), Kind::Text, "{line}");
+        }
     }
 }
