@@ -193,3 +193,22 @@ fn a_restored_story_with_an_embargo_is_held_not_published() {
     assert_eq!(res.status(), 200);
     assert!(server.text("/rss.xml").contains(BODY));
 }
+
+#[test]
+fn plain_text_with_an_embargo_line_is_held_and_the_line_is_never_published() {
+    let server = TestServer::start();
+    for (n, line) in [
+        "EMBARGOED until 2300 GMT on 31 December 2099",
+        "Not for publication before 0600 GMT on 1 January 2100.",
+        "Sperrfrist: Freitag, 31. Dezember 2099, 18.00 Uhr MEZ",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let text = format!("{line}\n\nStory number {n} of the day\n\nThe text of story {n}.\n\nMore from Markets\n");
+        let answer = held(&server, &text, "");
+        assert_eq!(answer["headline"], format!("Story number {n} of the day"), "{answer}");
+        nowhere(&server, &format!("The text of story {n}."));
+        nowhere(&server, &line[..12]);
+    }
+}

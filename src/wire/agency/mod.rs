@@ -14,6 +14,8 @@ pub mod zczc;
 
 use super::{Media, WireFormat};
 
+pub(crate) use text::plain_advisories;
+
 /// Bytes looked at to tell formats apart: every header sits near the start.
 const SNIFF: usize = 2048;
 

@@ -794,6 +794,67 @@ pub(super) fn apply(k: Kind, line: &str, d: &mut Draft, reference: Option<DateTi
     }
 }
 
+/// Plain text (web copy) read for what agencies put around a story: an
+/// embargo, correction, urgency or editors' line above the headline or at
+/// the top of the body, and embargo, correction and editors' paragraphs
+/// anywhere, each to where it belongs instead of the headline or the body.
+/// A kill mark stays where it is: the kill advisory is read from the headline.
+pub(crate) fn plain_advisories(mut story: Story, options: &ParseOptions) -> Result<Story, ParseError> {
+    let ctx = context(options);
+    let reference = Some(instant(&story.published));
+    let mut d = Draft { wire: story.wire.clone(), ..Draft::default() };
+    let above = |line: &str| match advisory(line) {
+        Kind::Take(_) | Kind::Text | Kind::Furniture => None,
+        k => Some(k),
+    };
+    let first = story.paragraphs.first().cloned();
+    while story.paragraphs.len() > 1 {
+        let Some(k) = above(&story.headline) else { break };
+        let line = std::mem::replace(&mut story.headline, story.paragraphs.remove(0));
+        apply(k, &line, &mut d, reference, &ctx);
+    }
+    let mut kept = Vec::with_capacity(story.paragraphs.len());
+    let mut notes_from = false;
+    for (i, p) in std::mem::take(&mut story.paragraphs).into_iter().enumerate() {
+        let k = if notes_from {
+            Kind::Note
+        } else if i == 0 {
+            above(&p).unwrap_or_else(|| kind(&p))
+        } else {
+            kind(&p)
+        };
+        match k {
+            Kind::Text | Kind::Furniture => kept.push(p),
+            Kind::NotesFrom => {
+                notes_from = true;
+                d.note(&p);
+            }
+            k => apply(k, &p, &mut d, reference, &ctx),
+        }
+    }
+    if kept.is_empty() {
+        return Err(ParseError::NoBody { line: 1 });
+    }
+    // A note to editors that states an embargo holds the story.
+    if d.embargo.is_none() {
+        let lines: Vec<String> = d.notes.iter().filter(|n| is_embargo(n)).cloned().collect();
+        for line in lines {
+            read_embargo(&line, &mut d, reference, &ctx);
+        }
+    }
+    story.paragraphs = kept;
+    if story.paragraphs.first() != first.as_ref() {
+        story.dateline = story.paragraphs.first().and_then(|p| dateline(p));
+    }
+    story.notes.extend(d.notes);
+    story.correction = story.correction.or(d.correction);
+    story.embargo = story.embargo.or(d.embargo);
+    story.embargo_unreadable |= d.embargo_unreadable && story.embargo.is_none();
+    story.warnings.extend(d.warnings);
+    story.wire.priority = d.wire.priority;
+    Ok(story)
+}
+
 /// Whether a line (of the text or of the notes) announces an embargo.
 pub(super) fn is_embargo(line: &str) -> bool {
     kind(line) == Kind::Embargo || mentions_embargo(&line.to_lowercase())
