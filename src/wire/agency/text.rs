@@ -583,10 +583,9 @@ pub(super) fn clean_headline(headline: &str) -> (String, Vec<String>) {
             if let Some(at) = h.find(sep) {
                 let head = &h[..at];
                 let rest = h[at + sep.len()..].trim_start_matches(['+', ' ']).trim();
+                let shouted = head.chars().any(char::is_alphabetic) && !head.chars().any(char::is_lowercase);
                 let mark = priority_mark(&head.to_lowercase()).is_some()
-                    || (head.chars().any(char::is_alphabetic)
-                        && !head.chars().any(char::is_lowercase)
-                        && take_mark(&head.to_lowercase()).is_some());
+                    || (shouted && (take_mark(&head.to_lowercase()).is_some() || kind(head) == Kind::Embargo));
                 if mark && !rest.is_empty() {
                     taken.push(head.trim().to_owned());
                     h = rest.to_owned();
@@ -1190,6 +1189,13 @@ mod tests {
             t("This story may not be published, broadcast or posted online before 2300 GMT").as_deref(),
             Some("2013-11-13T23:00:00+00:00")
         );
+    }
+
+    #[test]
+    fn an_embargo_mark_leaves_the_headline() {
+        let (headline, taken) = clean_headline("EMBARGOED: Budget deal struck");
+        assert_eq!((headline.as_str(), taken), ("Budget deal struck", vec!["EMBARGOED".to_owned()]));
+        assert_eq!(clean_headline("Embargo: what it means for Iran").0, "Embargo: what it means for Iran");
     }
 
     #[test]
