@@ -32,7 +32,11 @@ pub fn kill(story: &Story) -> Option<Kill> {
     if !in_take && in_headline.is_none() {
         return None;
     }
-    let named = in_headline.filter(|h| !h.is_empty()).map(str::to_owned).or_else(|| quoted(story));
+    // A kill marked only in the header (NewsML-G2 `stat:canceled`) names
+    // its story by the headline it repeats.
+    let named = in_headline.filter(|h| !h.is_empty()).map(str::to_owned).or_else(|| quoted(story)).or_else(|| {
+        (in_take && in_headline.is_none() && !story.headline.trim().is_empty()).then(|| story.headline.clone())
+    });
     Some(Kill { headline: named })
 }
 

@@ -225,8 +225,17 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
                     .to_owned(),
             )
         }
-        Some(s @ ("canceled" | "cancelled" | "withheld")) => {
-            story.warnings.push(format!("the agency marked this item {s}"))
+        // Withheld: not to be published now; held until a person releases it.
+        Some("withheld") => {
+            story.embargo_unreadable |= story.embargo.is_none();
+            story
+                .warnings
+                .push("the agency marked this item withheld: the story is held until it is released by hand".to_owned())
+        }
+        // Canceled: the agency withdrew the story; a kill of it.
+        Some(s @ ("canceled" | "cancelled")) => {
+            story.wire.take = Some("KILL".to_owned());
+            story.warnings.push(format!("the agency marked this item {s}: it kills the story"))
         }
         _ => {}
     }
@@ -319,7 +328,10 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     };
     story.wire.priority = priority;
     story.wire.category = category;
-    story.wire.take = take;
+    // A canceled item's kill mark (above) wins over its version.
+    if story.wire.take.as_deref() != Some("KILL") {
+        story.wire.take = take;
+    }
     story.wire.words = words;
 
     story.headline = headline;
