@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::cache::{Doc, DocCache, Flight, Tag};
 use crate::documents::{self, DocKey, Rendered, Sources};
 use crate::domain::{Article, ArticleId};
-use crate::edge::Edge;
+use crate::edge::{Edge, Lifetimes};
 use crate::import::{self, Asked, Checked, ImportSettings, IngestError, Ingested, Outcome};
 use crate::render::Site;
 use crate::store::{Put, Store, StoreError, Tombstone};
@@ -49,6 +49,8 @@ pub struct App {
     page_items: usize,
     /// The cache tier and WebSub hubs, told of every durable change.
     edge: Edge,
+    /// The documents' `Cache-Control` values.
+    lifetimes: Lifetimes,
     metrics: Arc<Metrics>,
 }
 
@@ -62,7 +64,8 @@ impl App {
         edge: Edge,
         metrics: Arc<Metrics>,
     ) -> App {
-        App { store, docs: DocCache::default(), import, site, page_items, edge, metrics }
+        let lifetimes = edge.lifetimes(site.max_age);
+        App { store, docs: DocCache::default(), import, site, page_items, edge, lifetimes, metrics }
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -79,6 +82,10 @@ impl App {
 
     pub fn edge(&self) -> &Edge {
         &self.edge
+    }
+
+    pub fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
     }
 
     pub fn import_settings(&self) -> &ImportSettings {

@@ -83,6 +83,11 @@ impl Document {
         }
     }
 
+    /// An older page of a feed or section (`?before=`).
+    pub fn is_older_page(&self) -> bool {
+        matches!(self, Document::Feed { before: Some(_), .. } | Document::Section { before: Some(_), .. })
+    }
+
     /// Renders the document from the store.
     pub fn render(&self, from: &Sources<'_>, base: &Base) -> Result<Rendered, StoreError> {
         match self {

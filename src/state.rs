@@ -13,21 +13,19 @@ pub struct AppState {
     pub app: Arc<App>,
     pub token: Token,
     pub public: PublicUrl,
-    /// `Cache-Control` of documents, made once (cut before an embargo release).
+    /// `Cache-Control` of current documents while no release is near, made once.
     pub cache_control: HeaderValue,
 }
 
 impl AppState {
-    /// `Cache-Control` for a document now: the configured max-age (and edge
-    /// s-maxage), cut so that no copy outlives the next embargo release
-    /// (which changes documents).
-    pub fn cache_control(&self) -> HeaderValue {
-        let Some(release) = self.app.store().next_release() else { return self.cache_control.clone() };
-        let max_age = self.app.site().max_age;
-        let left = (release - chrono::Utc::now()).num_seconds().max(0) as u64;
-        if left >= self.app.edge().longest(max_age) {
-            return self.cache_control.clone();
+    /// `Cache-Control` for a document now (`older`: a `?before=` page): see
+    /// [`crate::edge::Lifetimes`] for how a near embargo release cuts it
+    /// without telling when it is due.
+    pub fn cache_control(&self, older: bool) -> &HeaderValue {
+        let release = self.app.store().next_release();
+        if release.is_none() && !older {
+            return &self.cache_control;
         }
-        self.app.edge().cache_control(max_age, Some(left))
+        self.app.lifetimes().get(older, release.map(|r| r.timestamp()), chrono::Utc::now().timestamp())
     }
 }

@@ -30,17 +30,18 @@ pub async fn document(
     key: DocKey,
     absent: Absent,
 ) -> Result<HttpResponse, ApiError> {
+    let older = key.doc.is_older_page();
     if let Some(doc) = state.app.cached(&key) {
-        return Ok(respond(req, &doc, &state.cache_control()));
+        return Ok(respond(req, &doc, state.cache_control(older)));
     }
     let _flight = state.app.flight(&key).await;
     if let Some(doc) = state.app.cached(&key) {
-        return Ok(respond(req, &doc, &state.cache_control()));
+        return Ok(respond(req, &doc, state.cache_control(older)));
     }
     let app = Arc::clone(&state.app);
     let base = key.base.clone();
     let (what, status) = match web::block(move || app.render(&key)).await?? {
-        Lookup::Doc(doc) => return Ok(respond(req, &doc, &state.cache_control())),
+        Lookup::Doc(doc) => return Ok(respond(req, &doc, state.cache_control(older))),
         Lookup::Missing(what) if absent == Absent::Json => return Err(ApiError::NotFound(what)),
         Lookup::Gone(what) if absent == Absent::Json => return Err(ApiError::Gone(what)),
         Lookup::Missing(what) => (what, StatusCode::NOT_FOUND),

@@ -51,7 +51,7 @@ fn no_write_without_the_token() {
         assert_eq!(res.status(), 401);
     }
     assert_eq!(snapshot(&server), before, "nothing changed");
-    let metrics = server.text("/metrics");
+    let metrics = server.metrics();
     assert!(!metrics.contains(TOKEN) && !server.log_text().contains(TOKEN));
 }
 

@@ -263,7 +263,7 @@ fn proxy_cache_serves_repeated_reads_until_max_age_runs_out() {
     let client = client();
     let feed = format!("{}sections/science/rss.xml", nginx.public());
     let served = || {
-        let m = server.text("/metrics");
+        let m = server.metrics();
         sample(&m, r#"wirefeed_http_requests_total{route="/sections/{slug}/rss.xml",status="200"}"#).unwrap_or(0.0)
     };
     let read = || {
@@ -298,7 +298,7 @@ fn proxy_cache_serves_repeated_reads_until_max_age_runs_out() {
     let (status, again) = read();
     assert_eq!(status, "REVALIDATED");
     assert_eq!(again, body);
-    let m = server.text("/metrics");
+    let m = server.metrics();
     assert_eq!(sample(&m, r#"wirefeed_http_requests_total{route="/sections/{slug}/rss.xml",status="304"}"#), Some(1.0));
 
     // A new story: readers through the cache see it once the cached copy expires.
