@@ -56,7 +56,8 @@ impl Application {
         // Opening a large store leaves sled's snapshot freed but resident.
         crate::memory::release_free_pages();
         let token = Token::configured_or_kept(serve.import_token.as_deref(), &store_args.data_dir)?;
-        let public = PublicUrl::new(serve.public_url.as_deref(), &serve.trusted_proxies)?.honouring(&serve.forwarded_headers);
+        let public =
+            PublicUrl::new(serve.public_url.as_deref(), &serve.trusted_proxies)?.honouring(&serve.forwarded_headers);
         let prefix = public.prefix();
         let metrics = Arc::new(Metrics::new());
         let edge_settings = serve.edge_settings()?;

@@ -7,6 +7,7 @@ mod faults;
 mod feeds;
 mod helpers;
 mod hostile;
+mod integrity;
 mod newsroom;
 mod observability;
 mod proxy;
