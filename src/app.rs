@@ -196,7 +196,7 @@ impl App {
                 tags.extend(key.doc.tags());
                 doc.headers.extra.extend(self.edge.tag_header(&tags));
                 let doc = Arc::new(doc);
-                self.docs.insert(key.clone(), Arc::clone(&doc), tags, generation);
+                self.docs.insert(key.clone(), Arc::clone(&doc), tags, generation, false);
                 Lookup::Doc(doc)
             }
             Rendered::Missing(what) => Lookup::Missing(what),
