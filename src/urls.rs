@@ -10,7 +10,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 
-use crate::domain::{ArticleId, SectionSlug};
+use crate::domain::{ArticleId, Listing, SectionSlug};
 
 const SECTIONS: &str = "sections";
 const ARTICLES: &str = "articles";
@@ -91,6 +91,15 @@ impl Feed {
             dir.push('/');
         }
         dir
+    }
+
+    /// The stories this feed lists.
+    pub fn listing(&self) -> Listing {
+        match (&self.section, self.urgent) {
+            (section, true) => Listing::Urgent(section.clone()),
+            (Some(slug), false) => Listing::Section(slug.clone()),
+            (None, false) => Listing::All,
+        }
     }
 
     /// The route pattern of this kind of feed in `format`.

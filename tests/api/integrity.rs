@@ -220,3 +220,91 @@ fn older_pages_carry_no_shared_cache_lifetime_with_url_purges() {
     let section = server.get(&path.replace("/feed.json", ""));
     assert_eq!(section.headers()["cache-control"], "public, max-age=300");
 }
+
+fn renders(server: &TestServer) -> f64 {
+    sample(&server.metrics(), "wirefeed_renders_total").unwrap_or(0.0)
+}
+
+/// The `before=` cursor of a URL.
+fn cursor_of(url: &str) -> i64 {
+    url.rsplit("before=").next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_cursor_that_is_no_page_boundary_costs_no_render_and_leads_to_the_page_it_stands_for() {
+    let server = TestServer::start_with(&[("WIREFEED_FEED_ITEMS", "1")]);
+    for (headline, time) in [("Second story", "09:00"), ("Third story", "10:00")] {
+        server.import_new(story(headline, "World", &format!("Mon, 01/07/2024 - {time}"), "Paged."));
+    }
+    let first: serde_json::Value = serde_json::from_str(&server.text("/sections/world/feed.json")).unwrap();
+    let next = first["next_url"].as_str().unwrap().to_owned();
+    let boundary = cursor_of(&next);
+    let second = server.text(&format!("/sections/world/feed.json?before={boundary}"));
+    let client = client();
+    let before = renders(&server);
+    let first_url = server.url("/sections/world/feed.json");
+    let items = |doc: &str| serde_json::from_str::<serde_json::Value>(doc).unwrap()["items"].clone();
+    // Just after the boundary (the newest story is the whole first page),
+    // just before it, after every story, before every story.
+    let second_url = server.url(&format!("/sections/world/feed.json?before={boundary}"));
+    for (cursor, leads_to) in
+        [(boundary + 1, first_url.clone()), (boundary - 1, second_url), (i64::MAX, first_url.clone())]
+    {
+        let res = client.get(server.url(&format!("/sections/world/feed.json?before={cursor}"))).send().unwrap();
+        assert_eq!(res.status(), 302, "before={cursor}");
+        assert_eq!(res.headers()["location"].to_str().unwrap(), leads_to, "before={cursor}");
+        assert_eq!(res.headers()["cache-control"], "public, max-age=300");
+        // A redirect's target is itself a boundary: no second redirect.
+        let page = get(&client, &leads_to, &[]);
+        if leads_to != first_url {
+            assert_eq!(items(&page), items(&second), "the same stories as the page the cursor stood for");
+        }
+    }
+    let res = client.get(server.url("/sections/world/feed.json?before=0")).send().unwrap();
+    assert_eq!(res.status(), 302, "older than every story: the (empty) page after the oldest");
+    let page = get(&client, res.headers()["location"].to_str().unwrap(), &[]);
+    assert_eq!(items(&page), serde_json::json!([]));
+    assert!(renders(&server) - before <= 4.0, "only the boundary pages were rendered");
+    let before = renders(&server);
+    for i in 0..50 {
+        let cursor = boundary + 1_000 + i * 7_919;
+        let res = client.get(server.url(&format!("/sections/world/rss.xml?before={cursor}"))).send().unwrap();
+        assert_eq!(res.status(), 302);
+        let res = client.get(server.url(&format!("/sections/world?before={cursor}"))).send().unwrap();
+        assert_eq!(res.status(), 302);
+    }
+    assert_eq!(renders(&server), before, "walking odd cursors rendered nothing");
+}
+
+#[test]
+fn documents_of_hosts_past_the_first_few_are_rendered_for_the_asker_and_never_kept() {
+    let server = TestServer::start();
+    let client = client();
+    let at = |host: &str| {
+        let res = client
+            .get(server.url("/rss.xml"))
+            .header("host", host)
+            .header("accept-encoding", "br, gzip")
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 200, "{host}");
+        let encoding = res.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+        (encoding, res.text().unwrap_or_default())
+    };
+    for i in 0..4 {
+        at(&format!("known{i}.example"));
+    }
+    let before = renders(&server);
+    for i in 0..4 {
+        assert_eq!(at(&format!("known{i}.example")).0.as_deref(), Some("br"), "cached and compressed");
+    }
+    assert_eq!(renders(&server), before, "the first four hosts' documents are kept");
+    for _ in 0..3 {
+        let (encoding, body) = at("attacker.example");
+        assert_eq!(encoding, None, "rendered for this answer alone: sent as is");
+        assert!(body.contains("http://attacker.example/rss.xml"), "its own links");
+    }
+    assert_eq!(renders(&server), before + 3.0, "a further host is never kept");
+    assert_eq!(at("known0.example").0.as_deref(), Some("br"));
+    assert_eq!(renders(&server), before + 3.0);
+}
