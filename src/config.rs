@@ -136,6 +136,10 @@ pub struct ServeArgs {
           default_values_t = DEFAULT_FORWARDED_HEADERS,
           global = true)]
     pub forwarded_headers: Vec<ForwardedHeader>,
+    /// A second, private address (loopback or an internal network) where
+    /// `/metrics` and the detailed `/healthz` answer without the token.
+    #[arg(long, env = "WIREFEED_ADMIN_BIND", global = true)]
+    pub admin_bind: Option<SocketAddr>,
     /// Bearer token for writes; generated and kept in the data directory when unset.
     #[arg(long, env = "WIREFEED_IMPORT_TOKEN", hide_env_values = true, global = true)]
     pub import_token: Option<String>,

@@ -1,6 +1,7 @@
 //! What every HTTP handler shares.
 
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header::HeaderValue;
 
@@ -15,9 +16,18 @@ pub struct AppState {
     pub public: PublicUrl,
     /// `Cache-Control` of current documents while no release is near, made once.
     pub cache_control: HeaderValue,
+    /// The `WIREFEED_ADMIN_BIND` listener's address, once bound: requests
+    /// that came through it see `/metrics` and `/healthz` in full without
+    /// the token.
+    pub admin: Arc<OnceLock<SocketAddr>>,
 }
 
 impl AppState {
+    /// Whether `req` came through the admin listener.
+    pub fn is_admin(&self, req: &actix_web::HttpRequest) -> bool {
+        self.admin.get().is_some_and(|addr| req.app_config().local_addr() == *addr)
+    }
+
     /// `Cache-Control` for a document now (`older`: a `?before=` page): see
     /// [`crate::edge::Lifetimes`] for how a near embargo release cuts it
     /// without telling when it is due.

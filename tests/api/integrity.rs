@@ -308,3 +308,22 @@ fn documents_of_hosts_past_the_first_few_are_rendered_for_the_asker_and_never_ke
     assert_eq!(at("known0.example").0.as_deref(), Some("br"));
     assert_eq!(renders(&server), before + 3.0);
 }
+
+#[test]
+fn the_admin_listener_answers_metrics_and_health_in_full_without_the_token() {
+    let admin_port = free_port();
+    let admin = format!("127.0.0.1:{admin_port}");
+    let server = TestServer::start_with(&[("WIREFEED_ADMIN_BIND", &admin)]);
+    assert!(server
+        .log_text()
+        .contains(&format!("admin endpoints (/metrics, /healthz in full, no token) on http://{admin}")));
+    let client = client();
+    let res = client.get(format!("http://{admin}/metrics")).send().unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().unwrap().contains("wirefeed_renders_total"));
+    // The public listener still wants the token.
+    assert_eq!(server.get("/metrics").status(), 401);
+    let res = client.get(format!("http://{admin}/healthz")).send().unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<serde_json::Value>().unwrap()["status"], "ok");
+}
