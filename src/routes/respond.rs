@@ -83,10 +83,12 @@ pub fn missing_page(state: &AppState, base: &crate::urls::Base, what: &str, stat
 
 /// Answers with `doc`, compressing it first (once per coding, on a
 /// blocking thread, never on the request threads) when the client takes a
-/// coding not yet made. `class`: how the caller got it. A foreign
-/// address's document, made for this answer alone, is sent uncompressed; a
-/// cached one's compression waits for the cold permit unless the caller
-/// holds it (`Older`/`Foreign` from a render) or the document is current.
+/// coding not yet made. `class` is what the caller holds: `Current` for a
+/// document found in the cache without the cold permit, else the class it
+/// rendered (or waited for) it as, holding the permit for `Older` and
+/// `Foreign`. A foreign address's document, made for this answer alone, is
+/// sent uncompressed; an older page's compression takes the cold permit
+/// when the caller does not hold it.
 async fn answer(
     req: &HttpRequest,
     state: &web::Data<AppState>,
