@@ -137,7 +137,7 @@ fn hanging_target() -> (TcpListener, u16) {
 }
 
 fn metrics(server: &TestServer) -> String {
-    server.text("/metrics")
+    server.metrics()
 }
 
 /// Waits (up to 15 s) until the server's metrics count at least one `series`.

@@ -8,6 +8,7 @@ mod feeds;
 mod helpers;
 mod holds;
 mod hostile;
+mod integrity;
 mod newsroom;
 mod observability;
 mod proxy;
