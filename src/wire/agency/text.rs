@@ -894,7 +894,15 @@ pub(super) fn embargo_time(line: &str, reference: DateTime<Utc>, ctx: &Context) 
     // The value starts after the last keyword of the label.
     let mut start = 0;
     for key in EMBARGO_KEYS {
-        if let Some(at) = find_word(&lower, key) {
+        // A label's colon, not a clock's (`12:01`).
+        let found = match *key {
+            ":" => lower
+                .match_indices(':')
+                .map(|(at, _)| at)
+                .find(|&at| !lower[..at].ends_with(|c: char| c.is_ascii_digit())),
+            key => find_word(&lower, key),
+        };
+        if let Some(at) = found {
             start = start.max(at + key.len());
             if matches!(*key, "until" | "till" | "before" | "after" | "bis" | "vor" | "ab") {
                 break;
@@ -909,7 +917,13 @@ pub(super) fn embargo_time(line: &str, reference: DateTime<Utc>, ctx: &Context) 
     // each keyword, in the order they come.
     let mut starts: Vec<usize> = EMBARGO_KEYS
         .iter()
-        .flat_map(|key| lower.match_indices(key).map(move |(at, _)| at + key.len()))
+        .flat_map(|key| {
+            let lower = &lower;
+            lower
+                .match_indices(key)
+                .filter(move |(at, _)| *key != ":" || !lower[..*at].ends_with(|c: char| c.is_ascii_digit()))
+                .map(move |(at, _)| at + key.len())
+        })
         .filter(|&at| at != start && lower.is_char_boundary(at))
         .collect();
     starts.sort_unstable();
@@ -1185,6 +1199,10 @@ mod tests {
             Some("2013-11-13T23:00:00+00:00")
         );
         assert_eq!(t("Publishable from 2300 GMT").as_deref(), Some("2013-11-13T23:00:00+00:00"));
+        assert_eq!(
+            t("Embargoed for release at 12:01 a.m. EST Thursday, Nov. 14, 2013").as_deref(),
+            Some("2013-11-14T05:01:00+00:00")
+        );
         assert_eq!(
             t("This story may not be published, broadcast or posted online before 2300 GMT").as_deref(),
             Some("2013-11-13T23:00:00+00:00")
