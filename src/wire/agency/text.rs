@@ -955,7 +955,22 @@ const EMBARGO_KEYS: &[&str] = &[
 fn embargo_value(line: &str, start: usize, reference: DateTime<Utc>, ctx: &Context) -> Option<DateTime<FixedOffset>> {
     let value = line.get(start..)?.trim().trim_start_matches([':', '-', ' ']).trim_end_matches(['.', ')', ' ']);
     let value = value.replace(" on ", " ").replace(',', " ").replace(" p.m.", " pm").replace(" a.m.", " am");
-    let value = four_digit_clock(&value);
+    // Midnight is read as the end of the day it names, never its start: an
+    // ambiguous embargo is kept the longer.
+    let lower = value.to_lowercase();
+    let midnight = lower.split_whitespace().any(|w| w == "midnight");
+    let value: Vec<String> = value
+        .split_whitespace()
+        .map(|w| match w.to_lowercase().as_str() {
+            "midnight" => "23:59".to_owned(),
+            "noon" | "midday" | "mittag" => "12:00".to_owned(),
+            "eastern" => "ET".to_owned(),
+            "pacific" => "PT".to_owned(),
+            // `14.11.` is a day and month (German), never a clock.
+            _ => german_day_month(w).unwrap_or_else(|| w.to_owned()),
+        })
+        .collect();
+    let value = four_digit_clock(&value.join(" "));
     let value = collapse(&value);
     let ctx = Context { tz: ctx.tz, received: reference + Duration::days(30) };
     let all: Vec<&str> = value.split_whitespace().collect();
@@ -966,18 +981,39 @@ fn embargo_value(line: &str, start: usize, reference: DateTime<Utc>, ctx: &Conte
         for to in (from + 1..=words.len()).rev() {
             let run = words[from..to].join(" ");
             if let Some(t) = dated(&run, &ctx) {
-                return Some(t);
+                return Some(if midnight { t + Duration::minutes(1) } else { t });
             }
         }
     }
     for from in 0..words.len().min(4) {
         for to in (from + 1..=words.len()).rev() {
             if let Some(t) = time_of_day(&words[from..to], reference, &ctx) {
-                return Some(t);
+                return Some(if midnight { t + Duration::minutes(1) } else { t });
             }
         }
     }
     None
+}
+
+/// `14.11.` as `14 November`.
+fn german_day_month(w: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (day, rest) = w.strip_suffix('.')?.split_once('.')?;
+    let (day, month): (u32, usize) = (day.parse().ok()?, rest.parse().ok()?);
+    ((1..=31).contains(&day) && (1..=12).contains(&month)).then(|| format!("{day} {}", MONTHS[month - 1]))
 }
 
 /// Words an embargo value may hold that are no part of its time. German
@@ -1059,9 +1095,16 @@ fn four_digit_clock(s: &str) -> String {
     let words: Vec<&str> = s.split_whitespace().collect();
     let mut out = Vec::with_capacity(words.len());
     for (i, w) in words.iter().enumerate() {
-        let zoned = words.get(i + 1).is_some_and(|n| n.chars().all(|c| c.is_ascii_alphabetic()) && n.len() <= 4)
-            || w.ends_with("GMT")
+        // A zone follows in capitals (`0001 GMT`, `1800 MEZ`) or an hours
+        // word; a year after its month (`14 November 2013 at`) is no clock.
+        let after_month = i > 0 && month(&words[i - 1].trim_end_matches(['.', ',']).to_lowercase()).is_some();
+        let zoned = words.get(i + 1).is_some_and(|n| {
+            let n = n.trim_end_matches([',', '.']);
+            (n.chars().all(|c| c.is_ascii_uppercase()) && (2..=4).contains(&n.len()))
+                || matches!(n.to_lowercase().as_str(), "hrs" | "hours" | "h" | "uhr")
+        }) || w.ends_with("GMT")
             || w.ends_with("UTC");
+        let zoned = zoned && !after_month;
         let (digits, zone) = w.split_at(w.find(|c: char| !c.is_ascii_digit()).unwrap_or(w.len()));
         if digits.len() == 4 && zoned && (zone.is_empty() || zone == "GMT" || zone == "UTC") {
             let (h, m) = digits.split_at(2);
@@ -1234,6 +1277,41 @@ mod tests {
             "The company said no data would be released before 2027.",
         ] {
             assert_eq!(kind(line), Kind::Text, "{line}");
+        }
+    }
+}
+#[cfg(test)]
+/// Embargo times in the shapes agencies write them, English and German.
+mod embargo_shapes {
+    use chrono::TimeZone;
+    #[test]
+    fn every_shape_is_read_to_its_minute() {
+        let reference = chrono::Utc.with_ymd_and_hms(2013, 11, 13, 11, 37, 0).unwrap();
+        let ctx = crate::wire::time::Context { tz: chrono_tz::UTC, received: reference };
+        for (s, want) in [
+            ("EMBARGOED until 00:01 GMT Thursday 14 November 2013", "2013-11-14T00:01:00+00:00"),
+            ("Embargo: 14.11.2013, 08:00 Uhr MEZ", "2013-11-14T07:00:00+00:00"),
+            ("Sperrfrist 14. November 2013, 8 Uhr", "2013-11-14T08:00:00+00:00"),
+            ("HOLD FOR RELEASE until 7 p.m. ET Thursday", "2013-11-15T00:00:00+00:00"),
+            ("Embargoed until 10am GMT, 14 Nov 2013", "2013-11-14T10:00:00+00:00"),
+            ("EMBARGO UNTIL 2013-11-14T08:00:00Z", "2013-11-14T08:00:00+00:00"),
+            ("Not for publication before 0800 GMT on Thursday 14 November", "2013-11-14T08:00:00+00:00"),
+            ("Sperrfrist: Donnerstag, 14. November, 06.00 Uhr", "2013-11-14T06:00:00+00:00"),
+            // Midnight is the end of the day named: an ambiguous embargo is kept the longer.
+            ("Embargoed until midnight GMT on Thursday", "2013-11-15T00:00:00+00:00"),
+            ("EMBARGOED UNTIL 1201 AM EST NOV 14", "2013-11-14T05:01:00+00:00"),
+            ("Embargoed until 14 November 2013 at 00:01 GMT", "2013-11-14T00:01:00+00:00"),
+            ("Sperrfrist: 14.11., 10:00 Uhr", "2013-11-14T10:00:00+00:00"),
+            ("EMBARGO: 0001 GMT 14/11/2013", "2013-11-14T00:01:00+00:00"),
+            ("Embargoed until noon CET Thursday", "2013-11-14T11:00:00+00:00"),
+            ("Embargoed until 00:01 hrs GMT, Thursday 14th November 2013", "2013-11-14T00:01:00+00:00"),
+            ("Sperrfrist: Do., 14.11.2013, 00.01 Uhr MEZ", "2013-11-13T23:01:00+00:00"),
+            ("EMBARGOED: 14 November 2013 00:01 CET", "2013-11-13T23:01:00+00:00"),
+            ("Embargo 9.30am AEDT Thursday", "2013-11-13T22:30:00+00:00"),
+            ("Under embargo until Thursday, Nov. 14, 2013, at 12:01 a.m. Eastern", "2013-11-14T05:01:00+00:00"),
+        ] {
+            let got = super::embargo_time(s, reference, &ctx).map(|t| t.with_timezone(&chrono::Utc).to_rfc3339());
+            assert_eq!(got.as_deref(), Some(want), "{s}");
         }
     }
 }
