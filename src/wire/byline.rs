@@ -124,8 +124,10 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
 fn split_and(part: &str) -> Vec<&str> {
     let mut names = Vec::new();
     let mut rest = part;
-    while let Some((i, len)) =
-        [" and ", " & ", " et ", " und ", " y "].iter().filter_map(|sep| find_ci(rest, sep).map(|i| (i, sep.len()))).min()
+    while let Some((i, len)) = [" and ", " & ", " et ", " und ", " y "]
+        .iter()
+        .filter_map(|sep| find_ci(rest, sep).map(|i| (i, sep.len())))
+        .min()
     {
         names.push(&rest[..i]);
         rest = &rest[i + len..];

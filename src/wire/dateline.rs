@@ -27,7 +27,8 @@ pub fn dateline(paragraph: &str) -> Option<Dateline> {
 const LOWERCASE_AGENCIES: &[&str] = &["dpa", "apa", "sda", "epd", "kna", "ots", "ddp", "sid", "dts", "afp", "ap"];
 
 /// Agencies written after a dateline without brackets (`SYDNEY, Dec 7 AAP -`).
-const BARE_AGENCIES: &[&str] = &["AAP", "AP", "AFP", "EFE", "ANSA", "APA", "SDA", "UPI", "PTI", "IANS", "XINHUA", "NNN"];
+const BARE_AGENCIES: &[&str] =
+    &["AAP", "AP", "AFP", "EFE", "ANSA", "APA", "SDA", "UPI", "PTI", "IANS", "XINHUA", "NNN"];
 
 /// `PLACE (Agency) -`, `PLACE, July 26 (Agency) -`, `Place (CNN)Text`.
 fn with_agency(head: &str) -> Option<Dateline> {
@@ -102,9 +103,40 @@ fn starts_with_dash(s: &str) -> Option<usize> {
 /// them (`MADRID, 7 dic (EFE)`, `ROMA, 7 DIC`); only for datelines, where a
 /// day number stands beside them.
 const ROMANCE_MONTHS: &[&str] = &[
-    "ene", "enero", "febrero", "marzo", "abr", "abril", "mayo", "junio", "julio", "ago", "agosto", "septiembre",
-    "setiembre", "octubre", "noviembre", "dic", "diciembre", "gen", "gennaio", "febbraio", "mag", "maggio", "giu",
-    "giugno", "lug", "luglio", "set", "settembre", "ott", "ottobre", "dicembre", "aprile", "marzo", "novembre",
+    "ene",
+    "enero",
+    "febrero",
+    "marzo",
+    "abr",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "ago",
+    "agosto",
+    "septiembre",
+    "setiembre",
+    "octubre",
+    "noviembre",
+    "dic",
+    "diciembre",
+    "gen",
+    "gennaio",
+    "febbraio",
+    "mag",
+    "maggio",
+    "giu",
+    "giugno",
+    "lug",
+    "luglio",
+    "set",
+    "settembre",
+    "ott",
+    "ottobre",
+    "dicembre",
+    "aprile",
+    "marzo",
+    "novembre",
 ];
 
 /// Removes a trailing `, Feb 26` / `, 26 July` / `, March 2`; says whether it did.

@@ -204,9 +204,10 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     let in_words = pubdata
         .and_then(|p| attr(p, "unit-of-measure"))
         .is_some_and(|u| u.eq_ignore_ascii_case("word") || u.eq_ignore_ascii_case("words"));
-    let slug = du_key.and_then(|k| attr(k, "key")).map(xml::norm).or_else(|| meta(&|n| n.contains("slug"))).or_else(|| {
-        title.clone().filter(|t| hl1_text.is_some() && xml::looks_like_slug(t, hl1_text.as_deref().unwrap_or("")))
-    });
+    let slug =
+        du_key.and_then(|k| attr(k, "key")).map(xml::norm).or_else(|| meta(&|n| n.contains("slug"))).or_else(|| {
+            title.clone().filter(|t| hl1_text.is_some() && xml::looks_like_slug(t, hl1_text.as_deref().unwrap_or("")))
+        });
     let source = agencies
         .first()
         .cloned()

@@ -246,7 +246,7 @@ fn scrub_text(s: &str) -> String {
 
 /// What one paragraph (or header line) is, as far as publication goes.
 #[derive(Debug, PartialEq)]
-pub(super) enum Kind {
+pub(crate) enum Kind {
     /// Publishable text.
     Text,
     /// A note for editors only (`Eds:`, `EDITOR'S NOTE`, photo advisories).
@@ -523,7 +523,7 @@ fn mentions_embargo(lower: &str) -> bool {
 /// and urgency, kill, withdrawal and repeat marks, photo and graphics
 /// advisories and desk routing. Never `Text` for an advisory, so no
 /// advisory can become (part of) a headline.
-pub(super) fn advisory(text: &str) -> Kind {
+pub(crate) fn advisory(text: &str) -> Kind {
     let t = text.trim();
     let lower = t.to_lowercase();
     let l = lower.trim_start_matches(['(', '[', '*', ' ', '+', '-', '#']);
@@ -602,7 +602,7 @@ pub(super) fn clean_headline(headline: &str) -> (String, Vec<String>) {
 }
 
 /// Classifies a paragraph or header line.
-pub(super) fn kind(text: &str) -> Kind {
+pub(crate) fn kind(text: &str) -> Kind {
     let t = text.trim();
     let lower = t.to_lowercase();
     let l = lower.trim_start_matches(['(', '[', '*', ' ']);
@@ -799,7 +799,7 @@ fn read_embargo(line: &str, d: &mut Draft, reference: Option<DateTime<Utc>>, ctx
 /// MESZ`, `Nicht vor 1800 MEZ veröffentlichen`. A time without a date is the
 /// first such time at or after `reference` (the transmission's own time);
 /// one with a weekday but no date, that weekday's.
-pub(super) fn embargo_time(line: &str, reference: DateTime<Utc>, ctx: &Context) -> Option<DateTime<FixedOffset>> {
+pub(crate) fn embargo_time(line: &str, reference: DateTime<Utc>, ctx: &Context) -> Option<DateTime<FixedOffset>> {
     let lower = line.to_lowercase();
     // The value starts after the last keyword of the label.
     let mut start = 0;
