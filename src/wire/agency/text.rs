@@ -1048,6 +1048,52 @@ mod tests {
     }
 
     #[test]
+    fn advisories_are_classified_in_english_and_german() {
+        assert_eq!(advisory("EMBARGOED until 0829 GMT Monday, Dec 7, 2026"), Kind::Embargo);
+        assert_eq!(advisory("Sperrfrist: 18.00 Uhr"), Kind::Embargo);
+        assert_eq!(advisory("Bitte beachten Sie die Sperrfrist bis Donnerstag, 18 Uhr"), Kind::Embargo);
+        assert_eq!(advisory("Nicht vor Freitag, 12.00 Uhr, veröffentlichen."), Kind::Embargo);
+        assert_eq!(advisory("FLASH"), Kind::Priority(1));
+        assert_eq!(advisory("+++ Eilmeldung +++"), Kind::Priority(2));
+        assert_eq!(advisory("BULLETIN"), Kind::Priority(2));
+        assert_eq!(advisory("kill"), Kind::Take("KILL".into()));
+        assert_eq!(advisory("Wiederholung"), Kind::Take("WIEDERHOLUNG".into()));
+        assert_eq!(advisory("(Foto Illustration)"), Kind::Note);
+        assert_eq!(advisory("AP Photo NY101"), Kind::Note);
+        assert_eq!(advisory("Die Meldung lief auch im Ressort Politik."), Kind::Note);
+        assert_eq!(
+            advisory("(Berichtigung: In einer früheren Version fehlte ein Wort.)"),
+            Kind::Correction("Berichtigung: In einer früheren Version fehlte ein Wort.".into())
+        );
+        // Headlines that only look like advisories.
+        assert_eq!(advisory("Kill switch for cars rolls out"), Kind::Text);
+        assert_eq!(advisory("Fotos zeigen Zerstörung in der Altstadt"), Kind::Text);
+        assert_eq!(advisory("Flash floods hit the coast"), Kind::Text);
+        assert_eq!(kind("Nicht vor Ende des Jahres rechnet die Regierung mit Zahlen."), Kind::Text);
+    }
+
+    #[test]
+    fn headlines_lose_their_advisories() {
+        assert_eq!(clean_headline("Steuern steigen (Foto Illustration)").0, "Steuern steigen");
+        assert_eq!(clean_headline("EILMELDUNG: Regierung tritt zurück").0, "Regierung tritt zurück");
+        assert_eq!(clean_headline("Flüchtlinge: Merkel will helfen").0, "Flüchtlinge: Merkel will helfen");
+        assert_eq!(clean_headline("Trump (R) wins").0, "Trump (R) wins");
+    }
+
+    #[test]
+    fn german_embargo_times_are_read() {
+        let reference = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
+        let berlin = Context { tz: chrono_tz::Europe::Berlin, received: reference };
+        let t = |s: &str| embargo_time(s, reference, &berlin).map(|t| t.with_timezone(&Utc).to_rfc3339());
+        assert_eq!(t("Sperrfrist: Donnerstag, 10. Dezember, 18.00 Uhr").as_deref(), Some("2026-12-10T17:00:00+00:00"));
+        assert_eq!(t("Sperrfrist 1800 MEZ").as_deref(), Some("2026-12-07T17:00:00+00:00"));
+        assert_eq!(t("Nicht vor Freitag, 12 Uhr, veröffentlichen").as_deref(), Some("2026-12-11T11:00:00+00:00"));
+        assert_eq!(t("Sperrfrist: 08.12.2026, 06:30 Uhr").as_deref(), Some("2026-12-08T05:30:00+00:00"));
+        assert_eq!(t("Embargoed until 00:01 GMT Thursday").as_deref(), Some("2026-12-10T00:01:00+00:00"));
+        assert_eq!(t("Sperrfrist beachten"), None);
+    }
+
+    #[test]
     fn initials_lines_are_recognised() {
         assert!(is_initials("dpa wsz jln npr", None));
         assert!(is_initials("dpa/afp ab cd", None));
