@@ -251,6 +251,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     if let Some((at, authors)) = headline
         .match_indices(" By ")
         .chain(headline.match_indices(" by "))
+        .chain(headline.match_indices(" Von "))
         .find_map(|(at, _)| byline(headline[at + 1..].trim()).map(|a| (at, a)))
     {
         d.authors = authors;

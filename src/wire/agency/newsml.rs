@@ -77,6 +77,7 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     };
     // Advisories written into the headline (`(Foto Illustration)`, `EIL:`) are no part of it.
     let (headline, marks) = wiretext::clean_headline(&headline);
+    x.leading_header(&headline);
     let chars = headline.chars().count();
     if chars > MAX_HEADLINE_CHARS {
         return Err(ParseError::HeadlineTooLong { line: line_of(headline_node), chars, limit: MAX_HEADLINE_CHARS });

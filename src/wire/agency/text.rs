@@ -652,7 +652,9 @@ fn is_notes_marker(lower: &str) -> bool {
     let notebook = lower.starts_with("# ")
         || lower.starts_with("##")
         || (lower.starts_with('#') && lower.contains("notebook"))
-        || lower == "notebook";
+        || lower == "notebook"
+        || lower == "notizblock"
+        || lower == "notepad";
     // Only as a line of its own (a sentence may mention publication).
     let l = lower.trim_start_matches(['(', '[', '*', '-', ' ']);
     let not_for_pub = (l.starts_with("the following")

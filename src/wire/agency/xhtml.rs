@@ -109,7 +109,10 @@ fn is_notepad(node: Node<'_, '_>) -> bool {
 fn is_date_line(t: &str) -> bool {
     let digits = t.chars().filter(char::is_ascii_digit).count();
     let letters = t.chars().filter(|c| c.is_alphabetic()).count();
-    digits >= 4 && letters <= 12 && t.chars().count() <= 40
+    let runs: Vec<&str> = t.split(|c: char| !c.is_ascii_digit()).filter(|r| !r.is_empty()).collect();
+    let year = runs.iter().any(|r| r.len() == 4 && (r.starts_with("19") || r.starts_with("20")));
+    let clock = t.contains(':') && runs.len() >= 2;
+    digits >= 6 && letters <= 12 && t.chars().count() <= 40 && (year || clock)
 }
 
 /// The genre a header line names, when it starts with one (`Zusammenfassung - 1745`).
@@ -235,6 +238,36 @@ impl Xhtml {
             before_h1.push(t);
         } else {
             self.paragraphs.push(t);
+        }
+    }
+
+    /// Header lines sent as the first paragraphs (no `h1`, no header
+    /// element): a date line or a genre line at the top, and everything
+    /// short above the headline when the headline is repeated among the
+    /// first paragraphs.
+    pub fn leading_header(&mut self, headline: &str) {
+        let same = |p: &str| xml::norm(p).eq_ignore_ascii_case(&xml::norm(headline));
+        let short = |p: &String| p.chars().count() <= 100;
+        if let Some(at) = self.paragraphs.iter().take(6).position(|p| same(p)) {
+            if self.paragraphs[..at].iter().all(short) {
+                let lines: Vec<String> = self.paragraphs.drain(..=at).collect();
+                self.teasers = self.teasers.saturating_sub(lines.len());
+                for line in lines.into_iter().filter(|l| !same(l)) {
+                    self.header_line(line);
+                }
+                return;
+            }
+        }
+        while self.paragraphs.len() > 1 {
+            let first = &self.paragraphs[0];
+            let meta = first.chars().count() <= 60
+                && (is_date_line(first) || genre_of(first).is_some() && !first.ends_with(['.', '!', '?']));
+            if !meta {
+                break;
+            }
+            let line = self.paragraphs.remove(0);
+            self.teasers = self.teasers.saturating_sub(1);
+            self.header_line(line);
         }
     }
 
