@@ -663,12 +663,20 @@ fn is_notes_marker(lower: &str) -> bool {
         || l.starts_with("for editors only")
         || l.starts_with("nicht zur veröffentlichung")
         || l.starts_with("nicht für die veröffentlichung")
-        || l.starts_with("folgende informationen"))
+        || l.starts_with("folgende informationen")
+        || l.starts_with("die folgenden")
+        || l.starts_with("die nachfolgenden")
+        || l.starts_with("nachfolgende"))
         && (lower.contains("publication") || lower.contains("veröffentlichung") || lower.contains("editors only"))
         && lower.len() < 120
         && !lower.contains(" before ")
         && !lower.contains(" until ");
-    notebook || not_for_pub
+    // The German formula, wherever it stands in a short line.
+    let bestimmt = lower.len() < 160
+        && (lower.contains("nicht zur veröffentlichung bestimmt")
+            || lower.contains("nicht für die veröffentlichung bestimmt")
+            || lower.contains("nicht zur veröffentlichung vorgesehen"));
+    notebook || not_for_pub || bestimmt
 }
 
 /// `___`, `* * * *`, `-----`, `===`: no words.
@@ -694,7 +702,19 @@ pub(super) fn is_initials(t: &str, source: Option<&str>) -> bool {
     agency
         && !rest.is_empty()
         && rest.len() <= 10
-        && rest.iter().all(|w| w.split('/').all(|p| (1..=4).contains(&p.len()) && p.chars().all(char::is_lowercase)))
+        && rest.iter().all(|w| w.split('/').all(initials_word))
+}
+
+/// One word of an initials line: 1–4 lower-case letters (`wsz`), a desk
+/// code with a digit (`n1`, `z2`, `s5`), or dpa's routing code (`yynwe`, `yyzz`).
+fn initials_word(p: &str) -> bool {
+    let letters = p.chars().all(char::is_lowercase);
+    let code = p.chars().all(|c| c.is_lowercase() || c.is_ascii_digit())
+        && p.chars().any(|c| c.is_ascii_digit())
+        && p.chars().any(char::is_lowercase);
+    ((1..=4).contains(&p.len()) && letters)
+        || ((2..=4).contains(&p.len()) && code)
+        || (p.starts_with("yy") && p.len() <= 6 && letters)
 }
 
 /// Sorts classified paragraphs into the draft: text stays, the rest goes to
@@ -1101,6 +1121,9 @@ mod tests {
         assert!(is_initials("dpa/afp ab cd", None));
         assert!(!is_initials("dpa said the talks failed", None));
         assert!(!is_initials("The dpa wsz", None));
+        assert!(is_initials("dpa wd yynwe n1 bok", None));
+        assert!(is_initials("dpa mfi/fko yy/xx z2 hn", None));
+        assert!(!is_initials("dpa says 2024 was hot", None));
     }
 
     #[test]

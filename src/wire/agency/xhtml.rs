@@ -137,6 +137,8 @@ impl Xhtml {
         let mut seen_h1 = has_header || !body.descendants().any(|d| d.is_element() && name(d) == "h1");
         let mut notes_from = false;
         x.walk(body, &mut before_h1, &mut seen_h1, &mut notes_from, 0);
+        // An `h1` only inside a skipped part (a notepad): what stood above it is the story.
+        x.paragraphs.splice(0..0, before_h1);
         x
     }
 
@@ -180,11 +182,24 @@ impl Xhtml {
             if local == "h1" {
                 let t = text(c);
                 if !*seen_h1 {
-                    // The lines above the headline were its header.
-                    for line in before_h1.drain(..) {
-                        self.header_line(line);
-                    }
                     *seen_h1 = true;
+                    // The lines above the headline were its header, when
+                    // they are few and short; else the `h1` is a subhead
+                    // in the body and they are paragraphs.
+                    let header = before_h1.len() <= 6 && before_h1.iter().all(|l| l.chars().count() <= 100);
+                    for line in before_h1.drain(..) {
+                        if header {
+                            self.header_line(line);
+                        } else {
+                            self.paragraphs.push(line);
+                        }
+                    }
+                    if !header {
+                        if !t.is_empty() {
+                            self.paragraphs.push(t);
+                        }
+                        continue;
+                    }
                 }
                 if self.headline.is_none() && !t.is_empty() {
                     self.headline = Some(t);
