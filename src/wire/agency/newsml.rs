@@ -395,8 +395,9 @@ impl Sorted {
     /// advisories) and keeps what it is; returns its kind.
     fn classify(&mut self, p: &str, top: bool) -> wiretext::Kind {
         let k = match if top { wiretext::advisory(p) } else { wiretext::kind(p) } {
-            // Markup says what a paragraph is: a short one (`<h3>More</h3>`) is a subhead, not a sign-off.
-            wiretext::Kind::Furniture => wiretext::Kind::Text,
+            // Markup says what a paragraph is: a short one (`<h3>More</h3>`)
+            // is a subhead, not a sign-off; a separator (`* * * *`) is none.
+            wiretext::Kind::Furniture if !wiretext::is_separator(p) => wiretext::Kind::Text,
             k => k,
         };
         match &k {

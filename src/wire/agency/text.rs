@@ -653,8 +653,10 @@ fn is_notes_marker(lower: &str) -> bool {
         || lower.starts_with("##")
         || (lower.starts_with('#') && lower.contains("notebook"))
         || lower == "notebook"
-        || lower == "notizblock"
-        || lower == "notepad";
+        || matches!(
+            lower.trim_end_matches(':'),
+            "notizblock" | "notepad" | "redaktionelle hinweise" | "ansprechpartner" | "hinweise für redaktionen"
+        );
     // Only as a line of its own (a sentence may mention publication).
     let l = lower.trim_start_matches(['(', '[', '*', '-', ' ']);
     let not_for_pub = (l.starts_with("the following")

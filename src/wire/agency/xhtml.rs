@@ -102,7 +102,15 @@ fn has_class(node: Node<'_, '_>, words: &[&str]) -> bool {
 /// Notepad sections and their parts: notes.
 fn is_notepad(node: Node<'_, '_>) -> bool {
     let class = class_of(node).to_lowercase();
-    class.split_whitespace().any(|c| c == "notepad" || c.starts_with("np-") || c == "closingline" || c == "editorial")
+    class.split_whitespace().any(|c| {
+        c.contains("notepad")
+            || c.contains("notizblock")
+            || c.starts_with("np-")
+            || c == "closingline"
+            || c.contains("ednote")
+            || c.contains("nonpublic")
+            || c.contains("non-public")
+    })
 }
 
 /// Whether a line is a date (`29.06.2017 18:02`, `24.09.2024, 12:05 Uhr`).
