@@ -43,10 +43,19 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     let options = ctx.options;
     let mut story = ctx.story(WireFormat::NewsmlG2);
 
+    // Places the item names: a header line that is one is a location line.
+    let places: Vec<String> = content_meta
+        .into_iter()
+        .flat_map(|c| {
+            let located = children(c, "located").filter_map(|l| child_text(l, "name"));
+            let dateline = child_text(c, "dateline").and_then(|d| xml::place_of(&d));
+            located.chain(dateline).collect::<Vec<_>>()
+        })
+        .collect();
     // The text meant for publication: one rendition (see `rendition`).
     let mut x = xhtml::Xhtml::default();
     match rendition(item) {
-        Some(part) if xml::name(part) == "inlineXML" => match inline_xml(part) {
+        Some(part) if xml::name(part) == "inlineXML" => match inline_xml(part, &places) {
             Ok(read) => x = read,
             Err(read) => {
                 x.paragraphs = read.paragraphs;
@@ -362,7 +371,7 @@ fn rendition<'a, 'i>(item: Node<'a, 'i>) -> Option<Node<'a, 'i>> {
 
 /// An `inlineXML`: XHTML read as structure ([`xhtml`]); NITF's
 /// `body.content` or other markup as paragraphs (the `Err` side).
-fn inline_xml(node: Node<'_, '_>) -> Result<xhtml::Xhtml, Blocks> {
+fn inline_xml(node: Node<'_, '_>, places: &[String]) -> Result<xhtml::Xhtml, Blocks> {
     let Some(top) = node.children().find(|c| c.is_element()) else {
         return Err(Blocks::default());
     };
@@ -376,8 +385,8 @@ fn inline_xml(node: Node<'_, '_>) -> Result<xhtml::Xhtml, Blocks> {
         return Err(blocks);
     }
     match xml::descendant(node, "body") {
-        Some(body) => Ok(xhtml::Xhtml::read(body)),
-        None => Ok(xhtml::Xhtml::read(node)),
+        Some(body) => Ok(xhtml::Xhtml::read(body, places)),
+        None => Ok(xhtml::Xhtml::read(node, places)),
     }
 }
 

@@ -701,10 +701,7 @@ pub(super) fn is_initials(t: &str, source: Option<&str>) -> bool {
         .split(['/', ','])
         .any(|p| INITIALS_AGENCIES.contains(&p) || source.is_some_and(|s| s.eq_ignore_ascii_case(p)) && !p.is_empty());
     let rest: Vec<&str> = words.collect();
-    agency
-        && !rest.is_empty()
-        && rest.len() <= 10
-        && rest.iter().all(|w| w.split('/').all(initials_word))
+    agency && !rest.is_empty() && rest.len() <= 10 && rest.iter().all(|w| w.split('/').all(initials_word))
 }
 
 /// One word of an initials line: 1–4 lower-case letters (`wsz`), a desk

@@ -45,6 +45,9 @@ pub struct Xhtml {
     /// Lines of the header the caller must still classify (an embargo
     /// note, a desk line): never published as they are.
     pub header_lines: Vec<String>,
+    /// Places the item names elsewhere (`located`): a header line that is
+    /// one is a location line, metadata.
+    places: Vec<String>,
 }
 
 /// Genre names (lowercase) that a header line may be.
@@ -135,8 +138,8 @@ fn genre_of(t: &str) -> Option<String> {
 
 impl Xhtml {
     /// Reads an XHTML `body` (or whatever element holds the story).
-    pub fn read(body: Node<'_, '_>) -> Xhtml {
-        let mut x = Xhtml::default();
+    pub fn read(body: Node<'_, '_>, places: &[String]) -> Xhtml {
+        let mut x = Xhtml { places: places.to_vec(), ..Xhtml::default() };
         // A header holding the headline (a notepad has headers of its own).
         let has_header = body.descendants().any(|d| {
             d.is_element() && name(d) == "header" && d.descendants().any(|h| h.is_element() && name(h) == "h1")
@@ -349,7 +352,7 @@ impl Xhtml {
     /// A header line without a class: a date, a genre, a kicker, or a line
     /// the caller classifies (embargo, desk routing).
     fn header_line(&mut self, t: String) {
-        if is_date_line(&t) {
+        if is_date_line(&t) || self.places.iter().any(|p| p.eq_ignore_ascii_case(t.trim_end_matches([',', ' ']))) {
             return;
         }
         if let Some(g) = genre_of(&t) {
