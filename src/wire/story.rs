@@ -137,16 +137,17 @@ fn sort_advisories(story: &mut Story, lines: Vec<String>, ctx: &Context) {
 }
 
 /// Whether a line above the headline is an advisory to skip (and keep):
-/// an embargo, a correction, an urgency, kill or repeat mark, a photo note.
-/// Desk lines are not looked for here: in plain text they could be a
-/// headline (`Attention shoppers: ...`).
+/// an embargo, a correction, an urgency mark, a photo note. Desk lines are
+/// not looked for here: in plain text they could be a headline (`Attention
+/// shoppers: ...`); nor kill marks: a plain-text kill advisory is `KILL:
+/// <headline>` as its headline, which `advisory::kill` reads.
 fn is_advisory_line(content: &str) -> bool {
     let t = content.trim();
     if t.chars().count() > 200 {
         return false;
     }
     match advisory(t) {
-        Kind::Embargo | Kind::Correction(_) | Kind::Priority(_) | Kind::Take(_) => true,
+        Kind::Embargo | Kind::Correction(_) | Kind::Priority(_) => true,
         Kind::Note => (t.starts_with('(') && t.ends_with(')')) || (t.starts_with('[') && t.ends_with(']')),
         _ => false,
     }

@@ -547,8 +547,8 @@ pub(crate) fn advisory(text: &str) -> Kind {
 }
 
 /// A headline without the advisories written into it: a bracketed photo
-/// or graphics note (`... (Foto Illustration)`), a leading urgency or kill
-/// mark (`EILMELDUNG: ...`, `+++ Eil +++ ...`). Gives the headline and the
+/// or graphics note (`... (Foto Illustration)`), a leading urgency mark
+/// (`EILMELDUNG: ...`, `+++ Eil +++ ...`). Gives the headline and the
 /// advisories taken out (for the caller to classify); a headline that is
 /// nothing but an advisory is kept as it is.
 pub(super) fn clean_headline(headline: &str) -> (String, Vec<String>) {
@@ -583,10 +583,9 @@ pub(super) fn clean_headline(headline: &str) -> (String, Vec<String>) {
             if let Some(at) = h.find(sep) {
                 let head = &h[..at];
                 let rest = h[at + sep.len()..].trim_start_matches(['+', ' ']).trim();
-                let mark = priority_mark(&head.to_lowercase()).is_some()
-                    || (head.chars().any(char::is_alphabetic)
-                        && !head.chars().any(char::is_lowercase)
-                        && take_mark(&head.to_lowercase()).is_some());
+                // Only urgency marks: `KILL: <headline>` names the killed
+                // story by its headline, which `advisory::kill` reads.
+                let mark = priority_mark(&head.to_lowercase()).is_some();
                 if mark && !rest.is_empty() {
                     taken.push(head.trim().to_owned());
                     h = rest.to_owned();
