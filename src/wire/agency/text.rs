@@ -639,9 +639,40 @@ pub(crate) fn kind(text: &str) -> Kind {
 /// `Nicht vor 18.00 Uhr veröffentlichen`, `... darf nicht vor Donnerstag
 /// veröffentlicht werden`: an embargo in German prose form (a short line).
 fn german_embargo(lower: &str) -> bool {
-    lower.chars().count() <= 240
-        && (lower.starts_with("nicht vor") || lower.contains(" nicht vor ") || lower.contains("erst ab "))
-        && (lower.contains("veröffentlich") || lower.contains("freigegeben") || lower.contains("verbreit"))
+    let publish = lower.contains("veröffentlich") || lower.contains("freigegeben") || lower.contains("verbreit");
+    let german = (lower.starts_with("nicht vor") || lower.contains(" nicht vor ") || lower.contains("erst ab "))
+        || (lower.contains("frei") && lower.contains(" ab "))
+        || ((lower.starts_with("bis ") || lower.contains(" bis ")) && lower.contains("nicht "));
+    lower.chars().count() <= 240 && publish && german || english_embargo(lower)
+}
+
+/// `Not for publication or broadcast before ...`, `Do not publish until
+/// ...`, `For release 12:01 a.m. EST`: an embargo in English prose form (a
+/// short line; `FOR IMMEDIATE RELEASE` is none).
+fn english_embargo(lower: &str) -> bool {
+    const OPENINGS: &[&str] = &[
+        "not for publication",
+        "not for broadcast",
+        "not for release",
+        "not for use",
+        "not to be published",
+        "not to be broadcast",
+        "not to be used",
+        "not to be released",
+        "no publication",
+        "do not publish",
+        "do not use",
+        "don't publish",
+        "must not be published",
+        "may not be published",
+    ];
+    let l = lower.trim_start_matches(['(', '[', '*', ' ', '-']);
+    let short = lower.chars().count() <= 240;
+    let prose = OPENINGS.iter().any(|o| l.starts_with(o))
+        && [" before ", " until ", " till ", " prior to "].iter().any(|w| lower.contains(w));
+    let release =
+        l.starts_with("for release ") && !l.contains("immediate") && lower.chars().any(|c| c.is_ascii_digit());
+    short && (prose || release)
 }
 
 /// A line after which everything is for editors only: a notebook heading
@@ -820,7 +851,11 @@ fn read_embargo(line: &str, d: &mut Draft, reference: Option<DateTime<Utc>>, ctx
 /// first such time at or after `reference` (the transmission's own time);
 /// one with a weekday but no date, that weekday's.
 pub(crate) fn embargo_time(line: &str, reference: DateTime<Utc>, ctx: &Context) -> Option<DateTime<FixedOffset>> {
-    let lower = line.to_lowercase();
+    // `Embargoed to ...`, `prior to ...`: the same as `until`, `before`
+    // (lengths kept, so positions in `lower` are positions in `line`).
+    let lower = line.to_lowercase().replace("embargoed to ", "embargoed  : ").replace("prior to ", "prior  : ");
+    // Reading needs no case: when lower-casing changed a length, read the lower-case line.
+    let line = if lower.len() == line.len() { line } else { lower.as_str() };
     // The value starts after the last keyword of the label.
     let mut start = 0;
     for key in [
@@ -897,7 +932,16 @@ fn time_of_day(words: &[&str], reference: DateTime<Utc>, ctx: &Context) -> Optio
     use chrono::Datelike;
     let mut wanted = None;
     let mut rest = Vec::new();
+    let mut next_day = false;
     for w in words {
+        let lower = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        if matches!(lower.as_str(), "tomorrow" | "morgen") {
+            next_day = true;
+            continue;
+        }
+        if matches!(lower.as_str(), "today" | "heute" | "tonight" | "heute abend") {
+            continue;
+        }
         match weekday_of(w) {
             Some(d) if wanted.is_none() => wanted = Some(d),
             Some(_) => return None,
@@ -917,6 +961,7 @@ fn time_of_day(words: &[&str], reference: DateTime<Utc>, ctx: &Context) -> Optio
             let ahead = (7 + w.num_days_from_monday() as i64 - day.weekday().num_days_from_monday() as i64) % 7;
             t += Duration::days(ahead);
         }
+        None if next_day => t += Duration::days(1),
         None if t.with_timezone(&Utc) < reference => t += Duration::days(1),
         None => {}
     }
@@ -944,7 +989,9 @@ fn find_word(hay: &str, word: &str) -> Option<usize> {
     hay.match_indices(word).map(|(i, _)| i).find(|&i| {
         let before = hay[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
         let after = hay[i + word.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-        before && after || word == ":"
+        // A label's colon, not a clock's (`12:01`).
+        let label = word == ":" && !hay[..i].ends_with(|c: char| c.is_ascii_digit());
+        before && after || label
     })
 }
 
@@ -1085,6 +1132,11 @@ mod tests {
             advisory("(Berichtigung: In einer früheren Version fehlte ein Wort.)"),
             Kind::Correction("Berichtigung: In einer früheren Version fehlte ein Wort.".into())
         );
+        assert_eq!(advisory("NOT FOR PUBLICATION OR BROADCAST BEFORE 0001 GMT"), Kind::Embargo);
+        assert_eq!(kind("Do not publish until 18:00 CET"), Kind::Embargo);
+        assert_eq!(kind("Frei zur Veröffentlichung ab 18 Uhr"), Kind::Embargo);
+        assert_eq!(kind("Bis Sonntag, 12 Uhr, nicht veröffentlichen!"), Kind::Embargo);
+        assert_eq!(kind("FOR IMMEDIATE RELEASE"), Kind::Text);
         // Headlines that only look like advisories.
         assert_eq!(advisory("Kill switch for cars rolls out"), Kind::Text);
         assert_eq!(advisory("Fotos zeigen Zerstörung in der Altstadt"), Kind::Text);
@@ -1111,6 +1163,14 @@ mod tests {
         assert_eq!(t("Sperrfrist: 08.12.2026, 06:30 Uhr").as_deref(), Some("2026-12-08T05:30:00+00:00"));
         assert_eq!(t("Embargoed until 00:01 GMT Thursday").as_deref(), Some("2026-12-10T00:01:00+00:00"));
         assert_eq!(t("Sperrfrist beachten"), None);
+        assert_eq!(t("Sperrfrist: morgen, 6 Uhr").as_deref(), Some("2026-12-08T05:00:00+00:00"));
+        assert_eq!(t("Sperrfrist: heute 18 Uhr").as_deref(), Some("2026-12-07T17:00:00+00:00"));
+        assert_eq!(t("Embargoed to 00:01 GMT 9 December 2026").as_deref(), Some("2026-12-09T00:01:00+00:00"));
+        assert_eq!(
+            t("Not for publication or broadcast before 00:01 GMT on Wednesday").as_deref(),
+            Some("2026-12-09T00:01:00+00:00")
+        );
+        assert_eq!(t("For release 12:01 a.m. EST Tuesday").as_deref(), Some("2026-12-08T05:01:00+00:00"));
     }
 
     #[test]
