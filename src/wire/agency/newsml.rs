@@ -448,9 +448,15 @@ fn inline_data(node: Node<'_, '_>) -> Blocks {
     Blocks { paragraphs: text_paragraphs(&raw), ..Blocks::default() }
 }
 
-/// Plain text to paragraphs, laid out like a plain-text body.
+/// Plain text to paragraphs, laid out like a plain-text body. Markup in it
+/// (HTML that is not well-formed XML, sent escaped) is read as meant: block
+/// tags break paragraphs, other tags and entities are read as their text.
 fn text_paragraphs(raw: &str) -> Vec<String> {
-    xml::layout_text(raw)
+    if !raw.contains('<') && !raw.contains('&') {
+        return xml::layout_text(raw);
+    }
+    let unescaped = xml::without_escaped_tags(&xml::html_unescape(raw));
+    unescaped.split(xml::PARAGRAPH_BREAK).flat_map(xml::layout_text).collect()
 }
 
 /// A Reuters version marker: `(UPDATE 1)`, `UPDATE 2-`, `REFILE-`, `CORRECTED-`,
