@@ -48,6 +48,8 @@ pub struct Xhtml {
     /// Places the item names elsewhere (`located`): a header line that is
     /// one is a location line, metadata.
     places: Vec<String>,
+    /// A dateline element waiting for its paragraph.
+    pending_dateline: Option<String>,
 }
 
 /// Genre names (lowercase) that a header line may be.
@@ -245,10 +247,24 @@ impl Xhtml {
                     self.dateline = Some(text(d));
                 }
             }
+            // A dateline as an element of its own (`<p class="dateline">`)
+            // opens the next paragraph, as wire copy writes it.
+            if has_class(c, &["dateline"]) && matches!(local, "p" | "div" | "span") {
+                let t = text(c);
+                if !t.is_empty() {
+                    self.pending_dateline = Some(t);
+                }
+                continue;
+            }
             let teaser = has_class(c, &["teaser", "lead", "abstract", "summary"]);
             let blocks = Blocks::read_element(c);
             self.notes.extend(blocks.notes);
-            for p in blocks.paragraphs {
+            for mut p in blocks.paragraphs {
+                if !teaser {
+                    if let Some(d) = self.pending_dateline.take() {
+                        p = format!("{d} {p}");
+                    }
+                }
                 if teaser && self.paragraphs.len() == self.teasers && *seen_h1 {
                     self.teasers += 1;
                 }
