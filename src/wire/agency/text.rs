@@ -512,6 +512,17 @@ fn is_media_line(t: &str, l: &str) -> bool {
         && t.chars().count() <= 160
 }
 
+/// A bracketed update note for editors: `(Aktualisierung: Bildhinweis
+/// ergänzt)`, `(neu: Reaktion)`. (Reuters' `(Adds comments)` opening a
+/// body stays the paragraph it has always been.)
+fn is_update_note(t: &str, l: &str) -> bool {
+    const WORDS: &[&str] =
+        &["aktualisierung", "aktualisiert", "neu", "ergänzt", "ergänzung", "erweitert", "neufassung", "überarbeitet"];
+    let bracketed = (t.starts_with('(') && t.ends_with(')')) || (t.starts_with('[') && t.ends_with(']'));
+    let first = l.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+    bracketed && t.chars().count() <= 200 && WORDS.contains(&first)
+}
+
 /// Whether a short line announces an embargo anywhere in it (`Bitte
 /// beachten Sie die Sperrfrist ...`, `... is embargoed until ...`).
 fn mentions_embargo(lower: &str) -> bool {
@@ -540,7 +551,10 @@ pub(crate) fn advisory(text: &str) -> Kind {
     if let Some(mark) = take_mark(l) {
         return Kind::Take(mark.to_uppercase());
     }
-    if is_media_line(t, l) || (DESK_STARTS.iter().any(|s| l.starts_with(s)) && t.chars().count() <= 240) {
+    if is_media_line(t, l)
+        || is_update_note(t, l)
+        || (DESK_STARTS.iter().any(|s| l.starts_with(s)) && t.chars().count() <= 240)
+    {
         return Kind::Note;
     }
     Kind::Text
@@ -1133,6 +1147,8 @@ mod tests {
             Kind::Correction("Berichtigung: In einer früheren Version fehlte ein Wort.".into())
         );
         assert_eq!(advisory("NOT FOR PUBLICATION OR BROADCAST BEFORE 0001 GMT"), Kind::Embargo);
+        assert_eq!(advisory("(Aktualisierung: Bildhinweis ergänzt)"), Kind::Note);
+        assert_eq!(advisory("(Adds comments, detail)"), Kind::Text);
         assert_eq!(kind("Do not publish until 18:00 CET"), Kind::Embargo);
         assert_eq!(kind("Frei zur Veröffentlichung ab 18 Uhr"), Kind::Embargo);
         assert_eq!(kind("Bis Sonntag, 12 Uhr, nicht veröffentlichen!"), Kind::Embargo);

@@ -128,6 +128,20 @@ fn is_date_line(t: &str) -> bool {
     digits >= 6 && letters <= 12 && t.chars().count() <= 40 && (year || clock)
 }
 
+/// A line that is a genre line and nothing else: the genre alone, or the
+/// genre then a dash and its note (`Zusammenfassung - 1745`,
+/// `Vorschau – bis 1800`), or in brackets. Gives the genre and the note.
+pub(super) fn genre_line(t: &str) -> Option<(String, Option<String>)> {
+    let bare = t.trim().trim_start_matches('(').trim_end_matches(')').trim();
+    let g = genre_of(bare)?;
+    let rest = bare[g.len()..].trim();
+    if rest.is_empty() {
+        return Some((g, None));
+    }
+    let note = rest.strip_prefix(['-', '–', '—'])?.trim();
+    Some((g, Some(note.to_owned()).filter(|n| !n.is_empty())))
+}
+
 /// The genre a header line names, when it starts with one (`Zusammenfassung - 1745`).
 fn genre_of(t: &str) -> Option<String> {
     let lower = t.to_lowercase();
