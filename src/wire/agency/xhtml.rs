@@ -113,6 +113,10 @@ fn is_notepad(node: Node<'_, '_>) -> bool {
             || c.starts_with("np-")
             || c == "closingline"
             || c.contains("ednote")
+            || c.contains("editorsnote")
+            || c.contains("editors-note")
+            || c.contains("editor-note")
+            || c.contains("note-to-editors")
             || c.contains("nonpublic")
             || c.contains("non-public")
     })
