@@ -599,7 +599,7 @@ pub(super) fn clean_headline(headline: &str) -> (String, Vec<String>) {
                 let rest = h[at + sep.len()..].trim_start_matches(['+', ' ']).trim();
                 // Only urgency marks: `KILL: <headline>` names the killed
                 // story by its headline, which `advisory::kill` reads.
-                let mark = priority_mark(&head.to_lowercase()).is_some();
+                let mark = priority_mark(&head.to_lowercase()).is_some() || advisory(head) == Kind::Embargo;
                 if mark && !rest.is_empty() {
                     taken.push(head.trim().to_owned());
                     h = rest.to_owned();
@@ -1166,6 +1166,8 @@ mod tests {
         assert_eq!(clean_headline("EILMELDUNG: Regierung tritt zurück").0, "Regierung tritt zurück");
         assert_eq!(clean_headline("Flüchtlinge: Merkel will helfen").0, "Flüchtlinge: Merkel will helfen");
         assert_eq!(clean_headline("Trump (R) wins").0, "Trump (R) wins");
+        let (h, marks) = clean_headline("EMBARGOED until 0001 GMT - Study finds glaciers shrink");
+        assert_eq!((h.as_str(), marks.len()), ("Study finds glaciers shrink", 1));
     }
 
     #[test]
