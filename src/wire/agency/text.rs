@@ -1189,6 +1189,10 @@ mod tests {
             Some("2026-12-09T00:01:00+00:00")
         );
         assert_eq!(t("For release 12:01 a.m. EST Tuesday").as_deref(), Some("2026-12-08T05:01:00+00:00"));
+        assert_eq!(t("HOLD FOR RELEASE 7 p.m. EST Tuesday, Dec. 8").as_deref(), Some("2026-12-09T00:00:00+00:00"));
+        assert_eq!(t("Embargo: 07.12.2026 10:00 MEZ").as_deref(), Some("2026-12-07T09:00:00+00:00"));
+        assert_eq!(t("EMBARGOED until 10am AEDT Tuesday").as_deref(), Some("2026-12-07T23:00:00+00:00"));
+        assert_eq!(t("SPERRFRIST 8. DEZEMBER, 0.01 UHR").as_deref(), Some("2026-12-07T23:01:00+00:00"));
     }
 
     #[test]
