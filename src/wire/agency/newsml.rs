@@ -7,12 +7,20 @@
 //!   the byline, not a paragraph;
 //! - dateline: `contentMeta/dateline`, else the first paragraph's, else a
 //!   `located` city;
-//! - paragraphs: `contentSet/inlineXML` (XHTML `body`: `p`, `h1`-`h6`
-//!   subheads, lists, tables; or NITF) or `inlineData` (text); Reuters' whole
-//!   story in one `p` in wire layout is split at its indented lines. The
-//!   `description` (abstract) is no paragraph;
+//! - paragraphs: one rendition ([`rendition`]): the first `inlineXML`
+//!   (XHTML read as structure by [`xhtml`]: header metadata, teaser,
+//!   notepad; or NITF), else the first `inlineData` that is the story's
+//!   text (not a headline, notepad or notes rendition); plain-text copies
+//!   are never appended. Reuters' whole story in one `p` in wire layout is
+//!   split at its indented lines. Advisories among the paragraphs
+//!   (embargo, desk, photo, correction, urgency) are sorted out with the
+//!   agency-text classifier. The `description` (abstract) is no paragraph;
 //! - times: `firstCreated` (published), `versionCreated` (updated, when
-//!   later); zone-less times are in `source_tz`; embargo: `embargoed`;
+//!   later); zone-less times are in the agency's home zone, else
+//!   `source_tz`; embargo: `embargoed`, else an embargo line in the text or
+//!   the notes (unreadable: `embargo_unreadable`);
+//! - wire.genre / wire.kicker: the XHTML header's genre and kicker lines
+//!   (else `contentMeta/genre`);
 //! - notes: `edNote`s and `usageTerms`; STT's public note
 //!   (`role="sttnote:public"`, any role naming "public") is a correction for
 //!   readers;
