@@ -7,7 +7,7 @@
 //!   the byline, not a paragraph;
 //! - dateline: `contentMeta/dateline`, else the first paragraph's, else a
 //!   `located` city;
-//! - paragraphs: one rendition ([`rendition`]): the first `inlineXML`
+//! - paragraphs: one rendition (`rendition`): the first `inlineXML`
 //!   (XHTML read as structure by [`xhtml`]: header metadata, teaser,
 //!   notepad; or NITF), else the first `inlineData` that is the story's
 //!   text (not a headline, notepad or notes rendition); plain-text copies
