@@ -41,6 +41,11 @@ fn marked(text: &str) -> Option<&str> {
     })
 }
 
+/// Whether a take mark (`KILL`, `WITHDRAWN`, `LÖSCHUNG`) is a kill.
+pub fn is_kill_mark(mark: &str) -> bool {
+    marked(mark).is_some_and(str::is_empty)
+}
+
 /// Whether the story is a kill advisory, and what it names.
 pub fn kill(story: &Story) -> Option<Kill> {
     let in_take = story.wire.take.as_deref().is_some_and(|t| marked(t).is_some_and(str::is_empty));

@@ -817,6 +817,12 @@ pub(super) fn apply(k: Kind, line: &str, d: &mut Draft, reference: Option<DateTi
             d.wire.priority = Some(d.wire.priority.map_or(p, |q| q.min(p)));
             d.note(line);
         }
+        // A kill or withdrawal is the take alone: `advisory::kill` reads a
+        // take that is exactly its mark.
+        Kind::Take(mark) if crate::wire::advisory::is_kill_mark(&mark) => {
+            d.wire.take = Some(mark);
+            d.note(line);
+        }
         Kind::Take(mark) => {
             let take = match d.wire.take.take() {
                 Some(t) if !t.to_uppercase().contains(&mark) => format!("{t} {mark}"),
