@@ -309,7 +309,6 @@ const EMBARGO_STARTS: &[&str] = &[
     "embargo:",
     "embargo until",
     "embargo till",
-    "under embargo",
     "hold for release",
     "for release at",
     "for release after",
@@ -329,8 +328,6 @@ const EMBARGO_STARTS: &[&str] = &[
     "achtung sperrfrist",
     "achtung, sperrfrist",
     "strictly embargoed",
-    "release at",
-    "release time",
     "not for release",
     "not for broadcast or publication",
     "not to be used before",
@@ -338,8 +335,26 @@ const EMBARGO_STARTS: &[&str] = &[
     "no publication before",
 ];
 
-/// Words that, anywhere in a short line, announce an embargo.
-const EMBARGO_WORDS: &[&str] = &["sperrfrist", "embargoed", "embargo until", "embargo till", "hold for release"];
+/// Phrases that, anywhere in a short line, announce an embargo. (Not a
+/// bare `embargo` or `Sperrfrist`: news is written about embargoes.)
+const EMBARGO_WORDS: &[&str] = &[
+    "embargoed until",
+    "embargoed till",
+    "under embargo until",
+    "under embargo till",
+    "embargoed to ",
+    "embargoed for release",
+    "hold for release",
+    "beachten sie die sperrfrist",
+    "sperrfrist beachten",
+    "sperrfrist:",
+    "sperrfrist bis",
+    "sperrfrist ist",
+    "sperrfrist gilt",
+    "achtung sperrfrist",
+    "achtung, sperrfrist",
+    "unter sperrfrist",
+];
 
 /// Lowercased starts of a correction statement.
 const CORRECTION_STARTS: &[&str] = &[
@@ -526,7 +541,9 @@ fn is_update_note(t: &str, l: &str) -> bool {
 /// Whether a short line announces an embargo anywhere in it (`Bitte
 /// beachten Sie die Sperrfrist ...`, `... is embargoed until ...`).
 fn mentions_embargo(lower: &str) -> bool {
-    lower.chars().count() <= 240 && EMBARGO_WORDS.iter().any(|w| lower.contains(w))
+    lower.chars().count() <= 240
+        && crate::wire::dateline::dateline(lower).is_none()
+        && EMBARGO_WORDS.iter().any(|w| lower.contains(w))
 }
 
 /// Classifies a line that stands above the headline or at the top of a
@@ -622,7 +639,14 @@ pub(crate) fn kind(text: &str) -> Kind {
     if t.is_empty() || is_separator(t) || SIGN_OFFS.contains(&lower.as_str()) {
         return Kind::Furniture;
     }
-    if EMBARGO_STARTS.iter().any(|s| l.starts_with(s)) || german_embargo(&lower) {
+    // An embargo line is short and opens no story (`BRUSSELS (Reuters) -
+    // The EU extended its embargo until ...` is news).
+    let line_sized = t.chars().count() <= 240 && crate::wire::dateline::dateline(t).is_none();
+    // A label, not a longer word (`Sperrfristen gelten ...`, `Embargos`).
+    let starts = EMBARGO_STARTS.iter().any(|s| {
+        l.strip_prefix(s).is_some_and(|rest| s.ends_with([' ', ':']) || !rest.starts_with(char::is_alphabetic))
+    });
+    if line_sized && (starts || german_embargo(&lower)) {
         return Kind::Embargo;
     }
     // `Eds: CORRECTS ...` is the correction statement written to editors.
@@ -1159,6 +1183,11 @@ mod tests {
         assert_eq!(kind("Frei zur Veröffentlichung ab 18 Uhr"), Kind::Embargo);
         assert_eq!(kind("Bis Sonntag, 12 Uhr, nicht veröffentlichen!"), Kind::Embargo);
         assert_eq!(kind("FOR IMMEDIATE RELEASE"), Kind::Text);
+        assert_eq!(advisory("BRUSSELS (Reuters) - The EU extended its arms embargo until 2027."), Kind::Text);
+        assert_eq!(advisory("The EU extended its arms embargo until 2027."), Kind::Text);
+        assert_eq!(advisory("Die Sperrfrist für Aktienverkäufe läuft im Mai aus."), Kind::Text);
+        assert_eq!(kind("Sperrfristen gelten auch für Vorstände."), Kind::Text);
+        assert_eq!(kind("Under embargo since 2019, the country has struggled to import medicine and spare parts for its ageing fleet of aircraft, officials said on Tuesday, adding that talks would go on into next year while sanctions stayed."), Kind::Text);
         // Headlines that only look like advisories.
         assert_eq!(advisory("Kill switch for cars rolls out"), Kind::Text);
         assert_eq!(advisory("Fotos zeigen Zerstörung in der Altstadt"), Kind::Text);
