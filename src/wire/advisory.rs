@@ -6,7 +6,23 @@
 use super::Story;
 
 /// The words agencies mark a kill with, upper case as they send them.
-const MARKS: [&str; 7] = ["MANDATORY KILL", "KILL", "KILLED", "ELIMINATION", "WITHDRAWN", "WITHDRAWAL", "WITHDRAW"];
+/// German services mark it `LÖSCHUNG`, `ANNULLIERUNG`, `ZURÜCKGEZOGEN`.
+/// (The text readers classify these lines, in any case, as a take mark:
+/// `agency::text::advisory`.)
+const MARKS: [&str; 12] = [
+    "MANDATORY KILL",
+    "KILL",
+    "KILLED",
+    "ELIMINATION",
+    "WITHDRAWN",
+    "WITHDRAWAL",
+    "WITHDRAW",
+    "LÖSCHUNG",
+    "LOESCHUNG",
+    "ANNULLIERUNG",
+    "ZURÜCKGEZOGEN",
+    "STORNO",
+];
 
 /// What a kill advisory names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +39,11 @@ fn marked(text: &str) -> Option<&str> {
         let boundary = rest.chars().next().is_none_or(|c| !c.is_alphanumeric());
         boundary.then(|| rest.trim_start_matches([':', '-', '—', '–', ' ', '\u{a0}']).trim())
     })
+}
+
+/// Whether a take mark (`KILL`, `WITHDRAWN`, `LÖSCHUNG`) is a kill.
+pub fn is_kill_mark(mark: &str) -> bool {
+    marked(mark).is_some_and(str::is_empty)
 }
 
 /// Whether the story is a kill advisory, and what it names.
@@ -67,5 +88,6 @@ mod tests {
         assert_eq!(marked("Killer whales seen off Cornwall"), None);
         assert_eq!(marked("Troops WITHDRAWN from border"), None);
         assert_eq!(marked("Kill switch for cars"), None, "only the upper-case mark");
+        assert_eq!(marked("LÖSCHUNG"), Some(""));
     }
 }

@@ -7,7 +7,7 @@ pub mod anpa;
 pub mod iptc7901;
 pub mod newsml;
 pub mod nitf;
-mod text;
+pub(crate) mod text;
 pub mod xhtml;
 pub mod xml;
 pub mod zczc;

@@ -60,6 +60,9 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     let distributor = body_head.and_then(|b| child_text(b, "distributor"));
     let mut agencies: Vec<String> = [regsrc, from_src, holder].into_iter().flatten().map(str::to_owned).collect();
     agencies.extend(distributor.clone());
+    // Times written without a zone are in the agency's home zone.
+    let tctx =
+        crate::wire::time::Context { tz: agencies.iter().find_map(|a| super::home_zone(a)).unwrap_or(tctx.tz), ..tctx };
 
     // Paragraphs: body.content, then the tagline.
     let mut blocks = Blocks::default();

@@ -338,6 +338,46 @@ fn html_entity(name: &str) -> Option<u32> {
     TABLE.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
 }
 
+/// Entities left in text (HTML sent escaped: `&amp;nbsp;` arrives as
+/// `&nbsp;`) as their characters: HTML's named ones, XML's five and
+/// numeric references. Anything else stays as written.
+pub fn html_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        // An entity is short: look no further than its longest form.
+        let end = rest.as_bytes().iter().take(12).position(|&b| b == b';').filter(|&e| e > 1 && e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &rest[1..e];
+            let code = match name {
+                "amp" => Some(38),
+                "lt" => Some(60),
+                "gt" => Some(62),
+                "quot" => Some(34),
+                "apos" => Some(39),
+                _ if name.starts_with("#x") || name.starts_with("#X") => u32::from_str_radix(&name[2..], 16).ok(),
+                _ if name.starts_with('#') => name[1..].parse().ok(),
+                _ => html_entity(name),
+            };
+            code.and_then(char::from_u32).map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `&nbsp;` and the like as character references.
 fn with_html_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -422,7 +462,7 @@ pub fn norm(s: &str) -> String {
 }
 
 /// Where an escaped block tag (`&lt;p&gt;`) broke the text.
-const PARAGRAPH_BREAK: char = '\u{2029}';
+pub const PARAGRAPH_BREAK: char = '\u{2029}';
 
 /// Text with markup that was sent escaped (`35&lt;endash&gt;-&lt;/endash&gt;40`,
 /// `&lt;p&gt;`) read as the agency meant it: an `endash`/`emdash` element is
@@ -438,12 +478,14 @@ pub fn without_escaped_tags(s: &str) -> String {
         if skip_until.is_none() {
             out.push_str(before);
         }
-        let Some(end) = tail.find('>') else {
+        // The tag ends at the next `>`, unless another `<` comes first
+        // (then this one is text): linear in the text, whatever it holds.
+        let Some(end) = tail[1..].find(['<', '>']).map(|e| e + 1).filter(|&e| tail.as_bytes()[e] == b'>') else {
             if skip_until.is_none() {
-                out.push_str(tail);
+                out.push('<');
             }
-            rest = "";
-            break;
+            rest = &tail[1..];
+            continue;
         };
         let inner = &tail[1..end];
         let closing = inner.starts_with('/');
@@ -1441,6 +1483,28 @@ mod tests {
         let xml = nitf("<p>Temperatures of 35&lt;endash&gt;-&lt;/endash&gt;40 degrees.&lt;p&gt;Second &lt;b&gt;one&lt;/b&gt; &lt;x@y.org&gt;, a &lt; b.</p>");
         let story = read(&xml).unwrap();
         assert_eq!(story.paragraphs, ["Temperatures of 35\u{2013}40 degrees.", "Second one <x@y.org>, a < b."]);
+    }
+
+    #[test]
+    fn escaped_markup_reading_is_linear() {
+        let hostile = format!("{}>", "<".repeat(200_000));
+        let started = Instant::now();
+        assert_eq!(without_escaped_tags(&hostile).len(), hostile.len());
+        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn escaped_html_in_inline_data_is_read_as_meant() {
+        let xml = item(
+            "",
+            "",
+        )
+        .replace(
+            "<inlineXML>",
+            "<inlineData contenttype=\"text/plain\">&lt;p&gt;Primo paragrafo&amp;nbsp;qui.&lt;/p&gt;&lt;p&gt;Secondo &lt;b&gt;qui&lt;/b&gt;.&lt;br&gt;</inlineData><inlineXML>",
+        );
+        let story = read(&xml).unwrap();
+        assert_eq!(story.paragraphs, ["Primo paragrafo qui.", "Secondo qui."]);
     }
 
     #[test]
