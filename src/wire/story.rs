@@ -8,7 +8,7 @@
 
 use crate::domain::{Related, TimeSource};
 
-use super::agency::text::{advisory, embargo_time, Kind};
+use super::agency::text::{advisory, hold_story, Kind};
 use super::byline::{byline, is_agency_line};
 use super::dateline::dateline;
 use super::decode::Decoded;
@@ -115,18 +115,7 @@ fn sort_advisories(story: &mut Story, lines: Vec<String>, ctx: &Context) {
     };
     for line in lines {
         match advisory(&line) {
-            Kind::Embargo if story.embargo.is_none() => match embargo_time(&line, reference, ctx) {
-                Some(t) => {
-                    story.embargo = Some(t);
-                    story.embargo_unreadable = false;
-                }
-                None => {
-                    story.embargo_unreadable = true;
-                    story.warnings.push(format!(
-                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
-                    ));
-                }
-            },
+            Kind::Embargo => hold_story(story, &line, reference, ctx),
             Kind::Correction(c) if story.correction.is_none() => story.correction = Some(c),
             Kind::Priority(p) => story.wire.priority = Some(story.wire.priority.map_or(p, |q| q.min(p))),
             Kind::Take(t) if story.wire.take.is_none() => story.wire.take = Some(t),

@@ -286,20 +286,7 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         let lines: Vec<&String> =
             sorted.embargoes.iter().chain(notes.iter().filter(|n| wiretext::is_embargo(n))).collect();
         for line in lines {
-            match wiretext::embargo_time(line, reference, &tctx) {
-                Some(t) => {
-                    story.embargo = Some(t);
-                    story.embargo_unreadable = false;
-                    break;
-                }
-                None if !story.embargo_unreadable => {
-                    story.embargo_unreadable = true;
-                    story.warnings.push(format!(
-                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
-                    ));
-                }
-                None => {}
-            }
+            wiretext::hold_story(&mut story, line, reference, &tctx);
         }
     }
 

@@ -185,18 +185,7 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     if story.embargo.is_none() {
         let reference = super::text::instant(&story.published);
         if let Some(line) = notes.iter().find(|n| super::text::is_embargo(n)) {
-            match super::text::embargo_time(line, reference, &tctx) {
-                Some(t) => {
-                    story.embargo = Some(t);
-                    story.embargo_unreadable = false;
-                }
-                None => {
-                    story.embargo_unreadable = true;
-                    story.warnings.push(format!(
-                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
-                    ));
-                }
-            }
+            super::text::hold_story(&mut story, line, reference, &tctx);
         }
     }
     story.correction = docdata

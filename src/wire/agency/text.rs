@@ -954,6 +954,28 @@ pub(crate) fn plain_advisories(mut story: Story, options: &ParseOptions) -> Resu
     Ok(story)
 }
 
+/// Holds a story for an embargo line, when it holds for no time yet: its
+/// time, or (unreadable) until it is released by hand; a later readable line
+/// still gives the time.
+pub(crate) fn hold_story(story: &mut Story, line: &str, reference: DateTime<Utc>, ctx: &Context) {
+    if story.embargo.is_some() {
+        return;
+    }
+    match embargo_time(line, reference, ctx) {
+        Some(t) => {
+            story.embargo = Some(t);
+            story.embargo_unreadable = false;
+        }
+        None if !story.embargo_unreadable => {
+            story.embargo_unreadable = true;
+            story.warnings.push(format!(
+                "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
+            ));
+        }
+        None => {}
+    }
+}
+
 /// Whether a line (of the text or of the notes) announces an embargo.
 pub(super) fn is_embargo(line: &str) -> bool {
     kind(line) == Kind::Embargo || mentions_embargo(&line.to_lowercase())
