@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 
 use crate::cache::{Doc, DocCache, Flight, Tag};
 use crate::documents::{self, DocKey, Rendered, Sources};
-use crate::domain::{Article, ArticleId, Licensed, Reader};
-use crate::edge::Edge;
+use crate::domain::{Article, ArticleId, Licensed, Listing, Reader};
+use crate::edge::{Edge, Lifetimes};
 use crate::import::{self, Asked, Checked, ImportSettings, IngestError, Ingested, Outcome};
 use crate::render::Site;
 use crate::store::{Put, Released, Store, StoreError, Tombstone};
@@ -29,6 +29,24 @@ pub enum Lookup {
     /// Killed; the text says when.
     Gone(String),
 }
+
+/// How a document is kept, by what a client could vary in its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A current page (no cursor) at a known public address: what readers poll.
+    Current,
+    /// An older page (`?before=`): cached within the cold budget.
+    Older,
+    /// At a public address past the first [`MAX_BASES`] seen (no
+    /// `WIREFEED_PUBLIC_URL`, a client naming any `Host`): never cached.
+    Foreign,
+}
+
+/// Public addresses whose documents are cached when no public URL is set:
+/// the first ones documents are asked under (e.g. by name and by address,
+/// http and https). Any other `Host` a client sends costs a render, one at
+/// a time, and is never kept.
+pub const MAX_BASES: usize = 4;
 
 /// What a delete did.
 pub enum Deleted {
@@ -50,6 +68,14 @@ pub struct App {
     page_items: usize,
     /// The cache tier and WebSub hubs, told of every durable change.
     edge: Edge,
+    /// The public addresses whose documents are cached (see [`MAX_BASES`]).
+    bases: std::sync::RwLock<Vec<Base>>,
+    /// Held while rendering or compressing a cold document (an older page,
+    /// a foreign address): a client naming many of them costs one core's
+    /// work at most, never a render per request in parallel.
+    cold: tokio::sync::Semaphore,
+    /// The documents' `Cache-Control` values.
+    lifetimes: Lifetimes,
     metrics: Arc<Metrics>,
     /// The licensed sections (`WIREFEED_LICENSED_SECTIONS`).
     licensed: Licensed,
@@ -60,8 +86,8 @@ pub struct App {
     /// The site as subscribers' documents show it: without WebSub hubs
     /// (a hub would be handed the key, and is never told of keyed feeds).
     keyed_site: Site,
-    /// `Cache-Control` of subscribers' documents, when no release cuts it.
-    private_cache_control: actix_web::http::header::HeaderValue,
+    /// The `Cache-Control` values of subscribers' documents.
+    private_lifetimes: Lifetimes,
 }
 
 impl App {
@@ -76,9 +102,8 @@ impl App {
     ) -> App {
         let subscribers = Subscribers::empty(store.clone());
         let keyed_site = Site { hubs: Vec::new(), ..site.clone() };
-        let private_cache_control =
-            actix_web::http::header::HeaderValue::from_str(&format!("private, max-age={}", site.max_age))
-                .expect("digits are a valid header value");
+        let private_lifetimes = edge.private_lifetimes(site.max_age);
+        let lifetimes = edge.lifetimes(site.max_age);
         App {
             store,
             docs: DocCache::default(),
@@ -86,18 +111,21 @@ impl App {
             site,
             page_items,
             edge,
+            bases: std::sync::RwLock::new(Vec::new()),
+            cold: tokio::sync::Semaphore::new(1),
+            lifetimes,
             metrics,
             licensed: Licensed::Nothing,
             subscribers,
             keyed_docs: DocCache::default(),
             keyed_site,
-            private_cache_control,
+            private_lifetimes,
         }
     }
 
-    /// `Cache-Control` of subscribers' documents (see `AppState::private_cache_control`).
-    pub fn private_cache_control(&self) -> &actix_web::http::header::HeaderValue {
-        &self.private_cache_control
+    /// The `Cache-Control` values of subscribers' documents.
+    pub fn private_lifetimes(&self) -> &Lifetimes {
+        &self.private_lifetimes
     }
 
     /// With these licensed sections, and the subscribers of the store.
@@ -153,6 +181,10 @@ impl App {
 
     pub fn edge(&self) -> &Edge {
         &self.edge
+    }
+
+    pub fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
     }
 
     pub fn import_settings(&self) -> &ImportSettings {
@@ -279,8 +311,63 @@ impl App {
         self.cache_of(key).flight(key).await
     }
 
-    /// Renders the document of `key` and caches it.
-    pub fn render(&self, key: &DocKey) -> Result<Lookup, StoreError> {
+    /// How `key` is kept. The first [`MAX_BASES`] public addresses asked
+    /// for are remembered here (with `WIREFEED_PUBLIC_URL` there is one).
+    pub fn class(&self, key: &DocKey) -> Class {
+        // A subscriber's address holds its key: its documents live in a
+        // cache of their own (a client varies it only with a working key),
+        // and never take one of the public addresses' places.
+        if key.reader != Reader::Public {
+            return if key.doc.is_older_page() { Class::Older } else { Class::Current };
+        }
+        let known = {
+            let bases = self.bases.read().unwrap_or_else(|e| e.into_inner());
+            match bases.contains(&key.base) {
+                true => Some(true),
+                false if bases.len() >= MAX_BASES => Some(false),
+                false => None,
+            }
+        };
+        let known = known.unwrap_or_else(|| self.remember(&key.base));
+        match (known, key.doc.is_older_page()) {
+            (false, _) => Class::Foreign,
+            (true, true) => Class::Older,
+            (true, false) => Class::Current,
+        }
+    }
+
+    /// Adds `base` to the cached addresses while there is room.
+    fn remember(&self, base: &Base) -> bool {
+        let mut bases = self.bases.write().unwrap_or_else(|e| e.into_inner());
+        if bases.contains(base) {
+            return true;
+        }
+        if bases.len() >= MAX_BASES {
+            return false;
+        }
+        tracing::info!(base = base.as_str(), "documents at this public address are cached");
+        bases.push(base.clone());
+        true
+    }
+
+    /// The right to render or compress a cold document: one at a time.
+    pub async fn cold_permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.cold.acquire().await.expect("the semaphore is never closed")
+    }
+
+    /// The cursor of the real page boundary that an older page's `cursor`
+    /// stands for: the time of the oldest story at or after it (the page
+    /// before it lists exactly what the page before `cursor` lists), or
+    /// `None` when no story is that new (the page is the first one). One
+    /// index seek: `page` with no items reads only the entry after the
+    /// cursor, for its `prev` link.
+    pub fn boundary(&self, listing: &Listing, cursor: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self.store.page(listing, Some(cursor), 0)?.prev.flatten())
+    }
+
+    /// Renders the document of `key` and caches it, unless its class is
+    /// [`Class::Foreign`].
+    pub fn render(&self, key: &DocKey, class: Class) -> Result<Lookup, StoreError> {
         self.metrics.renders.inc();
         let cache = self.cache_of(key);
         let generation = cache.generation();
@@ -300,7 +387,9 @@ impl App {
                     doc.headers.extra.extend(self.edge.tag_header(&tags));
                 }
                 let doc = Arc::new(doc);
-                cache.insert(key.clone(), Arc::clone(&doc), tags, generation);
+                if class != Class::Foreign {
+                    cache.insert(key.clone(), Arc::clone(&doc), tags, generation, class == Class::Older);
+                }
                 Lookup::Doc(doc)
             }
             Rendered::Missing(what) => Lookup::Missing(what),

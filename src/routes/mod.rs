@@ -16,6 +16,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
 
 pub use error::ApiError;
 pub use keyed::Keys;
+use request::authorized;
 
 use crate::domain::Listing;
 use crate::state::AppState;
@@ -90,7 +91,11 @@ const HEALTH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// `200 {"status": "ok"}`, or `"low_disk"` (still 200: reads are served, and
 /// restarting cannot free space) with the free space and the threshold; `503`
 /// when the store failed, does not answer, or was found damaged, naming what.
-async fn health(state: web::Data<AppState>) -> HttpResponse {
+/// The details are the token holder's (and the admin listener's): anyone
+/// else gets only `200
+/// {"status": "ok"}` or `503 {"status": "unavailable"}` (a liveness probe
+/// and the container's HEALTHCHECK need no more, and store errors name paths).
+async fn health(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let store = state.app.store().clone();
     let probe = tokio::time::timeout(HEALTH_LIMIT, web::block(move || store.newest(&Listing::All))).await;
     let unreadable = match probe {
@@ -108,6 +113,12 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         (None, None, true, true) => (actix_web::http::StatusCode::OK, "low_disk"),
         (None, None, true, false) => (actix_web::http::StatusCode::OK, "ok"),
     };
+    if !state.is_admin(&req) && authorized(&req, &state).is_err() {
+        let status = if code.is_success() { "ok" } else { "unavailable" };
+        return HttpResponse::build(code)
+            .insert_header(("cache-control", "no-store"))
+            .json(serde_json::json!({"status": status}));
+    }
     let mut body = serde_json::json!({"status": status});
     if status != "ok" {
         body["free_bytes"] = serde_json::json!(health.free_bytes);
@@ -126,7 +137,13 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::build(code).insert_header(("cache-control", "no-store")).json(body)
 }
 
-async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// Prometheus metrics, for the token holder (or on the admin listener)
+/// only: they name import outcomes, refused requests and the purge targets'
+/// addresses.
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if !state.is_admin(&req) {
+        authorized(&req, &state)?;
+    }
     let store = state.app.store().clone();
     let (sections, size, flushes) =
         web::block(move || store.sections().map(|s| (s, store.size_on_disk(), store.flushes()))).await??;

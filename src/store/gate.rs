@@ -139,6 +139,8 @@ impl Handles {
         }
         article.published = article.published.max(at);
         article.received = article.received.max(at);
+        // When it was released (by hand: now, not the never-reached time it was held to).
+        article.embargo = Some(at);
         let id = article.id.clone();
         self.put_as(article, Some(id)).map(Released::Published)
     }

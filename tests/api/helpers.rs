@@ -165,6 +165,18 @@ impl TestServer {
         res.text().unwrap()
     }
 
+    /// GET with the token (`/metrics`, the detailed `/healthz`).
+    pub fn get_authorized(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(TOKEN).send().expect("GET")
+    }
+
+    /// `/metrics`, with the token it needs.
+    pub fn metrics(&self) -> String {
+        let res = self.get_authorized("/metrics");
+        assert_eq!(res.status(), 200, "GET /metrics");
+        res.text().unwrap()
+    }
+
     /// POST /import with the right token.
     pub fn import(&self, body: impl Into<Vec<u8>>, query: &str) -> Response {
         self.client

@@ -172,6 +172,7 @@ fn an_unreadable_embargo_holds_the_story_until_it_is_released_by_hand() {
     let released: Value = res.json().unwrap();
     assert_eq!(released["outcome"], "released");
     assert_eq!(released["id"], id.as_str());
+    assert!(!released["embargo"].as_str().unwrap().starts_with("9999"), "the release time, not the hold's: {released}");
     assert!(server.text("/rss.xml").contains("240,000"));
     assert!(!server.text("/rss.xml").contains("further notice"), "the embargo line is a note");
     assert_eq!(server.get(&format!("/articles/{id}")).status(), 200);
@@ -192,4 +193,66 @@ fn a_restored_story_with_an_embargo_is_held_not_published() {
     let res = release_by_hand(&server, &id, TOKEN);
     assert_eq!(res.status(), 200);
     assert!(server.text("/rss.xml").contains(BODY));
+}
+
+#[test]
+fn plain_text_with_an_embargo_line_is_held_and_the_line_is_never_published() {
+    let server = TestServer::start();
+    for (n, line) in [
+        "EMBARGOED until 2300 GMT on 31 December 2099",
+        "Not for publication before 0600 GMT on 1 January 2100.",
+        "Sperrfrist: Freitag, 31. Dezember 2099, 18.00 Uhr MEZ",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let text = format!("{line}\n\nStory number {n} of the day\n\nThe text of story {n}.\n\nMore from Markets\n");
+        let answer = held(&server, &text, "");
+        assert_eq!(answer["headline"], format!("Story number {n} of the day"), "{answer}");
+        nowhere(&server, &format!("The text of story {n}."));
+        nowhere(&server, &line[..12]);
+    }
+}
+
+/// A NewsML-G2 item of one version and publication status.
+fn g2_item(version: u8, status: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:newsml:example.com:20261207:glaciers" version="{version}" standard="NewsML-G2" standardversion="2.25">
+<itemMeta><itemClass qcode="ninat:text"/><provider qcode="nprov:EXA"/><versionCreated>2026-12-07T08:0{version}:00Z</versionCreated><pubStatus qcode="stat:{status}"/></itemMeta>
+<contentMeta><headline>Glaciers melt faster than thought</headline><slugline>CLIMATE-GLACIERS</slugline><language tag="en"/></contentMeta>
+<contentSet><inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml"><body><p>OSLO - Glaciers melt faster than thought, version {version}.</p><p>A study says so.</p></body></html></inlineXML></contentSet>
+</newsItem>"#
+    )
+}
+
+fn post_xml(server: &TestServer, xml: String) -> reqwest::blocking::Response {
+    server
+        .client()
+        .post(server.url("/import"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/vnd.iptc.g2.newsitem+xml")
+        .body(xml)
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn newsml_withheld_is_held_and_canceled_is_a_kill() {
+    let server = TestServer::start();
+    let res = post_xml(&server, g2_item(1, "withheld"));
+    assert_eq!(res.status(), 202, "withheld: held until released by hand");
+    nowhere(&server, "Glaciers melt faster");
+    let res = post_xml(&server, g2_item(2, "usable"));
+    assert_eq!(res.status(), 202, "a usable version of a held story stays held (fail closed)");
+    let id = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(release_by_hand(&server, &id, TOKEN).status(), 200);
+    assert!(server.text("/rss.xml").contains("version 2"));
+    let res = post_xml(&server, g2_item(3, "canceled"));
+    assert_eq!(res.status(), 200);
+    let killed: Value = res.json().unwrap();
+    assert_eq!(killed["outcome"], "killed", "{killed}");
+    assert_eq!(killed["id"], id.as_str());
+    assert!(!server.text("/rss.xml").contains("Glaciers melt faster"));
+    assert_eq!(server.get(&format!("/articles/{id}")).status(), 410);
 }

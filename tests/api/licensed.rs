@@ -308,7 +308,7 @@ fn subscribers_survive_a_restart_and_an_export_and_restore_without_their_keys() 
     let key = subscribe(&server, "acme", &["world"]);
     let server = server.restart();
     assert_eq!(server.get(&format!("/k/{key}/sections/world/rss.xml")).status(), 200);
-    let metrics = server.text("/metrics");
+    let metrics = server.metrics();
     assert!(metrics.contains("wirefeed_subscribers 1"), "{metrics}");
     let mut server = server;
     server.terminate();
@@ -371,7 +371,7 @@ fn no_key_reaches_the_logs_or_metrics_after_every_route() {
     keys.push(third.clone());
     cli(&["revoke", "other"]);
     server.get(&format!("/k/{third}/rss.xml"));
-    let metrics = server.text("/metrics");
+    let metrics = server.metrics();
     assert!(metrics.contains("wirefeed_subscriber_requests_total{subscriber=\"acme\"}"), "{metrics}");
     std::thread::sleep(std::time::Duration::from_millis(300));
     let logs = server.log_text();

@@ -8,6 +8,7 @@ mod feeds;
 mod helpers;
 mod holds;
 mod hostile;
+mod integrity;
 mod licensed;
 mod newsroom;
 mod observability;

@@ -186,6 +186,15 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
                     slug.push(t.to_owned());
                     continue;
                 }
+                // A genre line above the headline (`Zusammenfassung - 1745`) is the genre.
+                let genre_line = super::xhtml::genre_line(t).filter(|_| headline.is_empty());
+                if let Some((genre, note)) = genre_line.filter(|_| text::advisory(t) == text::Kind::Text) {
+                    d.wire.genre.get_or_insert(genre);
+                    if let Some(n) = note {
+                        d.note(&n);
+                    }
+                    continue;
+                }
                 match text::advisory(t) {
                     text::Kind::Text if headline.is_empty() && is_take(t) => takes.push(t.to_owned()),
                     text::Kind::Text => headline.push(t.to_owned()),
@@ -251,6 +260,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     if let Some((at, authors)) = headline
         .match_indices(" By ")
         .chain(headline.match_indices(" by "))
+        .chain(headline.match_indices(" Von "))
         .find_map(|(at, _)| byline(headline[at + 1..].trim()).map(|a| (at, a)))
     {
         d.authors = authors;

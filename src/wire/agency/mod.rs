@@ -7,12 +7,14 @@ pub mod anpa;
 pub mod iptc7901;
 pub mod newsml;
 pub mod nitf;
-mod text;
+pub(crate) mod text;
 pub mod xhtml;
 pub mod xml;
 pub mod zczc;
 
 use super::{Media, WireFormat};
+
+pub(crate) use text::plain_advisories;
 
 /// Bytes looked at to tell formats apart: every header sits near the start.
 const SNIFF: usize = 2048;

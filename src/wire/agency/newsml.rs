@@ -7,12 +7,20 @@
 //!   the byline, not a paragraph;
 //! - dateline: `contentMeta/dateline`, else the first paragraph's, else a
 //!   `located` city;
-//! - paragraphs: `contentSet/inlineXML` (XHTML `body`: `p`, `h1`-`h6`
-//!   subheads, lists, tables; or NITF) or `inlineData` (text); Reuters' whole
-//!   story in one `p` in wire layout is split at its indented lines. The
-//!   `description` (abstract) is no paragraph;
+//! - paragraphs: one rendition (`rendition`): the first `inlineXML`
+//!   (XHTML read as structure by [`xhtml`]: header metadata, teaser,
+//!   notepad; or NITF), else the first `inlineData` that is the story's
+//!   text (not a headline, notepad or notes rendition); plain-text copies
+//!   are never appended. Reuters' whole story in one `p` in wire layout is
+//!   split at its indented lines. Advisories among the paragraphs
+//!   (embargo, desk, photo, correction, urgency) are sorted out with the
+//!   agency-text classifier. The `description` (abstract) is no paragraph;
 //! - times: `firstCreated` (published), `versionCreated` (updated, when
-//!   later); zone-less times are in `source_tz`; embargo: `embargoed`;
+//!   later); zone-less times are in the agency's home zone, else
+//!   `source_tz`; embargo: `embargoed`, else an embargo line in the text or
+//!   the notes (unreadable: `embargo_unreadable`);
+//! - wire.genre / wire.kicker: the XHTML header's genre and kicker lines
+//!   (else `contentMeta/genre`);
 //! - notes: `edNote`s and `usageTerms`; STT's public note
 //!   (`role="sttnote:public"`, any role naming "public") is a correction for
 //!   readers;
@@ -43,10 +51,19 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     let options = ctx.options;
     let mut story = ctx.story(WireFormat::NewsmlG2);
 
+    // Places the item names: a header line that is one is a location line.
+    let places: Vec<String> = content_meta
+        .into_iter()
+        .flat_map(|c| {
+            let located = children(c, "located").filter_map(|l| child_text(l, "name"));
+            let dateline = child_text(c, "dateline").and_then(|d| xml::place_of(&d));
+            located.chain(dateline).collect::<Vec<_>>()
+        })
+        .collect();
     // The text meant for publication: one rendition (see `rendition`).
     let mut x = xhtml::Xhtml::default();
     match rendition(item) {
-        Some(part) if xml::name(part) == "inlineXML" => match inline_xml(part) {
+        Some(part) if xml::name(part) == "inlineXML" => match inline_xml(part, &places) {
             Ok(read) => x = read,
             Err(read) => {
                 x.paragraphs = read.paragraphs;
@@ -77,6 +94,7 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     };
     // Advisories written into the headline (`(Foto Illustration)`, `EIL:`) are no part of it.
     let (headline, marks) = wiretext::clean_headline(&headline);
+    x.leading_header(&headline);
     let chars = headline.chars().count();
     if chars > MAX_HEADLINE_CHARS {
         return Err(ParseError::HeadlineTooLong { line: line_of(headline_node), chars, limit: MAX_HEADLINE_CHARS });
@@ -225,8 +243,17 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
                     .to_owned(),
             )
         }
-        Some(s @ ("canceled" | "cancelled" | "withheld")) => {
-            story.warnings.push(format!("the agency marked this item {s}"))
+        // Withheld: not to be published now; held until a person releases it.
+        Some("withheld") => {
+            story.embargo_unreadable |= story.embargo.is_none();
+            story
+                .warnings
+                .push("the agency marked this item withheld: the story is held until it is released by hand".to_owned())
+        }
+        // Canceled: the agency withdrew the story; a kill of it.
+        Some(s @ ("canceled" | "cancelled")) => {
+            story.wire.take = Some("KILL".to_owned());
+            story.warnings.push(format!("the agency marked this item {s}: it kills the story"))
         }
         _ => {}
     }
@@ -259,20 +286,7 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         let lines: Vec<&String> =
             sorted.embargoes.iter().chain(notes.iter().filter(|n| wiretext::is_embargo(n))).collect();
         for line in lines {
-            match wiretext::embargo_time(line, reference, &tctx) {
-                Some(t) => {
-                    story.embargo = Some(t);
-                    story.embargo_unreadable = false;
-                    break;
-                }
-                None if !story.embargo_unreadable => {
-                    story.embargo_unreadable = true;
-                    story.warnings.push(format!(
-                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
-                    ));
-                }
-                None => {}
-            }
+            wiretext::hold_story(&mut story, line, reference, &tctx);
         }
     }
 
@@ -319,7 +333,10 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     };
     story.wire.priority = priority;
     story.wire.category = category;
-    story.wire.take = take;
+    // A canceled item's kill mark (above) wins over its version.
+    if story.wire.take.as_deref() != Some("KILL") {
+        story.wire.take = take;
+    }
     story.wire.words = words;
 
     story.headline = headline;
@@ -361,7 +378,7 @@ fn rendition<'a, 'i>(item: Node<'a, 'i>) -> Option<Node<'a, 'i>> {
 
 /// An `inlineXML`: XHTML read as structure ([`xhtml`]); NITF's
 /// `body.content` or other markup as paragraphs (the `Err` side).
-fn inline_xml(node: Node<'_, '_>) -> Result<xhtml::Xhtml, Blocks> {
+fn inline_xml(node: Node<'_, '_>, places: &[String]) -> Result<xhtml::Xhtml, Blocks> {
     let Some(top) = node.children().find(|c| c.is_element()) else {
         return Err(Blocks::default());
     };
@@ -375,8 +392,8 @@ fn inline_xml(node: Node<'_, '_>) -> Result<xhtml::Xhtml, Blocks> {
         return Err(blocks);
     }
     match xml::descendant(node, "body") {
-        Some(body) => Ok(xhtml::Xhtml::read(body)),
-        None => Ok(xhtml::Xhtml::read(node)),
+        Some(body) => Ok(xhtml::Xhtml::read(body, places)),
+        None => Ok(xhtml::Xhtml::read(node, places)),
     }
 }
 
@@ -394,8 +411,9 @@ impl Sorted {
     /// advisories) and keeps what it is; returns its kind.
     fn classify(&mut self, p: &str, top: bool) -> wiretext::Kind {
         let k = match if top { wiretext::advisory(p) } else { wiretext::kind(p) } {
-            // Markup says what a paragraph is: a short one (`<h3>More</h3>`) is a subhead, not a sign-off.
-            wiretext::Kind::Furniture => wiretext::Kind::Text,
+            // Markup says what a paragraph is: a short one (`<h3>More</h3>`)
+            // is a subhead, not a sign-off; a separator (`* * * *`) is none.
+            wiretext::Kind::Furniture if !wiretext::is_separator(p) => wiretext::Kind::Text,
             k => k,
         };
         match &k {
@@ -437,9 +455,15 @@ fn inline_data(node: Node<'_, '_>) -> Blocks {
     Blocks { paragraphs: text_paragraphs(&raw), ..Blocks::default() }
 }
 
-/// Plain text to paragraphs, laid out like a plain-text body.
+/// Plain text to paragraphs, laid out like a plain-text body. Markup in it
+/// (HTML that is not well-formed XML, sent escaped) is read as meant: block
+/// tags break paragraphs, other tags and entities are read as their text.
 fn text_paragraphs(raw: &str) -> Vec<String> {
-    xml::layout_text(raw)
+    if !raw.contains('<') && !raw.contains('&') {
+        return xml::layout_text(raw);
+    }
+    let unescaped = xml::without_escaped_tags(&xml::html_unescape(raw));
+    unescaped.split(xml::PARAGRAPH_BREAK).flat_map(xml::layout_text).collect()
 }
 
 /// A Reuters version marker: `(UPDATE 1)`, `UPDATE 2-`, `REFILE-`, `CORRECTED-`,

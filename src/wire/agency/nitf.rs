@@ -60,6 +60,9 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     let distributor = body_head.and_then(|b| child_text(b, "distributor"));
     let mut agencies: Vec<String> = [regsrc, from_src, holder].into_iter().flatten().map(str::to_owned).collect();
     agencies.extend(distributor.clone());
+    // Times written without a zone are in the agency's home zone.
+    let tctx =
+        crate::wire::time::Context { tz: agencies.iter().find_map(|a| super::home_zone(a)).unwrap_or(tctx.tz), ..tctx };
 
     // Paragraphs: body.content, then the tagline.
     let mut blocks = Blocks::default();
@@ -78,6 +81,10 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     }
     let mut paragraphs = blocks.paragraphs;
     xml::tidy(&mut paragraphs);
+    // Advisories written into the body (`<p>EMBARGOED UNTIL ...</p>`, a
+    // note to editors): never published.
+    let advised = advisories_in_body(&mut paragraphs);
+    blocks.notes.extend(advised.notes);
     if paragraphs.is_empty() {
         return Err(ParseError::NoBody { line: line_of(headline_node) });
     }
@@ -148,8 +155,17 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
                     .to_owned(),
             )
         }
-        Some(s @ ("canceled" | "cancelled" | "withheld")) => {
-            story.warnings.push(format!("the agency marked this document {s}"))
+        // Withheld: not to be published now; held until a person releases it.
+        Some("withheld") => {
+            story.embargo_unreadable |= story.embargo.is_none();
+            story.warnings.push(
+                "the agency marked this document withheld: the story is held until it is released by hand".to_owned(),
+            )
+        }
+        // Canceled: the agency withdrew the story; a kill of it.
+        Some(s @ ("canceled" | "cancelled")) => {
+            story.wire.take = Some("KILL".to_owned());
+            story.warnings.push(format!("the agency marked this document {s}: it kills the story"))
         }
         _ => {}
     }
@@ -169,25 +185,15 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     if story.embargo.is_none() {
         let reference = super::text::instant(&story.published);
         if let Some(line) = notes.iter().find(|n| super::text::is_embargo(n)) {
-            match super::text::embargo_time(line, reference, &tctx) {
-                Some(t) => {
-                    story.embargo = Some(t);
-                    story.embargo_unreadable = false;
-                }
-                None => {
-                    story.embargo_unreadable = true;
-                    story.warnings.push(format!(
-                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
-                    ));
-                }
-            }
+            super::text::hold_story(&mut story, line, reference, &tctx);
         }
     }
     story.correction = docdata
         .and_then(|d| child(d, "correction"))
         .and_then(|c| attr(c, "info"))
         .map(xml::norm)
-        .filter(|c| !c.is_empty());
+        .filter(|c| !c.is_empty())
+        .or(advised.correction);
 
     // The header.
     let meta = |wanted: &dyn Fn(&str) -> bool| {
@@ -228,4 +234,43 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     story.authors = authors;
     story.notes = notes;
     Ok(story)
+}
+
+/// What [`advisories_in_body`] took out of the paragraphs.
+#[derive(Default)]
+struct Advised {
+    notes: Vec<String>,
+    correction: Option<String>,
+}
+
+/// Takes advisories out of the body: the first paragraph as the agencies'
+/// advisory lines are read, the others as notes, embargoes and corrections;
+/// everything after a "not for publication" line is notes. A kill mark is
+/// left where it is (the headline names the kill).
+fn advisories_in_body(paragraphs: &mut Vec<String>) -> Advised {
+    use super::text::{advisory, kind, Kind};
+    let mut advised = Advised::default();
+    let mut notes_from = false;
+    let mut kept = Vec::with_capacity(paragraphs.len());
+    for (i, p) in std::mem::take(paragraphs).into_iter().enumerate() {
+        let k = match (notes_from, i) {
+            (true, _) => Kind::Note,
+            (false, 0) => match advisory(&p) {
+                Kind::Take(_) => Kind::Text,
+                k => k,
+            },
+            (false, _) => kind(&p),
+        };
+        match k {
+            Kind::Text | Kind::Furniture | Kind::Take(_) => kept.push(p),
+            Kind::NotesFrom => {
+                notes_from = true;
+                advised.notes.push(p);
+            }
+            Kind::Correction(c) if advised.correction.is_none() => advised.correction = Some(c),
+            _ => advised.notes.push(p),
+        }
+    }
+    *paragraphs = kept;
+    advised
 }

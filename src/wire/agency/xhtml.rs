@@ -45,6 +45,11 @@ pub struct Xhtml {
     /// Lines of the header the caller must still classify (an embargo
     /// note, a desk line): never published as they are.
     pub header_lines: Vec<String>,
+    /// Places the item names elsewhere (`located`): a header line that is
+    /// one is a location line, metadata.
+    places: Vec<String>,
+    /// A dateline element waiting for its paragraph.
+    pending_dateline: Option<String>,
 }
 
 /// Genre names (lowercase) that a header line may be.
@@ -102,14 +107,43 @@ fn has_class(node: Node<'_, '_>, words: &[&str]) -> bool {
 /// Notepad sections and their parts: notes.
 fn is_notepad(node: Node<'_, '_>) -> bool {
     let class = class_of(node).to_lowercase();
-    class.split_whitespace().any(|c| c == "notepad" || c.starts_with("np-") || c == "closingline" || c == "editorial")
+    class.split_whitespace().any(|c| {
+        c.contains("notepad")
+            || c.contains("notizblock")
+            || c.starts_with("np-")
+            || c == "closingline"
+            || c.contains("ednote")
+            || c.contains("editorsnote")
+            || c.contains("editors-note")
+            || c.contains("editor-note")
+            || c.contains("note-to-editors")
+            || c.contains("nonpublic")
+            || c.contains("non-public")
+    })
 }
 
 /// Whether a line is a date (`29.06.2017 18:02`, `24.09.2024, 12:05 Uhr`).
 fn is_date_line(t: &str) -> bool {
     let digits = t.chars().filter(char::is_ascii_digit).count();
     let letters = t.chars().filter(|c| c.is_alphabetic()).count();
-    digits >= 4 && letters <= 12 && t.chars().count() <= 40
+    let runs: Vec<&str> = t.split(|c: char| !c.is_ascii_digit()).filter(|r| !r.is_empty()).collect();
+    let year = runs.iter().any(|r| r.len() == 4 && (r.starts_with("19") || r.starts_with("20")));
+    let clock = t.contains(':') && runs.len() >= 2;
+    digits >= 6 && letters <= 12 && t.chars().count() <= 40 && (year || clock)
+}
+
+/// A line that is a genre line and nothing else: the genre alone, or the
+/// genre then a dash and its note (`Zusammenfassung - 1745`,
+/// `Vorschau – bis 1800`), or in brackets. Gives the genre and the note.
+pub(super) fn genre_line(t: &str) -> Option<(String, Option<String>)> {
+    let bare = t.trim().trim_start_matches('(').trim_end_matches(')').trim();
+    let g = genre_of(bare)?;
+    let rest = bare[g.len()..].trim();
+    if rest.is_empty() {
+        return Some((g, None));
+    }
+    let note = rest.strip_prefix(['-', '–', '—'])?.trim();
+    Some((g, Some(note.to_owned()).filter(|n| !n.is_empty())))
 }
 
 /// The genre a header line names, when it starts with one (`Zusammenfassung - 1745`).
@@ -124,8 +158,8 @@ fn genre_of(t: &str) -> Option<String> {
 
 impl Xhtml {
     /// Reads an XHTML `body` (or whatever element holds the story).
-    pub fn read(body: Node<'_, '_>) -> Xhtml {
-        let mut x = Xhtml::default();
+    pub fn read(body: Node<'_, '_>, places: &[String]) -> Xhtml {
+        let mut x = Xhtml { places: places.to_vec(), ..Xhtml::default() };
         // A header holding the headline (a notepad has headers of its own).
         let has_header = body.descendants().any(|d| {
             d.is_element() && name(d) == "header" && d.descendants().any(|h| h.is_element() && name(h) == "h1")
@@ -134,6 +168,8 @@ impl Xhtml {
         let mut seen_h1 = has_header || !body.descendants().any(|d| d.is_element() && name(d) == "h1");
         let mut notes_from = false;
         x.walk(body, &mut before_h1, &mut seen_h1, &mut notes_from, 0);
+        // An `h1` only inside a skipped part (a notepad): what stood above it is the story.
+        x.paragraphs.splice(0..0, before_h1);
         x
     }
 
@@ -177,11 +213,24 @@ impl Xhtml {
             if local == "h1" {
                 let t = text(c);
                 if !*seen_h1 {
-                    // The lines above the headline were its header.
-                    for line in before_h1.drain(..) {
-                        self.header_line(line);
-                    }
                     *seen_h1 = true;
+                    // The lines above the headline were its header, when
+                    // they are few and short; else the `h1` is a subhead
+                    // in the body and they are paragraphs.
+                    let header = before_h1.len() <= 6 && before_h1.iter().all(|l| l.chars().count() <= 100);
+                    for line in before_h1.drain(..) {
+                        if header {
+                            self.header_line(line);
+                        } else {
+                            self.paragraphs.push(line);
+                        }
+                    }
+                    if !header {
+                        if !t.is_empty() {
+                            self.paragraphs.push(t);
+                        }
+                        continue;
+                    }
                 }
                 if self.headline.is_none() && !t.is_empty() {
                     self.headline = Some(t);
@@ -216,10 +265,24 @@ impl Xhtml {
                     self.dateline = Some(text(d));
                 }
             }
+            // A dateline as an element of its own (`<p class="dateline">`)
+            // opens the next paragraph, as wire copy writes it.
+            if has_class(c, &["dateline"]) && matches!(local, "p" | "div" | "span") {
+                let t = text(c);
+                if !t.is_empty() {
+                    self.pending_dateline = Some(t);
+                }
+                continue;
+            }
             let teaser = has_class(c, &["teaser", "lead", "abstract", "summary"]);
             let blocks = Blocks::read_element(c);
             self.notes.extend(blocks.notes);
-            for p in blocks.paragraphs {
+            for mut p in blocks.paragraphs {
+                if !teaser {
+                    if let Some(d) = self.pending_dateline.take() {
+                        p = format!("{d} {p}");
+                    }
+                }
                 if teaser && self.paragraphs.len() == self.teasers && *seen_h1 {
                     self.teasers += 1;
                 }
@@ -235,6 +298,36 @@ impl Xhtml {
             before_h1.push(t);
         } else {
             self.paragraphs.push(t);
+        }
+    }
+
+    /// Header lines sent as the first paragraphs (no `h1`, no header
+    /// element): a date line or a genre line at the top, and everything
+    /// short above the headline when the headline is repeated among the
+    /// first paragraphs.
+    pub fn leading_header(&mut self, headline: &str) {
+        let same = |p: &str| xml::norm(p).eq_ignore_ascii_case(&xml::norm(headline));
+        let short = |p: &String| p.chars().count() <= 100;
+        if let Some(at) = self.paragraphs.iter().take(6).position(|p| same(p)) {
+            if self.paragraphs[..at].iter().all(short) {
+                let lines: Vec<String> = self.paragraphs.drain(..=at).collect();
+                self.teasers = self.teasers.saturating_sub(lines.len());
+                for line in lines.into_iter().filter(|l| !same(l)) {
+                    self.header_line(line);
+                }
+                return;
+            }
+        }
+        while self.paragraphs.len() > 1 {
+            let first = &self.paragraphs[0];
+            let meta = first.chars().count() <= 60
+                && (is_date_line(first) || genre_of(first).is_some() && !first.ends_with(['.', '!', '?']));
+            if !meta {
+                break;
+            }
+            let line = self.paragraphs.remove(0);
+            self.teasers = self.teasers.saturating_sub(1);
+            self.header_line(line);
         }
     }
 
@@ -293,7 +386,7 @@ impl Xhtml {
     /// A header line without a class: a date, a genre, a kicker, or a line
     /// the caller classifies (embargo, desk routing).
     fn header_line(&mut self, t: String) {
-        if is_date_line(&t) {
+        if is_date_line(&t) || self.places.iter().any(|p| p.eq_ignore_ascii_case(t.trim_end_matches([',', ' ']))) {
             return;
         }
         if let Some(g) = genre_of(&t) {

@@ -338,6 +338,46 @@ fn html_entity(name: &str) -> Option<u32> {
     TABLE.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
 }
 
+/// Entities left in text (HTML sent escaped: `&amp;nbsp;` arrives as
+/// `&nbsp;`) as their characters: HTML's named ones, XML's five and
+/// numeric references. Anything else stays as written.
+pub fn html_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        // An entity is short: look no further than its longest form.
+        let end = rest.as_bytes().iter().take(12).position(|&b| b == b';').filter(|&e| e > 1 && e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &rest[1..e];
+            let code = match name {
+                "amp" => Some(38),
+                "lt" => Some(60),
+                "gt" => Some(62),
+                "quot" => Some(34),
+                "apos" => Some(39),
+                _ if name.starts_with("#x") || name.starts_with("#X") => u32::from_str_radix(&name[2..], 16).ok(),
+                _ if name.starts_with('#') => name[1..].parse().ok(),
+                _ => html_entity(name),
+            };
+            code.and_then(char::from_u32).map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `&nbsp;` and the like as character references.
 fn with_html_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -422,7 +462,7 @@ pub fn norm(s: &str) -> String {
 }
 
 /// Where an escaped block tag (`&lt;p&gt;`) broke the text.
-const PARAGRAPH_BREAK: char = '\u{2029}';
+pub const PARAGRAPH_BREAK: char = '\u{2029}';
 
 /// Text with markup that was sent escaped (`35&lt;endash&gt;-&lt;/endash&gt;40`,
 /// `&lt;p&gt;`) read as the agency meant it: an `endash`/`emdash` element is
@@ -438,12 +478,14 @@ pub fn without_escaped_tags(s: &str) -> String {
         if skip_until.is_none() {
             out.push_str(before);
         }
-        let Some(end) = tail.find('>') else {
+        // The tag ends at the next `>`, unless another `<` comes first
+        // (then this one is text): linear in the text, whatever it holds.
+        let Some(end) = tail[1..].find(['<', '>']).map(|e| e + 1).filter(|&e| tail.as_bytes()[e] == b'>') else {
             if skip_until.is_none() {
-                out.push_str(tail);
+                out.push('<');
             }
-            rest = "";
-            break;
+            rest = &tail[1..];
+            continue;
         };
         let inner = &tail[1..end];
         let closing = inner.starts_with('/');
@@ -1444,6 +1486,28 @@ mod tests {
     }
 
     #[test]
+    fn escaped_markup_reading_is_linear() {
+        let hostile = format!("{}>", "<".repeat(200_000));
+        let started = Instant::now();
+        assert_eq!(without_escaped_tags(&hostile).len(), hostile.len());
+        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn escaped_html_in_inline_data_is_read_as_meant() {
+        let xml = item(
+            "",
+            "",
+        )
+        .replace(
+            "<inlineXML>",
+            "<inlineData contenttype=\"text/plain\">&lt;p&gt;Primo paragrafo&amp;nbsp;qui.&lt;/p&gt;&lt;p&gt;Secondo &lt;b&gt;qui&lt;/b&gt;.&lt;br&gt;</inlineData><inlineXML>",
+        );
+        let story = read(&xml).unwrap();
+        assert_eq!(story.paragraphs, ["Primo paragrafo qui.", "Secondo qui."]);
+    }
+
+    #[test]
     fn nitf_embargo_and_status() {
         let xml = "<nitf><head><docdata management-status=\"embargoed\"><date.issue norm=\"20250602T220000Z\"/>\
                    <date.release norm=\"20250603T050000Z\"/></docdata></head><body><body.head><hedline><hl1>H</hl1>\
@@ -1455,6 +1519,18 @@ mod tests {
         assert_eq!(story.embargo, None);
         assert!(story.embargo_unreadable, "marked embargoed without a time: held");
         assert_eq!(story.warnings.len(), 1);
+    }
+
+    #[test]
+    fn nitf_advisories_in_the_body_are_never_published() {
+        let xml = "<nitf><head><docdata><date.issue norm=\"20250602T220000Z\"/></docdata></head><body><body.head>\
+                   <hedline><hl1>H</hl1></hedline></body.head><body.content><p>EMBARGOED UNTIL 0500 GMT JUNE 3</p>\
+                   <p>OSLO - P.</p><p>Q.</p><p>Not for publication: call the desk.</p><p>Desk phone 123.</p>\
+                   </body.content></body></nitf>";
+        let story = read(xml).unwrap();
+        assert_eq!(story.paragraphs, ["OSLO - P.", "Q."]);
+        assert_eq!(story.embargo.unwrap().to_rfc3339(), "2025-06-03T05:00:00+00:00");
+        assert_eq!(story.notes.len(), 3, "{:?}", story.notes);
     }
 
     #[test]
