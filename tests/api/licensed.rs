@@ -181,6 +181,11 @@ fn keyed_feeds_validate_and_answer_304() {
     } else {
         assert!(std::env::var_os("CI").is_none(), "jing is not installed (CI installs it: apt-get install jing)");
     }
+    // An older page at a cursor that is no page boundary is sent to the boundary, under the key.
+    let res = server.get(&format!("/k/{key}/rss.xml?before=1"));
+    assert_eq!(res.status(), 200);
+    assert!(res.url().as_str().starts_with(&server.url(&format!("/k/{key}/rss.xml"))), "{}", res.url());
+    assert!(res.headers().get("cache-control").unwrap().to_str().unwrap().starts_with("private"));
     // ETag and 304 as for public feeds.
     let url = server.url(&format!("/k/{key}/sections/world/rss.xml"));
     let first = server.client().get(&url).send().unwrap();
