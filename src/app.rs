@@ -1,8 +1,14 @@
-//! The application: the store, the document cache and the import settings
-//! together, and what is done with them: import, delete, release, and
-//! document lookup. The HTTP handlers, the command line and seeding all go
-//! through here, so a write invalidates the same documents and tells the
-//! same caches whichever way it came.
+//! The application: the store, the archive, the document cache and the
+//! import settings together, and what is done with them: import, delete,
+//! release, and document lookup. The HTTP handlers, the command line and
+//! seeding all go through here, so a write invalidates the same documents,
+//! tells the same caches and leaves the same archive record whichever way
+//! it came.
+//!
+//! Every change is made by one `apply_*` function, which a rebuild from the
+//! archive calls again ([`App::replay`]): the live store and a rebuilt one
+//! are made by the same code, in the same order (changes are made one at a
+//! time, each appended to the archive before the next begins).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,6 +21,7 @@ use crate::documents::{self, DocKey, Rendered, Sources};
 use crate::domain::{Article, ArticleId};
 use crate::edge::Edge;
 use crate::import::{self, Asked, Checked, ImportSettings, IngestError, Ingested, Outcome};
+use crate::journal::{Entry, Journal, Received, Writing};
 use crate::render::Site;
 use crate::store::{Put, Store, StoreError, Tombstone};
 use crate::telemetry::Metrics;
@@ -42,6 +49,8 @@ pub enum Deleted {
 /// async threads (`web::block`).
 pub struct App {
     store: Store,
+    /// Every change, kept so the store can be rebuilt.
+    journal: Journal,
     docs: DocCache<DocKey>,
     import: ImportSettings,
     site: Site,
@@ -54,15 +63,29 @@ pub struct App {
 
 impl App {
     /// `metrics` counts imports and renders (the server's `/metrics`).
+    /// The archive is synced in the store's group commit from now on.
     pub fn new(
         store: Store,
+        journal: Journal,
         import: ImportSettings,
         site: Site,
         page_items: usize,
         edge: Edge,
         metrics: Arc<Metrics>,
     ) -> App {
-        App { store, docs: DocCache::default(), import, site, page_items, edge, metrics }
+        let archive = journal.sync_handle();
+        store.sync_also(Arc::new(move || archive.sync()));
+        App { store, journal, docs: DocCache::default(), import, site, page_items, edge, metrics }
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Flushes the store and the archive: call before exit.
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.store.close()?;
+        self.journal.close().map_err(|e| StoreError::Flush(format!("closing the archive: {e}")))
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -89,7 +112,41 @@ impl App {
     /// Not yet durable: [`App::import`] syncs; a bulk import syncs once at
     /// its end.
     pub fn ingest(&self, bytes: &[u8], asked: &Asked<'_>) -> Result<Ingested, IngestError> {
-        let ingested = import::ingest(&self.store, bytes, asked, &self.import, import::now())?;
+        let received = import::now();
+        let mut writing = self.begin(bytes.len())?;
+        let ingested = self.apply_transmission(bytes, asked, received)?;
+        let meta = Received {
+            received,
+            media: crate::journal::media_name(asked.media).to_owned(),
+            section: asked.section.map(str::to_owned),
+            embargo: asked.embargo,
+            restore: asked.restore,
+            outcome: ingested.outcome.label().to_owned(),
+            id: outcome_id(&ingested.outcome),
+        };
+        self.record(&mut writing, &Entry::Transmission { meta, bytes: bytes.to_vec() })?;
+        Ok(ingested)
+    }
+
+    /// The right to change the store, with room in the archive for a
+    /// record of `room` raw bytes.
+    fn begin(&self, room: usize) -> Result<Writing<'_>, StoreError> {
+        self.journal.begin(room).map_err(archive_error)
+    }
+
+    /// Appends the record of a change just made, and notes it applied.
+    fn record(&self, writing: &mut Writing<'_>, entry: &Entry) -> Result<(), StoreError> {
+        let seq = writing.append(entry).map_err(archive_error)?;
+        self.store.set_applied(seq)
+    }
+
+    fn apply_transmission(
+        &self,
+        bytes: &[u8],
+        asked: &Asked<'_>,
+        received: DateTime<Utc>,
+    ) -> Result<Ingested, IngestError> {
+        let ingested = import::ingest(&self.store, bytes, asked, &self.import, received)?;
         if let Some(tags) = changed(&ingested.outcome) {
             self.docs.invalidate(&tags);
         }
@@ -117,31 +174,113 @@ impl App {
     /// A delete is a kill: the story leaves a tombstone, so a late copy of
     /// it cannot quietly bring it back.
     pub fn delete(&self, id: &ArticleId) -> Result<Deleted, StoreError> {
+        let at = import::now();
+        let deleted = {
+            let mut writing = self.begin(0)?;
+            let deleted = self.apply_delete(id, at)?;
+            if matches!(deleted, Deleted::Killed(_)) {
+                self.record(&mut writing, &Entry::Delete { id: id.clone(), at })?;
+            }
+            deleted
+        };
+        let Deleted::Killed(stone) = &deleted else { return Ok(deleted) };
+        self.store.sync()?;
+        self.edge.changed(&Tag::story(&stone.section.slug, &stone.id, &stone.headline));
+        self.metrics.imports.with_label_values(&["deleted"]).inc();
+        Ok(deleted)
+    }
+
+    fn apply_delete(&self, id: &ArticleId, at: DateTime<Utc>) -> Result<Deleted, StoreError> {
         if self.store.get(id)?.is_none() {
             return Ok(self.store.tombstone(id)?.map_or(Deleted::NotFound, Deleted::Already));
         }
-        let Some(stone) = self.store.kill(id, import::now())? else { return Ok(Deleted::NotFound) };
-        let tags = Tag::story(&stone.section.slug, &stone.id, &stone.headline);
-        self.docs.invalidate(&tags);
-        self.store.sync()?;
-        self.edge.changed(&tags);
-        self.metrics.imports.with_label_values(&["deleted"]).inc();
+        let Some(stone) = self.store.kill(id, at)? else { return Ok(Deleted::NotFound) };
+        self.docs.invalidate(&Tag::story(&stone.section.slug, &stone.id, &stone.headline));
         Ok(Deleted::Killed(stone))
     }
 
     /// Publishes the embargoed stories due at `now`.
     pub fn release_due(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
-        let released = self.store.release_due(now)?;
-        let changes: Vec<Vec<Tag>> = released.iter().filter_map(written).collect();
-        for tags in &changes {
-            self.docs.invalidate(tags);
-        }
+        let released = {
+            let mut writing = self.begin(0)?;
+            let released = self.apply_release(now)?;
+            if !released.is_empty() {
+                self.record(&mut writing, &Entry::Release { at: now })?;
+            }
+            released
+        };
         self.store.sync()?;
-        for tags in &changes {
-            self.edge.changed(tags);
+        for tags in released.iter().filter_map(written) {
+            self.edge.changed(&tags);
         }
         self.metrics.imports.with_label_values(&["released"]).inc_by(released.len() as u64);
         Ok(released)
+    }
+
+    fn apply_release(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
+        let released = self.store.release_due(now)?;
+        for tags in released.iter().filter_map(written) {
+            self.docs.invalidate(&tags);
+        }
+        Ok(released)
+    }
+
+    /// Loads one exported article as it was (`wirefeed restore`). Not yet
+    /// durable: call [`App::close`] at the end.
+    pub fn restore(&self, article: &Article) -> Result<(), StoreError> {
+        let mut writing = self.begin(0)?;
+        self.apply_restored(article)?;
+        self.record(&mut writing, &Entry::Restored(Box::new(article.clone())))
+    }
+
+    fn apply_restored(&self, article: &Article) -> Result<(), StoreError> {
+        // Made again after a crash between the change and its note: once is enough.
+        if self.store.get(&article.id)?.is_some() {
+            return Ok(());
+        }
+        self.store.restore_one(article)?;
+        self.docs.invalidate(&Tag::story(&article.section.slug, &article.id, &article.headline));
+        Ok(())
+    }
+
+    /// Makes the change an archive record says again, as it was made live
+    /// (a rebuild), and notes it applied; appends nothing. What came of it
+    /// is returned, to compare with what the record says came of it then.
+    pub fn replay(&self, seq: u64, entry: &Entry) -> Result<Replayed, IngestError> {
+        let done = match entry {
+            Entry::Transmission { meta, bytes } => {
+                let asked = Asked {
+                    media: meta.media(),
+                    section: meta.section.as_deref(),
+                    embargo: meta.embargo,
+                    restore: meta.restore,
+                };
+                match self.apply_transmission(bytes, &asked, meta.received) {
+                    Ok(ingested) => Replayed::Outcome {
+                        outcome: ingested.outcome.label().to_owned(),
+                        id: outcome_id(&ingested.outcome),
+                    },
+                    Err(IngestError::Store(e)) => return Err(IngestError::Store(e)),
+                    Err(refused) => Replayed::Refused(refused.to_string()),
+                }
+            }
+            Entry::Delete { id, at } => {
+                self.apply_delete(id, *at)?;
+                Replayed::Done
+            }
+            Entry::Release { at } => {
+                self.apply_release(*at)?;
+                Replayed::Done
+            }
+            Entry::Restored(article) => {
+                self.apply_restored(article)?;
+                Replayed::Done
+            }
+            // A new kind is made again here, by the same function that made it live.
+            Entry::Unknown { kind } => Replayed::Unknown(*kind),
+        };
+        self.store.set_applied(seq)?;
+        Ok(done)
     }
 
     /// Imports every story file of `dir` into an empty store.
@@ -201,6 +340,36 @@ impl App {
     /// token holder: never cached.
     pub fn article_with_notes(&self, base: &Base, id: &ArticleId) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.store.get(id)?.map(|article: Article| documents::article_json(base, &article, true)))
+    }
+}
+
+/// What replaying a record did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Replayed {
+    /// A transmission stored (or not, as the store decided), or a kill.
+    Outcome { outcome: String, id: Option<ArticleId> },
+    /// A transmission today's parser (or the store) refuses.
+    Refused(String),
+    /// A change that is not a transmission, made again.
+    Done,
+    /// A record of a kind this build does not know: skipped.
+    Unknown(u8),
+}
+
+/// The id an import outcome names.
+fn outcome_id(outcome: &Outcome) -> Option<ArticleId> {
+    match outcome {
+        Outcome::Stored(put) => Some(put.article().id.clone()),
+        Outcome::Killed(stone) => stone.as_ref().map(|s| s.id.clone()),
+    }
+}
+
+/// An archive write that failed: a full disk is a 507 like the store's.
+fn archive_error(e: std::io::Error) -> StoreError {
+    if crate::store::space::is_no_space(&e) {
+        StoreError::NoSpace(format!("writing the archive: {e}"))
+    } else {
+        StoreError::Flush(format!("writing the archive: {e}"))
     }
 }
 

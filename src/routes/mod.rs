@@ -114,6 +114,10 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
             body["damaged"] = serde_json::json!(health.damaged);
         }
     }
+    if let Some(healed) = &state.healed {
+        // What the start made again from the archive: kept in view until the next start.
+        body["rebuilt"] = serde_json::json!(healed);
+    }
     HttpResponse::build(code).insert_header(("cache-control", "no-store")).json(body)
 }
 
