@@ -51,6 +51,8 @@ pub struct App {
     store: Store,
     /// Every change, kept so the store can be rebuilt.
     journal: Journal,
+    /// The store is being made again from the archive: writes wait.
+    rebuilding: std::sync::atomic::AtomicBool,
     docs: DocCache<DocKey>,
     import: ImportSettings,
     site: Site,
@@ -75,7 +77,18 @@ impl App {
     ) -> App {
         let archive = journal.sync_handle();
         store.sync_also(Arc::new(move || archive.sync()));
-        App { store, journal, docs: DocCache::default(), import, site, page_items, edge, metrics }
+        let rebuilding = Default::default();
+        App { store, journal, rebuilding, docs: DocCache::default(), import, site, page_items, edge, metrics }
+    }
+
+    /// Refuses (or takes again) imports, deletes and releases while the
+    /// store is made again from the archive.
+    pub fn set_rebuilding(&self, on: bool) {
+        self.rebuilding.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_rebuilding(&self) -> bool {
+        self.rebuilding.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn journal(&self) -> &Journal {
@@ -131,6 +144,12 @@ impl App {
     /// The right to change the store, with room in the archive for a
     /// record of `room` raw bytes.
     fn begin(&self, room: usize) -> Result<Writing<'_>, StoreError> {
+        if self.is_rebuilding() {
+            return Err(StoreError::Unavailable(
+                "the store is being made again from the archive (see /healthz); writes are taken when it is done"
+                    .into(),
+            ));
+        }
         self.journal.begin(room).map_err(archive_error)
     }
 
@@ -201,6 +220,10 @@ impl App {
 
     /// Publishes the embargoed stories due at `now`.
     pub fn release_due(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
+        if self.is_rebuilding() {
+            // Released once the rebuild is done, in the archive's order.
+            return Ok(Vec::new());
+        }
         let released = {
             let mut writing = self.begin(0)?;
             let released = self.apply_release(now)?;

@@ -6,10 +6,13 @@
 //! made), `wirefeed rebuild --dry-run` (a new one made beside the live one
 //! and compared, article by article), and the start of `serve`, which
 //! replays what the store has not seen yet, or rebuilds a store that is
-//! damaged, missing or empty beside a non-empty archive ([`heal`]).
+//! damaged, missing or empty beside a non-empty archive ([`plan`],
+//! [`spawn`]: in the background, shown by `/healthz`).
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -305,18 +308,98 @@ pub struct Pending {
     pub set_aside: Option<String>,
 }
 
-/// Replays what the start found pending, and logs what came back.
-pub fn run_pending(app: &App, pending: Pending) -> anyhow::Result<Healed> {
-    run(app, pending.from, &pending.why, pending.set_aside)
+/// A replay at start, as `/healthz` shows it: running (and how far), done, or failed.
+#[derive(Default)]
+pub struct Recovery {
+    running: Mutex<Option<Running>>,
+    /// The last record replayed.
+    record: AtomicU64,
+    done: Mutex<Option<Healed>>,
+    failed: Mutex<Option<String>>,
 }
 
-/// Replays from `from` and logs what came back.
-pub fn run(app: &App, from: u64, what: &str, set_aside: Option<String>) -> anyhow::Result<Healed> {
+struct Running {
+    why: String,
+    from: u64,
+    last: u64,
+    started: Instant,
+}
+
+/// What `/healthz` says of a recovery.
+pub enum Status {
+    /// Nothing was replayed at this start.
+    None,
+    /// Replaying; imports are refused until it is done.
+    Running(serde_json::Value),
+    Done(serde_json::Value),
+    Failed(String),
+}
+
+impl Recovery {
+    pub fn status(&self) -> Status {
+        let lock = |m: &Mutex<Option<String>>| m.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(why) = lock(&self.failed) {
+            return Status::Failed(why);
+        }
+        if let Some(running) = &*self.running.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Status::Running(serde_json::json!({
+                "what": running.why,
+                "from": running.from,
+                "record": self.record.load(Ordering::Relaxed),
+                "last": running.last,
+                "seconds": running.started.elapsed().as_secs_f64(),
+            }));
+        }
+        match &*self.done.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(healed) => Status::Done(serde_json::to_value(healed).unwrap_or_default()),
+            None => Status::None,
+        }
+    }
+}
+
+/// Replays what the start found pending on a thread of its own, while the
+/// server serves what is already back; the application refuses writes
+/// until it is done (a write now would be archived out of order).
+pub fn spawn(app: Arc<App>, pending: Pending, recovery: Arc<Recovery>) -> anyhow::Result<()> {
+    let last = app.journal().last_seq();
+    *recovery.running.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(Running { why: pending.why.clone(), from: pending.from, last, started: Instant::now() });
+    app.set_rebuilding(true);
+    std::thread::Builder::new().name("wirefeed-rebuild".into()).spawn(move || {
+        let record = |seq| recovery.record.store(seq, Ordering::Relaxed);
+        match run(&app, pending.from, &pending.why, pending.set_aside, &mut { record }) {
+            Ok(healed) => {
+                *recovery.done.lock().unwrap_or_else(|e| e.into_inner()) = Some(healed);
+                app.set_rebuilding(false);
+            }
+            Err(e) => {
+                // Writes stay refused: the store lacks records the archive has.
+                // A restart replays from where this one stopped.
+                let why = format!("{e:#}");
+                tracing::error!(error = %why, "store: replaying the archive failed; imports stay refused until a restart");
+                *recovery.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+            }
+        }
+        recovery.running.lock().unwrap_or_else(|e| e.into_inner()).take();
+    })?;
+    Ok(())
+}
+
+/// Replays from `from` and logs what came back; `progress` is told each
+/// record replayed.
+pub fn run(
+    app: &App,
+    from: u64,
+    what: &str,
+    set_aside: Option<String>,
+    progress: &mut dyn FnMut(u64),
+) -> anyhow::Result<Healed> {
     let started = Instant::now();
     let last = app.journal().last_seq();
     tracing::warn!(cause = %what, from, last, "store: replaying the archive");
     let mut shown = Instant::now();
     let summary = replay(app, from, &mut |seq| {
+        progress(seq);
         if shown.elapsed().as_secs() >= 5 {
             shown = Instant::now();
             tracing::info!(record = seq, last, "store: replaying the archive");

@@ -133,12 +133,18 @@ impl Application {
         let site = site(serve, edge_settings.hubs.clone());
         let import = parse.import_settings()?;
         let app = App::new(store.clone(), journal, import, site, serve.feed_items.into(), edge, Arc::clone(&metrics));
-        let healed = heal.map(|pending| rebuild::run_pending(&app, pending)).transpose()?;
-        app.seed(&serve.seed_dir)?;
+        if heal.is_none() {
+            // A pending replay brings the stories back: no seed in their place.
+            app.seed(&serve.seed_dir)?;
+        }
         let app = Arc::new(app);
+        let recovery = Arc::new(rebuild::Recovery::default());
+        if let Some(pending) = heal {
+            rebuild::spawn(Arc::clone(&app), pending, Arc::clone(&recovery))?;
+        }
         let edge_metrics = app.edge().metrics.clone();
         let configured_base = public.configured().cloned();
-        let state = web::Data::new(AppState { app: Arc::clone(&app), token, public, cache_control, healed });
+        let state = web::Data::new(AppState { app: Arc::clone(&app), token, public, cache_control, recovery });
         actix_web::rt::spawn(crate::release::run(app));
         let server = HttpServer::new(move || {
             let mut routes = Routes::new().app_data(state.clone()).wrap(Access::new(Arc::clone(&metrics)));

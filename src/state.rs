@@ -15,8 +15,8 @@ pub struct AppState {
     pub public: PublicUrl,
     /// `Cache-Control` of documents, made once (cut before an embargo release).
     pub cache_control: HeaderValue,
-    /// What the start made again from the archive, if anything (for `/healthz`).
-    pub healed: Option<crate::rebuild::Healed>,
+    /// What the start makes (or made) again from the archive, for `/healthz`.
+    pub recovery: std::sync::Arc<crate::rebuild::Recovery>,
 }
 
 impl AppState {

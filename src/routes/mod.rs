@@ -15,6 +15,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
 pub use error::ApiError;
 
 use crate::domain::Listing;
+use crate::rebuild::Status;
 use crate::state::AppState;
 use crate::urls::{route, Feed, Format};
 
@@ -114,9 +115,24 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
             body["damaged"] = serde_json::json!(health.damaged);
         }
     }
-    if let Some(healed) = &state.healed {
-        // What the start made again from the archive: kept in view until the next start.
-        body["rebuilt"] = serde_json::json!(healed);
+    // What the start makes (or made) again from the archive: kept in view until the next start.
+    match state.recovery.status() {
+        Status::None => {}
+        Status::Done(healed) => body["rebuilt"] = healed,
+        Status::Running(progress) => {
+            // Served (what is back so far), imports refused: a restart would only start it again.
+            if code == actix_web::http::StatusCode::OK {
+                body["status"] = serde_json::json!("rebuilding");
+            }
+            body["imports"] = serde_json::json!("refused");
+            body["rebuilding"] = progress;
+        }
+        Status::Failed(why) => {
+            body["status"] = serde_json::json!("rebuild_failed");
+            body["imports"] = serde_json::json!("refused");
+            body["rebuild_failed"] = serde_json::json!(why);
+            return HttpResponse::ServiceUnavailable().insert_header(("cache-control", "no-store")).json(body);
+        }
     }
     HttpResponse::build(code).insert_header(("cache-control", "no-store")).json(body)
 }

@@ -122,7 +122,7 @@ fn assert_served(server: &TestServer, room: &Newsroom) {
 }
 
 fn health(server: &TestServer) -> serde_json::Value {
-    server.get("/healthz").json().unwrap()
+    server.settled_health().1
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -335,4 +335,54 @@ fn sigkill_during_imports_loses_no_acknowledged_story_and_a_rebuild_has_each_onc
     let (code, stdout, stderr) = run(&data, &["rebuild", "--dry-run"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("0 articles would change"), "{stdout}");
+}
+
+#[test]
+fn sigkill_during_a_rebuild_then_a_start_brings_every_story_back_once_and_imports_wait_for_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, files) = (tmp.path().join("data"), tmp.path().join("stories"));
+    std::fs::create_dir_all(&files).unwrap();
+    let n = 3000;
+    for i in 0..n {
+        let text = story(&format!("Archive story {i}"), ["World", "Sport"][i % 2], "Tue, 26/07/2016 - 20:33", "Text.");
+        std::fs::write(files.join(format!("{i:05}.txt")), text).unwrap();
+    }
+    let (code, _, stderr) = run(&data, &["import", files.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let before = export(&data);
+    remove_store(&data);
+
+    let mut server = TestServer::start_on_with(data.clone(), &[NO_SEED]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let body: serde_json::Value = server.get("/healthz").json().unwrap();
+        assert_eq!(body["status"], "rebuilding", "the rebuild ended before the kill: {body}");
+        if body["rebuilding"]["record"].as_u64().unwrap() > 100 {
+            assert_eq!(body["imports"], "refused", "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{body}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Writes wait for the rebuild: archived now, they would be out of order.
+    let res = server.import(story("Too early", "World", "Tue, 26/07/2016 - 20:33", "Text."), "");
+    assert_eq!(res.status(), 503);
+    // Readers are served what is back so far.
+    assert_eq!(server.get("/rss.xml").status(), 200);
+    Command::new("kill").arg("-KILL").arg(server.pid().to_string()).status().unwrap();
+    server.wait();
+
+    let mut server = TestServer::start_on_with(data.clone(), &[NO_SEED]);
+    let body = health(&server);
+    assert_eq!(body["status"], "ok", "{body}");
+    assert!(body["rebuilt"]["what"].as_str().unwrap().contains("behind"), "resumed where it stopped: {body}");
+    assert_eq!(body["rebuilt"]["stories"], n, "{body}");
+    server.import_new(story("In time", "World", "Tue, 26/07/2016 - 20:33", "Text."));
+    assert_eq!(server.terminate(), Some(0));
+    let after = export(&data);
+    let ids: Vec<&str> = after.lines().collect();
+    assert_eq!(ids.len(), n + 1);
+    for line in before.lines() {
+        assert!(after.contains(line), "{line} is missing or changed");
+    }
 }

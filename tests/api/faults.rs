@@ -274,7 +274,7 @@ fn a_truncated_log_is_reported_by_verify_and_export_without_a_panic_and_serve_re
         assert!(stdout.lines().count() <= ids.len());
         // Serving: the damaged store is set aside and made again from the archive.
         let server = TestServer::start_on_with(dir.clone(), &[]);
-        let (code, body) = health(&server);
+        let (code, body) = server.settled_health();
         assert_eq!((code, body["status"].as_str()), (200, Some("ok")), "{name}: {body}");
         assert!(body["rebuilt"]["set_aside"].is_string(), "{name}: {body}");
         assert_all_present(&server, &ids);
@@ -415,7 +415,7 @@ fn sigkill_on_a_full_disk_loses_no_acknowledged_story_in_any_of_three_trials() {
         assert!(!acked.is_empty(), "trial {trial}: nothing acknowledged");
         std::fs::remove_file(disk.mount.join("filler")).unwrap();
         let server = TestServer::start_on_with(data.clone(), &env);
-        let (code, body) = health(&server);
+        let (code, body) = server.settled_health();
         assert_eq!(code, 200, "trial {trial}: {body}");
         assert_all_present(&server, &acked);
     }
