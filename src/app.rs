@@ -251,7 +251,9 @@ impl App {
     /// Loads one exported article as it was (`wirefeed restore`). Not yet
     /// durable: call [`App::close`] at the end.
     pub fn restore(&self, article: &Article) -> Result<(), StoreError> {
-        let mut writing = self.begin(0)?;
+        // Room for the article's JSON: a long story is far over the room an entry's JSON gets.
+        let room = serde_json::to_vec(article).map_or(0, |json| json.len());
+        let mut writing = self.begin(room)?;
         self.apply_restored(article)?;
         self.record(&mut writing, &Entry::Restored(Box::new(article.clone())))
     }

@@ -36,7 +36,21 @@ pub fn open_store(store: &StoreArgs, parse: &ParseArgs) -> anyhow::Result<Store>
 pub fn offline(store: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<App> {
     let opened = open_store(store, parse)?;
     let journal = open_journal(store)?;
-    offline_with(opened, journal, parse, serve)
+    let last = journal.last_seq();
+    let plan = rebuild::plan(&opened, last);
+    let app = offline_with(opened, journal, parse, serve)?;
+    match plan {
+        Plan::Nothing => {}
+        // Replayed before anything is added after them.
+        Plan::Tail(from) => {
+            let why = format!("the store is behind its archive (records {from} to {last} are not in it: a crash)");
+            rebuild::run(&app, from, &why, None, &mut |_| {})?;
+        }
+        Plan::Full(why) => anyhow::bail!(
+            "{why}: run `wirefeed rebuild` (or start the server, which does it) before changing the store"
+        ),
+    }
+    Ok(app)
 }
 
 /// The application without a server, on a given store and archive.
