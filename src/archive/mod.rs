@@ -202,10 +202,18 @@ impl Archive {
             Archive { dir: dir.to_owned(), limit: limit.max(4096), tail: None, next: 1, sync: SyncHandle::default() };
         let Some(last) = segments(dir)?.pop() else { return Ok((archive, found)) };
         let file = OpenOptions::new().read(true).write(true).open(&last.path)?;
+        let size = file.metadata()?.len();
+        archive.next = last.first;
+        // The usual start: the header and the last record, read from the end; nothing else.
+        if let Some(seq) = last_record_seq(&file, size, last.first)? {
+            archive.next = seq + 1;
+            archive.tail = Some(Tail { file, len: size, reserved: size });
+            archive.share_tail()?;
+            return Ok((archive, found));
+        }
         let bytes = std::fs::read(&last.path)?;
         let name = last.name();
         let mut len = bytes.len();
-        archive.next = last.first;
         if frame::read_header(&bytes) != Some(last.first) {
             // Created by a rotation that did not finish writing its header:
             // it never held a record.
@@ -337,6 +345,30 @@ impl Archive {
     }
 }
 
+/// The sequence number of the last record of a segment whose header is
+/// whole and which ends exactly after a whole record, reading only those
+/// bytes; `None` otherwise (an empty segment, a torn or damaged end).
+fn last_record_seq(file: &File, size: u64, first: u64) -> std::io::Result<Option<u64>> {
+    let header_len = frame::HEADER_LEN as u64;
+    if size <= header_len + frame::OVERHEAD as u64 {
+        return Ok(None);
+    }
+    let mut header = [0; frame::HEADER_LEN];
+    file.read_exact_at(&mut header, 0)?;
+    if frame::read_header(&header) != Some(first) {
+        return Ok(None);
+    }
+    let mut n = [0; 4];
+    file.read_exact_at(&mut n, size - 4)?;
+    let record = u64::from(u32::from_le_bytes(n)) + (frame::OVERHEAD - 9) as u64;
+    if record > size - header_len {
+        return Ok(None);
+    }
+    let mut bytes = vec![0; record as usize];
+    file.read_exact_at(&mut bytes, size - record)?;
+    Ok(frame::decode_at(&bytes, 0).ok().filter(|f| f.end == bytes.len()).map(|f| f.seq))
+}
+
 /// Reserves `len` bytes at `offset` of `file` on disk, keeping its size.
 /// A file system that cannot reserve is written to as it is.
 #[cfg(target_os = "linux")]
@@ -442,6 +474,10 @@ mod tests {
         let second = frame::decode_at(&bytes, frame::HEADER_LEN).unwrap().end;
         bytes[second + 20] ^= 1;
         std::fs::write(&seg.path, &bytes).unwrap();
+        // Opening reads the last record only: the damage is found by reading, not at open.
+        let (archive, found) = Archive::open(&dir).unwrap();
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(archive.last_seq(), 5);
         let (records, damage) = all(&dir, 1);
         assert_eq!(records.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 3, 4, 5]);
         assert_eq!(damage.len(), 1);
