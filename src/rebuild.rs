@@ -10,12 +10,12 @@
 //! [`spawn`]: in the background, shown by `/healthz`).
 
 use std::collections::HashMap;
+
+use anyhow::Context;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-use anyhow::Context;
 
 use crate::app::{App, Replayed};
 use crate::archive::{self, Found};
@@ -163,16 +163,37 @@ fn print(a: &Article) -> Print {
     }
 }
 
-/// Every article of a store, by id.
+/// Every article of a store, by id, read line by line from its export
+/// (a store of a million stories is never held whole).
 fn prints(store: &Store) -> anyhow::Result<HashMap<String, Print>> {
-    let mut out = HashMap::new();
-    let mut lines = Vec::new();
-    store.export(&mut lines, &mut |skipped| tracing::warn!(skipped = %skipped, "unreadable article left out"))?;
-    for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let article: Article = serde_json::from_slice(line).context("reading back an exported article")?;
-        out.insert(article.id.to_string(), print(&article));
+    let mut sink = Prints { line: Vec::new(), out: HashMap::new() };
+    store.export(&mut sink, &mut |skipped| tracing::warn!(skipped = %skipped, "unreadable article left out"))?;
+    Ok(sink.out)
+}
+
+/// Takes an export's lines as they are written.
+struct Prints {
+    line: Vec<u8>,
+    out: HashMap<String, Print>,
+}
+
+impl std::io::Write for Prints {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            if b != b'\n' {
+                self.line.push(b);
+                continue;
+            }
+            let article: Article = serde_json::from_slice(&self.line).map_err(std::io::Error::other)?;
+            self.out.insert(article.id.to_string(), print(&article));
+            self.line.clear();
+        }
+        Ok(buf.len())
     }
-    Ok(out)
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Compares the articles of two stores.
