@@ -126,8 +126,10 @@ impl App {
     /// its end.
     pub fn ingest(&self, bytes: &[u8], asked: &Asked<'_>) -> Result<Ingested, IngestError> {
         let received = import::now();
+        // Parsed before the right to write is taken: parses run side by side.
+        let parsed = import::parse(bytes, asked, &self.import, received)?;
         let mut writing = self.begin(bytes.len())?;
-        let ingested = self.apply_transmission(bytes, asked, received)?;
+        let ingested = self.apply_transmission(parsed, asked, received)?;
         let meta = Received {
             received,
             media: crate::journal::media_name(asked.media).to_owned(),
@@ -161,11 +163,11 @@ impl App {
 
     fn apply_transmission(
         &self,
-        bytes: &[u8],
+        parsed: import::Parsed,
         asked: &Asked<'_>,
         received: DateTime<Utc>,
     ) -> Result<Ingested, IngestError> {
-        let ingested = import::ingest(&self.store, bytes, asked, &self.import, received)?;
+        let ingested = import::store_parsed(&self.store, parsed, asked, received)?;
         if let Some(tags) = changed(&ingested.outcome) {
             self.docs.invalidate(&tags);
         }
@@ -280,7 +282,8 @@ impl App {
                     embargo: meta.embargo,
                     restore: meta.restore,
                 };
-                match self.apply_transmission(bytes, &asked, meta.received) {
+                let parsed = import::parse(bytes, &asked, &self.import, meta.received);
+                match parsed.and_then(|parsed| self.apply_transmission(parsed, &asked, meta.received)) {
                     Ok(ingested) => Replayed::Outcome {
                         outcome: ingested.outcome.label().to_owned(),
                         id: outcome_id(&ingested.outcome),

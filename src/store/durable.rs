@@ -141,13 +141,25 @@ fn flush_loop(db: &sled::Db, log: &File, also: &Mutex<Option<SyncHook>>, shared:
             }
             state.requested
         };
-        let result = db.flush().map(|_| ()).map_err(|e| match e {
-            sled::Error::Io(io) => io,
-            other => std::io::Error::other(other.to_string()),
-        });
-        let result = result.and_then(|_| log.sync_data());
+        let store = || {
+            let flushed = db.flush().map(|_| ()).map_err(|e| match e {
+                sled::Error::Io(io) => io,
+                other => std::io::Error::other(other.to_string()),
+            });
+            flushed.and_then(|_| log.sync_data())
+        };
         let hook = also.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let result = result.and_then(|_| hook.map_or(Ok(()), |sync| sync()));
+        // The other file is synced at the same time as sled's: a flush
+        // waits for the slower of the two, not for both in turn.
+        let result = match hook {
+            None => store(),
+            Some(sync) => thread::scope(|s| {
+                let other = s.spawn(|| sync());
+                let flushed = store();
+                let synced = other.join().unwrap_or_else(|_| Err(std::io::Error::other("the sync panicked")));
+                flushed.and(synced)
+            }),
+        };
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(e) = result {
             tracing::error!(error = %e, "store: flush failed");
