@@ -18,12 +18,12 @@ use chrono::{DateTime, Utc};
 
 use crate::cache::{Doc, DocCache, Flight, Tag};
 use crate::documents::{self, DocKey, Rendered, Sources};
-use crate::domain::{Article, ArticleId};
-use crate::edge::Edge;
+use crate::domain::{Article, ArticleId, Listing};
+use crate::edge::{Edge, Lifetimes};
 use crate::import::{self, Asked, Checked, ImportSettings, IngestError, Ingested, Outcome};
 use crate::journal::{Entry, Journal, Received, Writing};
 use crate::render::Site;
-use crate::store::{Put, Store, StoreError, Tombstone};
+use crate::store::{Put, Released, Store, StoreError, Tombstone};
 use crate::telemetry::Metrics;
 use crate::urls::Base;
 
@@ -35,6 +35,24 @@ pub enum Lookup {
     /// Killed; the text says when.
     Gone(String),
 }
+
+/// How a document is kept, by what a client could vary in its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A current page (no cursor) at a known public address: what readers poll.
+    Current,
+    /// An older page (`?before=`): cached within the cold budget.
+    Older,
+    /// At a public address past the first [`MAX_BASES`] seen (no
+    /// `WIREFEED_PUBLIC_URL`, a client naming any `Host`): never cached.
+    Foreign,
+}
+
+/// Public addresses whose documents are cached when no public URL is set:
+/// the first ones documents are asked under (e.g. by name and by address,
+/// http and https). Any other `Host` a client sends costs a render, one at
+/// a time, and is never kept.
+pub const MAX_BASES: usize = 4;
 
 /// What a delete did.
 pub enum Deleted {
@@ -60,6 +78,14 @@ pub struct App {
     page_items: usize,
     /// The cache tier and WebSub hubs, told of every durable change.
     edge: Edge,
+    /// The public addresses whose documents are cached (see [`MAX_BASES`]).
+    bases: std::sync::RwLock<Vec<Base>>,
+    /// Held while rendering or compressing a cold document (an older page,
+    /// a foreign address): a client naming many of them costs one core's
+    /// work at most, never a render per request in parallel.
+    cold: tokio::sync::Semaphore,
+    /// The documents' `Cache-Control` values.
+    lifetimes: Lifetimes,
     metrics: Arc<Metrics>,
 }
 
@@ -77,8 +103,21 @@ impl App {
     ) -> App {
         let archive = journal.sync_handle();
         store.sync_also(Arc::new(move || archive.sync()));
-        let rebuilding = Default::default();
-        App { store, journal, rebuilding, docs: DocCache::default(), import, site, page_items, edge, metrics }
+        let lifetimes = edge.lifetimes(site.max_age);
+        App {
+            store,
+            journal,
+            rebuilding: Default::default(),
+            docs: DocCache::default(),
+            import,
+            site,
+            page_items,
+            edge,
+            bases: std::sync::RwLock::new(Vec::new()),
+            cold: tokio::sync::Semaphore::new(1),
+            lifetimes,
+            metrics,
+        }
     }
 
     /// Refuses (or takes again) imports, deletes and releases while the
@@ -115,6 +154,10 @@ impl App {
 
     pub fn edge(&self) -> &Edge {
         &self.edge
+    }
+
+    pub fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
     }
 
     pub fn import_settings(&self) -> &ImportSettings {
@@ -193,7 +236,8 @@ impl App {
     }
 
     /// A delete is a kill: the story leaves a tombstone, so a late copy of
-    /// it cannot quietly bring it back.
+    /// it cannot quietly bring it back. A held (embargoed) story is killed
+    /// the same way and never released.
     pub fn delete(&self, id: &ArticleId) -> Result<Deleted, StoreError> {
         let at = import::now();
         let deleted = {
@@ -212,42 +256,91 @@ impl App {
     }
 
     fn apply_delete(&self, id: &ArticleId, at: DateTime<Utc>) -> Result<Deleted, StoreError> {
-        if self.store.get(id)?.is_none() {
+        let Some(stone) = self.store.kill(id, at)? else {
             return Ok(self.store.tombstone(id)?.map_or(Deleted::NotFound, Deleted::Already));
-        }
-        let Some(stone) = self.store.kill(id, at)? else { return Ok(Deleted::NotFound) };
+        };
         self.docs.invalidate(&Tag::story(&stone.section.slug, &stone.id, &stone.headline));
         Ok(Deleted::Killed(stone))
     }
 
-    /// Publishes the embargoed stories due at `now`.
+    /// The tombstone of a killed story.
+    pub fn tombstone(&self, id: &ArticleId) -> Result<Option<Tombstone>, StoreError> {
+        self.store.tombstone(id)
+    }
+
+    /// Publishes the embargoed stories due at `now`; those killed while
+    /// held are dropped.
     pub fn release_due(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
         if self.is_rebuilding() {
             // Released once the rebuild is done, in the archive's order.
             return Ok(Vec::new());
         }
+        let puts = {
+            let mut writing = self.begin(0)?;
+            let (puts, changed) = self.apply_release(now)?;
+            if changed {
+                self.record(&mut writing, &Entry::Release { at: now })?;
+            }
+            puts
+        };
+        self.published(puts)
+    }
+
+    fn apply_release(&self, now: DateTime<Utc>) -> Result<(Vec<Put>, bool), StoreError> {
+        let released = self.store.release_due(now)?;
+        let changed = !released.is_empty();
+        Ok((self.unheld(released), changed))
+    }
+
+    /// Publishes one held story now (`POST /articles/{id}/release`).
+    /// `None`: no story of that id is held.
+    pub fn release_now(&self, id: &ArticleId) -> Result<Option<Released>, StoreError> {
+        let at = import::now();
         let released = {
             let mut writing = self.begin(0)?;
-            let released = self.apply_release(now)?;
-            if !released.is_empty() {
-                self.record(&mut writing, &Entry::Release { at: now })?;
+            let released = self.apply_release_now(id, at)?;
+            if released.is_some() {
+                self.record(&mut writing, &Entry::ReleaseNow { id: id.clone(), at })?;
             }
             released
         };
-        self.store.sync()?;
-        for tags in released.iter().filter_map(written) {
-            self.edge.changed(&tags);
+        let Some(released) = released else { return Ok(None) };
+        self.published(self.unheld(vec![released.clone()]))?;
+        Ok(Some(released))
+    }
+
+    fn apply_release_now(&self, id: &ArticleId, at: DateTime<Utc>) -> Result<Option<Released>, StoreError> {
+        let released = self.store.release_now(id, at)?;
+        if let Some(r) = &released {
+            self.unheld(vec![r.clone()]);
         }
-        self.metrics.imports.with_label_values(&["released"]).inc_by(released.len() as u64);
         Ok(released)
     }
 
-    fn apply_release(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
-        let released = self.store.release_due(now)?;
-        for tags in released.iter().filter_map(written) {
+    /// The stories released into the indexes, their documents dropped;
+    /// those killed while held are dropped.
+    fn unheld(&self, released: Vec<Released>) -> Vec<Put> {
+        let mut puts = Vec::new();
+        for r in released {
+            match r {
+                Released::Published(put) => puts.push(put),
+                Released::Killed(a) => tracing::warn!(id = %a.id, "a held story was killed: not released"),
+            }
+        }
+        for tags in puts.iter().filter_map(written) {
             self.docs.invalidate(&tags);
         }
-        Ok(released)
+        puts
+    }
+
+    /// Makes released stories durable and tells caches and hubs.
+    fn published(&self, puts: Vec<Put>) -> Result<Vec<Put>, StoreError> {
+        self.store.sync()?;
+        for tags in puts.iter().filter_map(written) {
+            self.edge.changed(&tags);
+        }
+        self.metrics.imports.with_label_values(&["released"]).inc_by(puts.len() as u64);
+        Ok(puts)
     }
 
     /// Loads one exported article as it was (`wirefeed restore`). Not yet
@@ -300,6 +393,10 @@ impl App {
                 self.apply_release(*at)?;
                 Replayed::Done
             }
+            Entry::ReleaseNow { id, at } => {
+                self.apply_release_now(id, *at)?;
+                Replayed::Done
+            }
             Entry::Restored(article) => {
                 self.apply_restored(article)?;
                 Replayed::Done
@@ -346,8 +443,57 @@ impl App {
         self.docs.flight(key).await
     }
 
-    /// Renders the document of `key` and caches it.
-    pub fn render(&self, key: &DocKey) -> Result<Lookup, StoreError> {
+    /// How `key` is kept. The first [`MAX_BASES`] public addresses asked
+    /// for are remembered here (with `WIREFEED_PUBLIC_URL` there is one).
+    pub fn class(&self, key: &DocKey) -> Class {
+        let known = {
+            let bases = self.bases.read().unwrap_or_else(|e| e.into_inner());
+            match bases.contains(&key.base) {
+                true => Some(true),
+                false if bases.len() >= MAX_BASES => Some(false),
+                false => None,
+            }
+        };
+        let known = known.unwrap_or_else(|| self.remember(&key.base));
+        match (known, key.doc.is_older_page()) {
+            (false, _) => Class::Foreign,
+            (true, true) => Class::Older,
+            (true, false) => Class::Current,
+        }
+    }
+
+    /// Adds `base` to the cached addresses while there is room.
+    fn remember(&self, base: &Base) -> bool {
+        let mut bases = self.bases.write().unwrap_or_else(|e| e.into_inner());
+        if bases.contains(base) {
+            return true;
+        }
+        if bases.len() >= MAX_BASES {
+            return false;
+        }
+        tracing::info!(base = base.as_str(), "documents at this public address are cached");
+        bases.push(base.clone());
+        true
+    }
+
+    /// The right to render or compress a cold document: one at a time.
+    pub async fn cold_permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.cold.acquire().await.expect("the semaphore is never closed")
+    }
+
+    /// The cursor of the real page boundary that an older page's `cursor`
+    /// stands for: the time of the oldest story at or after it (the page
+    /// before it lists exactly what the page before `cursor` lists), or
+    /// `None` when no story is that new (the page is the first one). One
+    /// index seek: `page` with no items reads only the entry after the
+    /// cursor, for its `prev` link.
+    pub fn boundary(&self, listing: &Listing, cursor: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self.store.page(listing, Some(cursor), 0)?.prev.flatten())
+    }
+
+    /// Renders the document of `key` and caches it, unless its class is
+    /// [`Class::Foreign`].
+    pub fn render(&self, key: &DocKey, class: Class) -> Result<Lookup, StoreError> {
         self.metrics.renders.inc();
         let generation = self.docs.generation();
         let from = Sources { store: &self.store, site: &self.site, page_items: self.page_items };
@@ -356,7 +502,9 @@ impl App {
                 tags.extend(key.doc.tags());
                 doc.headers.extra.extend(self.edge.tag_header(&tags));
                 let doc = Arc::new(doc);
-                self.docs.insert(key.clone(), Arc::clone(&doc), tags, generation);
+                if class != Class::Foreign {
+                    self.docs.insert(key.clone(), Arc::clone(&doc), tags, generation, class == Class::Older);
+                }
                 Lookup::Doc(doc)
             }
             Rendered::Missing(what) => Lookup::Missing(what),

@@ -1,5 +1,13 @@
 //! Rendered documents kept in memory as bytes, with their ETag and
-//! Last-Modified, and their gzip and brotli forms made once, on first ask.
+//! Last-Modified, and their gzip and brotli forms made once, on first ask
+//! (off the request threads: see `routes::respond`).
+//!
+//! The cache is bounded in entries and bytes and, when full, drops the
+//! least recently used entries, never everything: a client naming many
+//! documents (cursors, hosts) pushes out only what nobody read for longest.
+//! Entries of two classes have separate budgets: documents every reader
+//! polls (current pages) and cold ones a client can name in numbers (older
+//! pages, further hosts), so walking the cold ones never evicts a current page.
 //!
 //! Each entry carries the tags of what it was rendered from (a section, an
 //! article, a related headline, or everything). A write drops exactly the
@@ -24,15 +32,23 @@ use crate::domain::{headline_key, ArticleId, SectionSlug};
 /// What a key counts against [`MAX_BYTES`] besides its document.
 const KEY_WEIGHT: usize = 128;
 
-/// Most entries kept; past this the cache starts over (a guard against
-/// unbounded keys, e.g. many Host names).
+/// Most entries of current documents kept; past this the least recently
+/// used go.
 const MAX_ENTRIES: usize = 20_000;
 
-/// Most bytes kept, counting each body once and half again for its
-/// compressed forms; past this the cache starts over. The entry count alone
-/// does not bound memory: a 50-item feed page is ~100 KB and every distinct
-/// `?before=` cursor is a new key (20,000 pages would be ~2 GB).
+/// Most bytes of current documents kept, counting each body once and half
+/// again for its compressed forms; past this the least recently used go.
+/// The entry count alone does not bound memory: a 50-item feed page is
+/// ~100 KB (20,000 pages would be ~2 GB).
 const MAX_BYTES: usize = 16 << 20;
+
+/// The budgets of cold documents (older pages, further hosts): a quarter.
+const MAX_COLD_ENTRIES: usize = MAX_ENTRIES / 4;
+const MAX_COLD_BYTES: usize = MAX_BYTES / 4;
+
+/// When a class is over its budget, entries go until it is down to this
+/// share of it (in 1/16ths): one scan frees room for many inserts.
+const EVICT_TO_SIXTEENTHS: usize = 14;
 
 /// A rendered document.
 pub struct Doc {
@@ -74,6 +90,16 @@ impl Doc {
             extra: Vec::new(),
         });
         Doc { body: Bytes::from(body), etag, last_modified, headers, gzip: OnceLock::new(), brotli: OnceLock::new() }
+    }
+
+    /// The gzip form, if it was made.
+    pub fn gzip_ready(&self) -> Option<&Bytes> {
+        self.gzip.get()
+    }
+
+    /// The brotli form, if it was made.
+    pub fn brotli_ready(&self) -> Option<&Bytes> {
+        self.brotli.get()
     }
 
     /// The gzip form, compressed on first use.
@@ -122,12 +148,34 @@ impl Tag {
 struct Entry {
     doc: Arc<Doc>,
     tags: Vec<Tag>,
+    cold: bool,
+    /// The cache's clock at the last read: the least recent go first.
+    used: AtomicU64,
 }
 
 impl Entry {
     /// What the entry counts against [`MAX_BYTES`].
     fn weight(&self) -> usize {
         KEY_WEIGHT + self.doc.body.len() + self.doc.body.len() / 2
+    }
+}
+
+/// Entries and bytes of one class.
+#[derive(Default, Clone, Copy)]
+struct Usage {
+    entries: usize,
+    bytes: usize,
+}
+
+impl Usage {
+    fn add(&mut self, entry: &Entry) {
+        self.entries += 1;
+        self.bytes += entry.weight();
+    }
+
+    fn remove(&mut self, entry: &Entry) {
+        self.entries -= 1;
+        self.bytes -= entry.weight();
     }
 }
 
@@ -138,14 +186,32 @@ type Hasher = foldhash::fast::RandomState;
 
 struct Entries<K> {
     map: HashMap<K, Entry, Hasher>,
-    /// Sum of the entries' weights.
-    bytes: usize,
+    /// Current and cold entries' counts and weights.
+    current: Usage,
+    cold: Usage,
+}
+
+impl<K> Entries<K> {
+    fn usage(&mut self, cold: bool) -> &mut Usage {
+        if cold {
+            &mut self.cold
+        } else {
+            &mut self.current
+        }
+    }
+
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.current.bytes + self.cold.bytes
+    }
 }
 
 /// The document cache, by a key naming a document.
 pub struct DocCache<K> {
     entries: RwLock<Entries<K>>,
     writes: AtomicU64,
+    /// Counts reads: an entry's `used` is this clock at its last read.
+    clock: AtomicU64,
     /// Keys being rendered now, each with the lock its renderer holds.
     flights: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -153,8 +219,13 @@ pub struct DocCache<K> {
 impl<K> Default for DocCache<K> {
     fn default() -> Self {
         DocCache {
-            entries: RwLock::new(Entries { map: HashMap::default(), bytes: 0 }),
+            entries: RwLock::new(Entries {
+                map: HashMap::default(),
+                current: Usage::default(),
+                cold: Usage::default(),
+            }),
             writes: AtomicU64::new(0),
+            clock: AtomicU64::new(0),
             flights: Mutex::new(HashMap::new()),
         }
     }
@@ -183,7 +254,10 @@ impl<K: Hash + Eq + Clone> DocCache<K> {
     /// A cached document.
     pub fn get(&self, key: &K) -> Option<Arc<Doc>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.map.get(key).map(|e| Arc::clone(&e.doc))
+        let entry = entries.map.get(key)?;
+        // Under the read lock: two atomics, no allocation, no write lock.
+        entry.used.store(self.clock.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        Some(Arc::clone(&entry.doc))
     }
 
     /// Waits until no one else is rendering `key`, and holds that right
@@ -203,22 +277,29 @@ impl<K: Hash + Eq + Clone> DocCache<K> {
         self.writes.load(Ordering::SeqCst)
     }
 
-    /// Keeps a render made from a store read at `generation`, unless a write happened since.
-    pub fn insert(&self, key: K, doc: Arc<Doc>, tags: Vec<Tag>, generation: u64) {
+    /// Keeps a render made from a store read at `generation`, unless a write
+    /// happened since. `cold`: an older page or a further host, kept within
+    /// a budget of its own.
+    pub fn insert(&self, key: K, doc: Arc<Doc>, tags: Vec<Tag>, generation: u64, cold: bool) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if self.writes.load(Ordering::SeqCst) != generation {
             return;
         }
-        let entry = Entry { doc, tags };
-        let weight = entry.weight();
+        let used = AtomicU64::new(self.clock.fetch_add(1, Ordering::Relaxed));
+        let entry = Entry { doc, tags, cold, used };
         if let Some(old) = entries.map.remove(&key) {
-            entries.bytes -= old.weight();
+            entries.usage(old.cold).remove(&old);
         }
-        if entries.map.len() >= MAX_ENTRIES || entries.bytes + weight > MAX_BYTES {
-            entries.map.clear();
-            entries.bytes = 0;
+        let (max_entries, max_bytes) = if cold { (MAX_COLD_ENTRIES, MAX_COLD_BYTES) } else { (MAX_ENTRIES, MAX_BYTES) };
+        if entry.weight() > max_bytes {
+            return; // larger than the whole budget: served, not kept
         }
-        entries.bytes += weight;
+        let usage = *entries.usage(cold);
+        if usage.entries >= max_entries || usage.bytes + entry.weight() > max_bytes {
+            let keep = |max: usize| max / 16 * EVICT_TO_SIXTEENTHS;
+            evict(&mut entries, cold, keep(max_entries), keep(max_bytes));
+        }
+        entries.usage(cold).add(&entry);
         entries.map.insert(key, entry);
     }
 
@@ -227,11 +308,11 @@ impl<K: Hash + Eq + Clone> DocCache<K> {
     pub fn invalidate(&self, changed: &[Tag]) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         self.writes.fetch_add(1, Ordering::SeqCst);
-        let Entries { map, bytes } = &mut *entries;
+        let Entries { map, current, cold } = &mut *entries;
         map.retain(|_, entry| {
             let keep = !entry.tags.iter().any(|t| *t == Tag::All || changed.contains(t));
             if !keep {
-                *bytes -= entry.weight();
+                if entry.cold { &mut *cold } else { &mut *current }.remove(entry);
             }
             keep
         });
@@ -243,6 +324,33 @@ impl<K: Hash + Eq + Clone> DocCache<K> {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Drops the least recently read entries of one class until it holds at
+/// most `entries` entries and `bytes` bytes.
+fn evict<K: Hash + Eq + Clone>(all: &mut Entries<K>, cold: bool, entries: usize, bytes: usize) {
+    let mut class: Vec<(u64, usize, &K)> = all
+        .map
+        .iter()
+        .filter(|(_, e)| e.cold == cold)
+        .map(|(k, e)| (e.used.load(Ordering::Relaxed), e.weight(), k))
+        .collect();
+    class.sort_unstable_by_key(|(used, ..)| *used);
+    let mut usage = if cold { all.cold } else { all.current };
+    let mut gone = Vec::new();
+    for (_, weight, key) in class {
+        if usage.entries <= entries && usage.bytes <= bytes {
+            break;
+        }
+        usage.entries -= 1;
+        usage.bytes -= weight;
+        gone.push(key.clone());
+    }
+    for key in gone {
+        if let Some(entry) = all.map.remove(&key) {
+            all.usage(cold).remove(&entry);
+        }
     }
 }
 
@@ -258,8 +366,8 @@ mod tests {
     fn many_large_pages_stay_within_the_byte_budget() {
         let cache = DocCache::<String>::default();
         for i in 0..1_000 {
-            cache.insert(format!("page {i}"), doc(100_000), vec![Tag::All], cache.generation());
-            let bytes = cache.entries.read().unwrap().bytes;
+            cache.insert(format!("page {i}"), doc(100_000), vec![Tag::All], cache.generation(), false);
+            let bytes = cache.entries.read().unwrap().bytes();
             assert!(bytes <= MAX_BYTES, "{bytes} bytes after {i} pages");
         }
         assert!(cache.len() < 1_000);
@@ -285,7 +393,7 @@ mod tests {
                     renders.fetch_add(1, Ordering::SeqCst);
                     // A render takes a while: every other task arrives meanwhile.
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    cache.insert("feed", doc(10), vec![Tag::All], generation);
+                    cache.insert("feed", doc(10), vec![Tag::All], generation, false);
                 })
             })
             .collect();
@@ -300,11 +408,40 @@ mod tests {
     fn invalidation_gives_back_the_bytes_of_what_it_drops() {
         let cache = DocCache::<&str>::default();
         let (world, sport) = (SectionSlug::parse("world").unwrap(), SectionSlug::parse("sport").unwrap());
-        cache.insert("a", doc(1_000), vec![Tag::Section(world.clone())], cache.generation());
-        cache.insert("b", doc(1_000), vec![Tag::Section(sport.clone())], cache.generation());
-        cache.insert("b", doc(2_000), vec![Tag::Section(sport)], cache.generation());
+        cache.insert("a", doc(1_000), vec![Tag::Section(world.clone())], cache.generation(), false);
+        cache.insert("b", doc(1_000), vec![Tag::Section(sport.clone())], cache.generation(), false);
+        cache.insert("b", doc(2_000), vec![Tag::Section(sport)], cache.generation(), false);
         cache.invalidate(&[Tag::Section(world)]);
         assert!(cache.get(&"a").is_none());
-        assert_eq!(cache.entries.read().unwrap().bytes, KEY_WEIGHT + 3_000);
+        assert_eq!(cache.entries.read().unwrap().bytes(), KEY_WEIGHT + 3_000);
+    }
+
+    #[test]
+    fn a_full_cache_drops_the_least_recently_read_not_everything() {
+        let cache = DocCache::<String>::default();
+        cache.insert("hot".into(), doc(100_000), vec![Tag::All], cache.generation(), false);
+        for i in 0..1_000 {
+            cache.insert(format!("page {i}"), doc(100_000), vec![Tag::All], cache.generation(), false);
+            // A reader keeps reading the hot document.
+            assert!(cache.get(&"hot".to_owned()).is_some(), "the hot document went after {i} inserts");
+        }
+        assert!(cache.len() > 100, "most of the cache stays: {}", cache.len());
+    }
+
+    #[test]
+    fn cold_documents_never_push_out_current_ones() {
+        let cache = DocCache::<String>::default();
+        for i in 0..100 {
+            cache.insert(format!("current {i}"), doc(100_000), vec![Tag::All], cache.generation(), false);
+        }
+        for i in 0..10_000 {
+            cache.insert(format!("cold {i}"), doc(10_000), vec![Tag::All], cache.generation(), true);
+        }
+        for i in 0..100 {
+            assert!(cache.get(&format!("current {i}")).is_some(), "current {i}");
+        }
+        let entries = cache.entries.read().unwrap();
+        assert!(entries.cold.bytes <= MAX_COLD_BYTES && entries.cold.entries <= MAX_COLD_ENTRIES);
+        assert_eq!(entries.map.len(), entries.current.entries + entries.cold.entries);
     }
 }

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::domain::Section;
 use crate::edge::{EdgeError, EdgeSettings};
 use crate::import::ImportSettings;
+use crate::urls::{ForwardedHeader, DEFAULT_FORWARDED_HEADERS};
 
 /// wirefeed: plain wire-story text in, RSS/Atom/JSON feeds out.
 #[derive(Debug, Parser)]
@@ -132,9 +133,20 @@ pub struct ServeArgs {
     #[allow(rustdoc::bare_urls)]
     #[arg(long, env = "WIREFEED_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
-    /// Comma-separated addresses or CIDR ranges whose X-Forwarded-* / Forwarded headers are trusted.
+    /// Comma-separated addresses or CIDR ranges whose forwarding headers are trusted.
     #[arg(long, env = "WIREFEED_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     pub trusted_proxies: Vec<String>,
+    /// Comma-separated forwarding headers the trusted proxies set (and so overwrite
+    /// whatever a client sent): X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host,
+    /// X-Forwarded-Prefix, Forwarded. Any other is ignored even from a trusted proxy.
+    #[arg(long, env = "WIREFEED_FORWARDED_HEADERS", value_delimiter = ',', value_enum, ignore_case = true,
+          default_values_t = DEFAULT_FORWARDED_HEADERS,
+          global = true)]
+    pub forwarded_headers: Vec<ForwardedHeader>,
+    /// A second, private address (loopback or an internal network) where
+    /// `/metrics` and the detailed `/healthz` answer without the token.
+    #[arg(long, env = "WIREFEED_ADMIN_BIND", global = true)]
+    pub admin_bind: Option<SocketAddr>,
     /// Bearer token for writes; generated and kept in the data directory when unset.
     #[arg(long, env = "WIREFEED_IMPORT_TOKEN", hide_env_values = true, global = true)]
     pub import_token: Option<String>,

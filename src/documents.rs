@@ -83,6 +83,29 @@ impl Document {
         }
     }
 
+    /// An older page of a feed or section (`?before=`).
+    pub fn is_older_page(&self) -> bool {
+        matches!(self, Document::Feed { before: Some(_), .. } | Document::Section { before: Some(_), .. })
+    }
+
+    /// The listing an older page is cut from, and its cursor.
+    pub fn cursor(&self) -> Option<(Listing, i64)> {
+        match self {
+            Document::Feed { feed, before: Some(c), .. } => Some((feed.listing(), *c)),
+            Document::Section { slug, before: Some(c) } => Some((Listing::Section(slug.clone()), *c)),
+            _ => None,
+        }
+    }
+
+    /// The URL of this paged document at `before` instead (`None`: the first page).
+    pub fn url_at(&self, base: &Base, before: Option<i64>) -> Option<String> {
+        match self {
+            Document::Feed { feed, format, .. } => Some(base.feed(feed, *format, before)),
+            Document::Section { slug, .. } => Some(base.section_at(slug, before)),
+            _ => None,
+        }
+    }
+
     /// Renders the document from the store.
     pub fn render(&self, from: &Sources<'_>, base: &Base) -> Result<Rendered, StoreError> {
         match self {
@@ -121,11 +144,7 @@ fn feed(
     format: Format,
     before: Option<i64>,
 ) -> Result<Rendered, StoreError> {
-    let listing = match (&feed.section, feed.urgent) {
-        (section, true) => Listing::Urgent(section.clone()),
-        (Some(slug), false) => Listing::Section(slug.clone()),
-        (None, false) => Listing::All,
-    };
+    let listing = feed.listing();
     let changed = from.store.changed(&listing)?;
     let scope = match &feed.section {
         None => render::Scope::all(from.site),

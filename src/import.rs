@@ -4,9 +4,10 @@
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
+use crate::domain::until_released;
 use crate::domain::{Article, ArticleId, Section};
 use crate::domain::{Wire, WireFormat};
-use crate::store::{Put, Store, Tombstone};
+use crate::store::{Admitted, Put, Store, Tombstone};
 use crate::wire::{Media, ParseOptions, Story, StoryTime};
 
 /// The receive time: now, to the second (story times are to the minute or second).
@@ -116,8 +117,11 @@ pub fn prepare(
         embargo: None,
     };
     let mut draft = draft;
-    // The importer's embargo wins over the agency's line; one already past is no embargo.
-    let embargo = asked.embargo.or(story.embargo.map(|t| t.with_timezone(&Utc)));
+    // The importer's embargo wins over the agency's line; one already past
+    // is no embargo; one announced but unreadable holds the story until a
+    // person releases it.
+    let unreadable = (story.embargo_unreadable && story.embargo.is_none()).then(until_released);
+    let embargo = asked.embargo.or(story.embargo.map(|t| t.with_timezone(&Utc))).or(unreadable);
     match embargo {
         Some(release) if release > received => draft.embargo = Some(release),
         Some(release) => warnings.push(format!(
@@ -283,11 +287,23 @@ pub fn store_parsed(
         }
         return Ok(Ingested { outcome: Outcome::Killed(stone), warnings });
     }
-    let put = match store.killed_as(&draft)? {
-        Some(old) if asked.restore => store.revive(&draft, old)?,
-        Some(old) => return Err(IngestError::Killed(old)),
-        None => store.hold(&draft)?,
+    let put = match store.admit(&draft, asked.restore)? {
+        Admitted::Stored(put) => put,
+        Admitted::Killed(old) => return Err(IngestError::Killed(old)),
     };
+    if let Put::Held(held) = &put {
+        match held.embargo {
+            Some(release) if release == until_released() => warnings.push(format!(
+                "held until released by hand: POST /articles/{}/release (or send it again with ?embargo=)",
+                held.id
+            )),
+            Some(release) if draft.embargo != Some(release) => warnings.push(format!(
+                "a held copy of this story was replaced; the embargo stays until {}",
+                release.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )),
+            _ => {}
+        }
+    }
     Ok(Ingested { outcome: Outcome::Stored(put), warnings })
 }
 
@@ -314,16 +330,20 @@ fn kill_named(
             }
         }
     }
+    let mut keys = Vec::new();
+    if let Some((source, slug)) = advisory.wire.story_key() {
+        keys.push(crate::store::keys::wire_identity(source, slug));
+    }
+    if let Some(headline) = headline {
+        keys.push(crate::store::keys::identity(&advisory.section.slug, headline));
+    }
+    // A story not public yet is killed as a published one is.
+    if found.is_none() {
+        found = store.held_by_keys(&keys)?;
+    }
     match found {
         Some(id) => Ok(store.kill(&id, now)?),
         None => {
-            let mut keys = Vec::new();
-            if let Some((source, slug)) = advisory.wire.story_key() {
-                keys.push(crate::store::keys::wire_identity(source, slug));
-            }
-            if let Some(headline) = headline {
-                keys.push(crate::store::keys::identity(&advisory.section.slug, headline));
-            }
             store.kill_keys(&keys)?;
             Ok(None)
         }

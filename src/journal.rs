@@ -29,6 +29,8 @@ pub mod kind {
     pub const RELEASE: u8 = 3;
     /// One article loaded by `wirefeed restore`, exactly as exported.
     pub const RESTORED: u8 = 4;
+    /// `POST /articles/{id}/release`: one held story released by hand at `at`.
+    pub const RELEASE_NOW: u8 = 5;
 }
 
 /// What a transmission record says besides the bytes.
@@ -79,6 +81,7 @@ struct When {
     at: DateTime<Utc>,
 }
 
+/// An article named at an instant (a delete, a release by hand).
 #[derive(Serialize, Deserialize)]
 struct Deletion {
     id: ArticleId,
@@ -103,6 +106,11 @@ pub enum Entry {
     },
     /// An article of an export, loaded as it was.
     Restored(Box<Article>),
+    /// A held story released by hand at `at`.
+    ReleaseNow {
+        id: ArticleId,
+        at: DateTime<Utc>,
+    },
     /// A kind this build does not know.
     Unknown {
         kind: u8,
@@ -133,6 +141,9 @@ impl Entry {
             Entry::Delete { id, at } => (kind::DELETE, framed(json(&Deletion { id: id.clone(), at: *at }), &[])),
             Entry::Release { at } => (kind::RELEASE, framed(json(&When { at: *at }), &[])),
             Entry::Restored(article) => (kind::RESTORED, framed(json(&**article), &[])),
+            Entry::ReleaseNow { id, at } => {
+                (kind::RELEASE_NOW, framed(json(&Deletion { id: id.clone(), at: *at }), &[]))
+            }
             Entry::Unknown { kind } => (*kind, framed(b"{}".to_vec(), &[])),
         }
     }
@@ -159,6 +170,10 @@ impl Entry {
             }
             kind::RELEASE => Entry::Release { at: serde_json::from_slice::<When>(json).map_err(de)?.at },
             kind::RESTORED => Entry::Restored(Box::new(serde_json::from_slice(json).map_err(de)?)),
+            kind::RELEASE_NOW => {
+                let d: Deletion = serde_json::from_slice(json).map_err(de)?;
+                Entry::ReleaseNow { id: d.id, at: d.at }
+            }
             other => Entry::Unknown { kind: other },
         })
     }
@@ -252,6 +267,7 @@ mod tests {
             Entry::Transmission { meta: meta.clone(), bytes: b"\x01 exact bytes \xff".to_vec() },
             Entry::Delete { id: id.clone(), at },
             Entry::Release { at },
+            Entry::ReleaseNow { id: id.clone(), at },
             Entry::Unknown { kind: 200 },
         ];
         for (n, entry) in entries.iter().enumerate() {

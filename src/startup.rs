@@ -137,7 +137,8 @@ impl Application {
         // Opening a large store leaves sled's snapshot freed but resident.
         crate::memory::release_free_pages();
         let token = Token::configured_or_kept(serve.import_token.as_deref(), &store_args.data_dir)?;
-        let public = PublicUrl::new(serve.public_url.as_deref(), &serve.trusted_proxies)?;
+        let public =
+            PublicUrl::new(serve.public_url.as_deref(), &serve.trusted_proxies)?.honouring(&serve.forwarded_headers);
         let prefix = public.prefix();
         let metrics = Arc::new(Metrics::new());
         let edge_settings = serve.edge_settings()?;
@@ -158,9 +159,17 @@ impl Application {
         }
         let edge_metrics = app.edge().metrics.clone();
         let configured_base = public.configured().cloned();
-        let state = web::Data::new(AppState { app: Arc::clone(&app), token, public, cache_control, recovery });
+        let admin = Arc::new(std::sync::OnceLock::new());
+        let state = web::Data::new(AppState {
+            app: Arc::clone(&app),
+            token,
+            public,
+            cache_control,
+            admin: Arc::clone(&admin),
+            recovery,
+        });
         actix_web::rt::spawn(crate::release::run(app));
-        let server = HttpServer::new(move || {
+        let mut server = HttpServer::new(move || {
             let mut routes = Routes::new().app_data(state.clone()).wrap(Access::new(Arc::clone(&metrics)));
             if let Some(prefix) = &prefix {
                 routes = routes
@@ -182,6 +191,12 @@ impl Application {
         .bind(serve.bind)
         .with_context(|| format!("binding {}", serve.bind))?;
         let addrs = server.addrs();
+        if let Some(bind) = serve.admin_bind {
+            server = server.bind(bind).with_context(|| format!("binding {bind} (WIREFEED_ADMIN_BIND)"))?;
+            let bound = *server.addrs().last().expect("an address was just bound");
+            let _ = admin.set(bound);
+            tracing::info!("admin endpoints (/metrics, /healthz in full, no token) on http://{bound}");
+        }
         if let Some(inbox) = edge_inbox {
             // Purged URLs and hub topics are the public ones: configured, or
             // this server's own address (port 0 resolved by now).

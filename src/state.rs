@@ -1,6 +1,7 @@
 //! What every HTTP handler shares.
 
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header::HeaderValue;
 
@@ -13,23 +14,30 @@ pub struct AppState {
     pub app: Arc<App>,
     pub token: Token,
     pub public: PublicUrl,
-    /// `Cache-Control` of documents, made once (cut before an embargo release).
+    /// `Cache-Control` of current documents while no release is near, made once.
     pub cache_control: HeaderValue,
     /// What the start makes (or made) again from the archive, for `/healthz`.
     pub recovery: std::sync::Arc<crate::rebuild::Recovery>,
+    /// The `WIREFEED_ADMIN_BIND` listener's address, once bound: requests
+    /// that came through it see `/metrics` and `/healthz` in full without
+    /// the token.
+    pub admin: Arc<OnceLock<SocketAddr>>,
 }
 
 impl AppState {
-    /// `Cache-Control` for a document now: the configured max-age (and edge
-    /// s-maxage), cut so that no copy outlives the next embargo release
-    /// (which changes documents).
-    pub fn cache_control(&self) -> HeaderValue {
-        let Some(release) = self.app.store().next_release() else { return self.cache_control.clone() };
-        let max_age = self.app.site().max_age;
-        let left = (release - chrono::Utc::now()).num_seconds().max(0) as u64;
-        if left >= self.app.edge().longest(max_age) {
-            return self.cache_control.clone();
+    /// Whether `req` came through the admin listener.
+    pub fn is_admin(&self, req: &actix_web::HttpRequest) -> bool {
+        self.admin.get().is_some_and(|addr| req.app_config().local_addr() == *addr)
+    }
+
+    /// `Cache-Control` for a document now (`older`: a `?before=` page): see
+    /// [`crate::edge::Lifetimes`] for how a near embargo release cuts it
+    /// without telling when it is due.
+    pub fn cache_control(&self, older: bool) -> &HeaderValue {
+        let release = self.app.store().next_release();
+        if release.is_none() && !older {
+            return &self.cache_control;
         }
-        self.app.edge().cache_control(max_age, Some(left))
+        self.app.lifetimes().get(older, release.map(|r| r.timestamp()), chrono::Utc::now().timestamp())
     }
 }

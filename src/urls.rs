@@ -10,7 +10,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 
-use crate::domain::{ArticleId, SectionSlug};
+use crate::domain::{ArticleId, Listing, SectionSlug};
 
 const SECTIONS: &str = "sections";
 const ARTICLES: &str = "articles";
@@ -25,6 +25,8 @@ pub mod route {
     /// The article page and, with `.json`, its JSON.
     pub const ARTICLE: &str = "/articles/{id}";
     pub const IMPORT: &str = "/import";
+    /// A held (embargoed) story published now, by the token holder.
+    pub const RELEASE: &str = "/articles/{id}/release";
     pub const HEALTH: &str = "/healthz";
     pub const METRICS: &str = "/metrics";
 }
@@ -91,6 +93,15 @@ impl Feed {
             dir.push('/');
         }
         dir
+    }
+
+    /// The stories this feed lists.
+    pub fn listing(&self) -> Listing {
+        match (&self.section, self.urgent) {
+            (section, true) => Listing::Urgent(section.clone()),
+            (Some(slug), false) => Listing::Section(slug.clone()),
+            (None, false) => Listing::All,
+        }
     }
 
     /// The route pattern of this kind of feed in `format`.
@@ -166,12 +177,61 @@ impl Base {
     }
 }
 
+/// A forwarding header a trusted proxy may set. Named as HTTP spells them
+/// (`X-Forwarded-Prefix`; the case does not matter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    /// The client's address: accepted, but no link is built from it.
+    #[value(name = "X-Forwarded-For")]
+    XForwardedFor,
+    #[value(name = "X-Forwarded-Proto")]
+    XForwardedProto,
+    #[value(name = "X-Forwarded-Host")]
+    XForwardedHost,
+    #[value(name = "X-Forwarded-Prefix")]
+    XForwardedPrefix,
+    /// RFC 7239 (`proto` and `host` are read).
+    #[value(name = "Forwarded")]
+    Forwarded,
+}
+
 /// How to find the public base URL of a request.
 #[derive(Debug, Clone)]
 pub struct PublicUrl {
     configured: Option<Base>,
     trusted: Vec<IpNet>,
+    honoured: Honoured,
 }
+
+/// Which forwarding headers of a trusted proxy count: only those it sets
+/// itself. A proxy passes on whatever a client sent in a header it does not
+/// set (nginx passes `Forwarded` and `X-Forwarded-Prefix`, HAProxy's
+/// `option forwardfor` sets only `X-Forwarded-For`), so a header counted
+/// without being set by the proxy is the client's to forge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Honoured {
+    proto: bool,
+    host: bool,
+    prefix: bool,
+    forwarded: bool,
+}
+
+impl Honoured {
+    fn of(headers: &[ForwardedHeader]) -> Honoured {
+        let has = |h| headers.contains(&h);
+        Honoured {
+            proto: has(ForwardedHeader::XForwardedProto),
+            host: has(ForwardedHeader::XForwardedHost),
+            prefix: has(ForwardedHeader::XForwardedPrefix),
+            forwarded: has(ForwardedHeader::Forwarded),
+        }
+    }
+}
+
+/// The forwarding headers honoured unless configured otherwise: those nginx
+/// (as documented), Caddy and Traefik set.
+pub const DEFAULT_FORWARDED_HEADERS: [ForwardedHeader; 3] =
+    [ForwardedHeader::XForwardedFor, ForwardedHeader::XForwardedProto, ForwardedHeader::XForwardedHost];
 
 /// A bad `WIREFEED_PUBLIC_URL` or `WIREFEED_TRUSTED_PROXIES` value.
 #[derive(Debug, thiserror::Error)]
@@ -205,7 +265,13 @@ impl PublicUrl {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(PublicUrl { configured, trusted })
+        Ok(PublicUrl { configured, trusted, honoured: Honoured::of(&DEFAULT_FORWARDED_HEADERS) })
+    }
+
+    /// Counts only `headers` of a trusted proxy (`WIREFEED_FORWARDED_HEADERS`).
+    pub fn honouring(mut self, headers: &[ForwardedHeader]) -> PublicUrl {
+        self.honoured = Honoured::of(headers);
+        self
     }
 
     /// The configured public base URL, if there is one.
@@ -239,7 +305,7 @@ impl PublicUrl {
                 .peer_addr()
                 .is_some_and(|peer| self.trusted.iter().any(|net| net.contains(&peer.ip().to_canonical())));
         if trusted {
-            return Base::new(&forwarded_base(req.headers(), own_host));
+            return Base::new(&forwarded_base(req.headers(), own_host, self.honoured));
         }
         // Every cached answer builds this: one allocation, no formatting.
         let mut base = String::with_capacity(own_host.len() + 8);
@@ -250,17 +316,19 @@ impl PublicUrl {
     }
 }
 
-/// The base URL a trusted proxy describes. `X-Forwarded-Proto/Host/Prefix`
+/// The base URL a trusted proxy describes, from the headers it is known to
+/// set (`honoured`); any other is ignored. `X-Forwarded-Proto/Host/Prefix`
 /// win: nginx, Caddy and Traefik set those and pass a client's `Forwarded`
-/// through untouched, so `Forwarded` counts only when no `X-Forwarded-*`
-/// header came. Of a list, the last element counts: proxies append, so the
-/// last one is what the trusted peer itself saw; anything earlier may be the
-/// client's invention.
-fn forwarded_base(headers: &HeaderMap, own_host: &str) -> String {
-    let x_proto = last_value(headers, "x-forwarded-proto");
-    let x_host = last_value(headers, "x-forwarded-host");
-    let x_prefix = last_value(headers, "x-forwarded-prefix");
-    let (proto, host) = if x_proto.is_some() || x_host.is_some() || x_prefix.is_some() {
+/// through untouched, so `Forwarded` (when honoured at all) counts only when
+/// no honoured `X-Forwarded-*` header came. Of a list, the last element
+/// counts: proxies append, so the last one is what the trusted peer itself
+/// saw; anything earlier may be the client's invention.
+fn forwarded_base(headers: &HeaderMap, own_host: &str, honoured: Honoured) -> String {
+    let read = |on: bool, name: &str| if on { last_value(headers, name) } else { None };
+    let x_proto = read(honoured.proto, "x-forwarded-proto");
+    let x_host = read(honoured.host, "x-forwarded-host");
+    let x_prefix = read(honoured.prefix, "x-forwarded-prefix");
+    let (proto, host) = if x_proto.is_some() || x_host.is_some() || x_prefix.is_some() || !honoured.forwarded {
         (x_proto.map(|p| p.to_ascii_lowercase()), x_host)
     } else {
         let forwarded = last_value(headers, "forwarded").map(|f| parse_forwarded(&f)).unwrap_or_default();
@@ -356,6 +424,26 @@ mod tests {
         map
     }
 
+    /// Every header honoured.
+    const ALL: Honoured = Honoured { proto: true, host: true, prefix: true, forwarded: true };
+
+    #[test]
+    fn only_the_honoured_headers_count() {
+        let forged = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-prefix", "/attacker/path"),
+            ("forwarded", "host=evil.example;proto=https"),
+        ]);
+        let default = Honoured::of(&DEFAULT_FORWARDED_HEADERS);
+        assert_eq!(forwarded_base(&forged, "feeds.example.org", default), "http://feeds.example.org/");
+        let only_for = Honoured::of(&[ForwardedHeader::XForwardedFor]);
+        let h = headers(&[("x-forwarded-host", "evil.example"), ("x-forwarded-proto", "https")]);
+        assert_eq!(forwarded_base(&h, "feeds.example.org", only_for), "http://feeds.example.org/");
+        assert_eq!(forwarded_base(&h, "feeds.example.org", default), "https://evil.example/");
+        let forwarded = Honoured::of(&[ForwardedHeader::Forwarded]);
+        assert_eq!(forwarded_base(&forged, "feeds.example.org", forwarded), "https://evil.example/");
+    }
+
     #[test]
     fn x_forwarded_headers_make_the_base() {
         let h = headers(&[
@@ -363,26 +451,26 @@ mod tests {
             ("x-forwarded-host", "example.org"),
             ("x-forwarded-prefix", "/news/"),
         ]);
-        assert_eq!(forwarded_base(&h, "10.0.0.5:8080"), "https://example.org/news/");
-        assert_eq!(forwarded_base(&HeaderMap::new(), "10.0.0.5:8080"), "http://10.0.0.5:8080/");
+        assert_eq!(forwarded_base(&h, "10.0.0.5:8080", ALL), "https://example.org/news/");
+        assert_eq!(forwarded_base(&HeaderMap::new(), "10.0.0.5:8080", ALL), "http://10.0.0.5:8080/");
     }
 
     #[test]
     fn a_clients_forwarded_header_does_not_beat_the_proxys_x_forwarded_headers() {
         let h = headers(&[("forwarded", "host=evil.example;proto=https"), ("x-forwarded-proto", "http")]);
-        assert_eq!(forwarded_base(&h, "example.org"), "http://example.org/");
+        assert_eq!(forwarded_base(&h, "example.org", ALL), "http://example.org/");
         let h = headers(&[("forwarded", "for=1.2.3.4;host=example.org;proto=https")]);
-        assert_eq!(forwarded_base(&h, "10.0.0.5"), "https://example.org/");
+        assert_eq!(forwarded_base(&h, "10.0.0.5", ALL), "https://example.org/");
     }
 
     #[test]
     fn of_a_list_the_element_the_trusted_proxy_added_counts() {
         let h = headers(&[("x-forwarded-host", "evil.example, example.org"), ("x-forwarded-proto", "https")]);
-        assert_eq!(forwarded_base(&h, "10.0.0.5"), "https://example.org/");
+        assert_eq!(forwarded_base(&h, "10.0.0.5", ALL), "https://example.org/");
         let h = headers(&[("forwarded", "host=evil.example"), ("forwarded", "host=example.org;proto=https")]);
-        assert_eq!(forwarded_base(&h, "10.0.0.5"), "https://example.org/");
+        assert_eq!(forwarded_base(&h, "10.0.0.5", ALL), "https://example.org/");
         let h = headers(&[("x-forwarded-host", "evil.example/\"><x"), ("x-forwarded-prefix", "../up")]);
-        assert_eq!(forwarded_base(&h, "example.org"), "http://example.org/");
+        assert_eq!(forwarded_base(&h, "example.org", ALL), "http://example.org/");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Property: whatever the sequence of imports, later takes, kill advisories,
-//! deletes, restores (`?restore=true`), embargoes and releases, the store
+//! deletes, restores (`?restore=true`), embargoes, releases and releases by
+//! hand, the store
 //! made again from the archive alone exports exactly what the live store
 //! exports, and has the same kills.
 //!
@@ -37,6 +38,8 @@ enum Op {
     Delete(u8),
     /// The release task at `seconds` after now.
     Release(u8),
+    /// `POST /articles/{id}/release` of the `n`-th story held (modulo how many).
+    ReleaseNow(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -48,6 +51,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..6u8, 0..2u8).prop_map(|(headline, section)| Op::Restore { headline, section }),
         1 => any::<u8>().prop_map(Op::Delete),
         1 => (0..90u8).prop_map(Op::Release),
+        1 => any::<u8>().prop_map(Op::ReleaseNow),
     ]
 }
 
@@ -92,6 +96,7 @@ proptest! {
         let now: DateTime<Utc> = wirefeed::import::now();
         let mut stored: BTreeSet<ArticleId> = BTreeSet::new();
         let mut killed: BTreeSet<ArticleId> = BTreeSet::new();
+        let mut held: BTreeSet<ArticleId> = BTreeSet::new();
         for op in ops {
             let outcome = match op {
                 Op::Import { headline, section, minute, body } => {
@@ -120,9 +125,19 @@ proptest! {
                     app.release_due(now + Duration::seconds(seconds.into())).unwrap();
                     continue;
                 }
+                Op::ReleaseNow(n) => {
+                    if let Some(id) = held.iter().nth(n as usize % held.len().max(1)).cloned() {
+                        app.release_now(&id).unwrap();
+                        held.remove(&id);
+                    }
+                    continue;
+                }
             };
             match outcome {
                 Ok(Outcome::Stored(put)) => {
+                    if matches!(put, wirefeed::store::Put::Held(_)) {
+                        held.insert(put.article().id.clone());
+                    }
                     stored.insert(put.article().id.clone());
                 }
                 Ok(Outcome::Killed(Some(stone))) => {

@@ -3,8 +3,10 @@
 //! Each `NAME.expect.json` beside a transmission (`NAME.txt`, `.tst`, `.xml`)
 //! says what a careful editor would publish from it: headline, first and last
 //! paragraph, paragraph count, dateline place, authors, times, the `wire`
-//! header fields, strings that must appear nowhere (`must_not_contain`) and
-//! strings the paragraphs must hold (`must_contain`). A list where one value
+//! header fields (with `genre` and `kicker`), the `embargo` (an instant,
+//! `"unreadable"`, or null for none) and the `correction` (its start, or
+//! null), strings that must appear nowhere (`must_not_contain`) and strings
+//! the paragraphs must hold (`must_contain`). A list where one value
 //! is expected means "any of these". Text is compared after normalising
 //! whitespace, quotes and dashes.
 //!
@@ -163,6 +165,25 @@ fn check_one(source: &Path, expect: &Value, score: &mut Score) {
             .map(|t| t.with_timezone(&Utc).format("%m-%dT%H:%M").to_string())
             .unwrap_or_default();
         score.check(&name, "published day and time", got == e, || format!("expected {e}, got {got:?}"));
+    }
+    if let Some(e) = expect.get("embargo") {
+        // An instant (RFC 3339), or "unreadable": held until released by hand.
+        let ok = match e.as_str() {
+            Some("unreadable") => story.embargo.is_none() && story.embargo_unreadable,
+            Some(v) => chrono::DateTime::parse_from_rfc3339(v).is_ok_and(|v| story.embargo == Some(v)),
+            None => story.embargo.is_none() && !story.embargo_unreadable,
+        };
+        score.check(&name, "embargo", ok, || {
+            format!("expected {e}, got {:?} (unreadable: {})", story.embargo, story.embargo_unreadable)
+        });
+    }
+    if let Some(e) = expect.get("correction") {
+        let got = story.correction.as_deref().unwrap_or("");
+        let ok = match e.as_str() {
+            Some(v) => norm(got).starts_with(&norm(v)),
+            None => story.correction.is_none(),
+        };
+        score.check(&name, "correction", ok, || format!("expected {e}, got {got:?}"));
     }
     if let Some(wire) = expect.get("wire").and_then(Value::as_object) {
         for (key, e) in wire {

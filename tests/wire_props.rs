@@ -209,3 +209,165 @@ fn corrections_and_embargoes_are_read() {
     assert!(notebook.notes.iter().any(|n| n == "dpa lko mo xyz"));
     assert_eq!(read("iptc-dpa-latin1-rhein.txt").encoding, "windows-1252");
 }
+
+/// Advisory lines agencies put between the keyword line and the headline,
+/// of every kind, in English and German; `true` for an embargo.
+const ADVISORIES: &[(&str, bool)] = &[
+    ("EMBARGOED until 0829 GMT Monday, Dec 7, 2026", true),
+    ("Embargoed until 00:01 GMT Thursday", true),
+    ("HOLD FOR RELEASE until 6:30 p.m. EST", true),
+    ("Embargo: 1800 CET", true),
+    ("Sperrfrist: Donnerstag, 10. Dezember, 18.00 Uhr MEZ", true),
+    ("Sperrfrist 1200 MEZ", true),
+    ("Sperrfrist beachten", true),
+    ("EMBARGOED until further notice", true),
+    ("Not for publication before 0800 GMT on 8 December 2026", true),
+    ("CORRECTS spelling of minister's name to Wendtland (not Wendland) in 2nd para", false),
+    ("(Berichtigung: In einer früheren Version hieß es, der Minister sei 54 Jahre alt.)", false),
+    ("REPEAT", false),
+    ("Wiederholung", false),
+    ("KILL", false),
+    ("WITHDRAWN", false),
+    ("Löschung", false),
+    ("BULLETIN", false),
+    ("FLASH", false),
+    ("Eil", false),
+    ("Eilmeldung", false),
+    ("+++ EILMELDUNG +++", false),
+    ("(Foto Illustration)", false),
+    ("(Foto - Handout)", false),
+    ("Grafik: Klimawandel", false),
+    ("AP Photo NY101", false),
+    ("With AP Photos", false),
+    ("Die Meldung lief auch im Ressort Wirtschaft", false),
+    ("ATTENTION sports editors", false),
+    ("Eds: Moves on general news services", false),
+];
+
+/// A line in a random mix of cases.
+fn recase(line: &str, mask: u64) -> String {
+    line.chars()
+        .enumerate()
+        .map(|(i, c)| match (mask >> (i % 64)) & 3 {
+            0 => c.to_lowercase().collect::<String>(),
+            1 => c.to_uppercase().collect::<String>(),
+            _ => c.to_string(),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever advisory lines (any kind, any order, any case) stand between
+    /// the keyword line and the headline, the headline is exactly the
+    /// headline, none of them is published, and an embargo among them
+    /// holds the story (its time, or unreadable).
+    #[test]
+    fn advisories_above_the_headline_never_become_it(
+        picks in proptest::collection::vec((0..ADVISORIES.len(), any::<u64>(), any::<bool>()), 1..5),
+        equals in any::<bool>(),
+    ) {
+        let headline = "Glaciers in northern Norway lost a fifth of their ice";
+        let mut text = String::from("\u{1}eca062 4 i 211 ccccb   dpa 061\r\nNorway-climate/glaciers/\r\n\u{2}");
+        let mut embargo = false;
+        let mut lines = Vec::new();
+        for (i, mask, keep_case) in &picks {
+            let (line, is_embargo) = ADVISORIES[*i];
+            let line = if *keep_case { line.to_owned() } else { recase(line, *mask) };
+            embargo |= is_embargo;
+            text.push_str(&line);
+            text.push_str("\r\n");
+            lines.push(line);
+        }
+        text.push_str(headline);
+        text.push_str(if equals { " =\r\n\r\n" } else { "\r\n\r\n" });
+        text.push_str("   Tromsoe (dpa) - Glaciers in northern Norway lost a fifth of their\r\nice in ten years, researchers said on Friday.\r\n\r\n");
+        text.push_str("\u{3}070512 GMT Dec 26\r\n");
+        let story = parse_as(text.as_bytes(), Media::Text, &options()).unwrap();
+        prop_assert_eq!(&story.headline, headline, "{:?}", lines);
+        prop_assert_eq!(story.paragraphs.len(), 1, "{:?}", story.paragraphs);
+        if embargo {
+            prop_assert!(story.embargo.is_some() || story.embargo_unreadable, "embargo not held: {:?}", lines);
+        }
+        for line in &lines {
+            let published = story.paragraphs.join("\n") + &story.headline;
+            prop_assert!(!published.contains(line.as_str()), "{:?} published", line);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The same for ANPA-1312: advisory `^...<` lines between the keyword
+    /// line and the headline are never the headline, never published, and
+    /// an embargo among them holds the story.
+    #[test]
+    fn anpa_advisories_above_the_headline_never_become_it(
+        picks in proptest::collection::vec((0..ADVISORIES.len(), any::<u64>(), any::<bool>()), 1..4),
+    ) {
+        let headline = "Swiss glacier loses record ice in summer heat";
+        let mut text = String::from(
+            "\u{16}\u{16}\u{1}b3377\u{1f}apworld\nr i\u{13}\u{11} BC-EU--Alps-Glacier   08-14 0220\n\u{2}^BC-EU--Alps-Glacier,201<\n",
+        );
+        let mut embargo = false;
+        let mut lines = Vec::new();
+        for (i, mask, keep_case) in &picks {
+            let (line, is_embargo) = ADVISORIES[*i];
+            let line = if *keep_case { line.to_owned() } else { recase(line, *mask) };
+            embargo |= is_embargo;
+            text.push_str(&format!("^{line}<\n"));
+            lines.push(line);
+        }
+        text.push_str(&format!("^{headline}<\n"));
+        text.push_str("\t   ZURICH (AP) _ A Swiss glacier lost a record amount of ice this summer, scientists said Wednesday. \n");
+        text.push_str("\t   \u{3}AP-WF-08-14-24 1130GMT<\n\n\u{c}\n\u{4}");
+        let story = parse_as(text.as_bytes(), Media::Text, &options()).unwrap();
+        prop_assert_eq!(&story.headline, headline, "{:?}", lines);
+        if embargo {
+            prop_assert!(story.embargo.is_some() || story.embargo_unreadable, "embargo not held: {:?}", lines);
+        }
+        for line in &lines {
+            let published = story.paragraphs.join("\n") + &story.headline;
+            prop_assert!(!published.contains(line.as_str()), "{:?} published", line);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// NewsML-G2: advisory paragraphs at the top of the XHTML (any kind,
+    /// order, case) are never published, and an embargo among them holds
+    /// the story.
+    #[test]
+    fn newsml_advisories_at_the_top_are_never_published(
+        picks in proptest::collection::vec((0..ADVISORIES.len(), any::<u64>(), any::<bool>()), 1..4),
+    ) {
+        let mut embargo = false;
+        let mut lines = Vec::new();
+        let mut top = String::new();
+        for (i, mask, keep_case) in &picks {
+            let (line, is_embargo) = ADVISORIES[*i];
+            let line = if *keep_case { line.to_owned() } else { recase(line, *mask) };
+            embargo |= is_embargo;
+            top.push_str(&format!("<p>{}</p>", line.replace('&', "&amp;").replace('<', "&lt;")));
+            lines.push(line);
+        }
+        let xml = format!(
+            "<newsItem xmlns=\"http://iptc.org/std/nar/2006-10-01/\"><itemMeta><provider qcode=\"nprov:dpa\"/>\
+             <firstCreated>2026-12-07T10:00:00+01:00</firstCreated></itemMeta><contentMeta>\
+             <headline>Glaciers shrink faster than expected</headline></contentMeta><contentSet><inlineXML>\
+             <html xmlns=\"http://www.w3.org/1999/xhtml\"><body>{top}<p>Tromsoe (dpa) - Glaciers shrank faster \
+             than expected, researchers said.</p><p>The study covered ten years.</p></body></html></inlineXML>\
+             </contentSet></newsItem>"
+        );
+        let story = parse_as(xml.as_bytes(), Media::Xml, &options()).unwrap();
+        prop_assert_eq!(&story.headline, "Glaciers shrink faster than expected");
+        prop_assert_eq!(story.paragraphs.len(), 2, "{:?} from {:?}", story.paragraphs, lines);
+        if embargo {
+            prop_assert!(story.embargo.is_some() || story.embargo_unreadable, "embargo not held: {:?}", lines);
+        }
+    }
+}

@@ -8,6 +8,6 @@ mod listing;
 mod section;
 
 pub use agency::{Wire, WireFormat};
-pub use article::{headline_key, Article, ArticleId, Dateline, Related, TimeSource};
+pub use article::{headline_key, until_released, Article, ArticleId, Dateline, Related, TimeSource};
 pub use listing::{Listing, Page, SectionMeta};
 pub use section::{Section, SectionSlug};

@@ -199,35 +199,40 @@ impl Edge {
     }
 
     /// `Cache-Control` for documents: the reader's `max-age`, and with purge
-    /// targets a long `s-maxage` beside it. `left` cuts both (the seconds to
-    /// the next embargo release, which changes documents).
-    pub fn cache_control(&self, max_age: u32, left: Option<u64>) -> HeaderValue {
-        let reader = left.map_or(u64::from(max_age), |l| l.min(u64::from(max_age)));
-        let value = if self.purges() {
-            let edge =
-                left.map_or(u64::from(self.settings.edge_max_age), |l| l.min(u64::from(self.settings.edge_max_age)));
+    /// targets a long `s-maxage` beside it (the edge drops its copy when
+    /// purged, a release included). `reader` replaces the reader's lifetime
+    /// (a release is near: see [`Lifetimes`]).
+    pub fn cache_control(&self, max_age: u32, reader: Option<u64>) -> HeaderValue {
+        self.header(reader.unwrap_or(u64::from(max_age)), self.purges())
+    }
+
+    /// `Cache-Control` with the reader's lifetime `reader`, and the edge's
+    /// when `shared`.
+    fn header(&self, reader: u64, shared: bool) -> HeaderValue {
+        let value = if shared {
             // A short revalidation window: a purged document is refetched,
             // never served stale, so this only covers the refetch itself.
             // stale-if-error keeps feeds up for a day while the origin is down.
-            let swr = if left.is_some_and(|l| l < u64::from(self.settings.edge_max_age)) {
-                String::new()
-            } else {
-                ", stale-while-revalidate=30".to_owned()
-            };
-            format!("public, max-age={reader}, s-maxage={edge}{swr}, stale-if-error=86400")
+            format!(
+                "public, max-age={reader}, s-maxage={}, stale-while-revalidate=30, stale-if-error=86400",
+                self.settings.edge_max_age
+            )
         } else {
             format!("public, max-age={reader}")
         };
         HeaderValue::from_str(&value).expect("digits and commas are a valid header value")
     }
 
-    /// The longest lifetime a document is given: a release further off than
-    /// this needs no cut.
-    pub fn longest(&self, max_age: u32) -> u64 {
-        if self.purges() {
-            u64::from(max_age.max(self.settings.edge_max_age))
-        } else {
-            u64::from(max_age)
+    /// Every `Cache-Control` value documents are answered with, made once.
+    pub fn lifetimes(&self, max_age: u32) -> Lifetimes {
+        let max_age = u64::from(max_age);
+        let near = |shared: bool| (1..=NEAR_RELEASE_STEP).map(|s| self.header(s, shared)).collect();
+        Lifetimes {
+            max_age,
+            current: self.header(max_age, self.purges()),
+            older: self.header(max_age, false),
+            near_current: near(self.purges()),
+            near_older: near(false),
         }
     }
 
@@ -247,6 +252,71 @@ impl Edge {
             }
         }
     }
+}
+
+/// While a release is near, a reader's copy of any document lives at most
+/// this long, and expires on a clock boundary of it (`:00`, `:10`, ...): a
+/// released story reaches every reader within this (and a second) of its
+/// release, whatever they cached before.
+pub const NEAR_RELEASE_STEP: u64 = 10;
+
+/// The `Cache-Control` values of documents, chosen per answer without
+/// formatting anything (the 304 path takes one).
+///
+/// A reader's lifetime must not outlive an embargo release (the release
+/// changes documents) and must not tell when one is due: cut to the seconds
+/// left, as before, it said the release second a lifetime ahead. So time is
+/// cut in clock-aligned windows as long as the configured `max-age` (`W`,
+/// 300 s by default): while the next release falls in the current window or
+/// the next one, every document's `max-age` is the time to the next
+/// `NEAR_RELEASE_STEP` boundary, the same for every document and every
+/// release in that span. What shows is only that some story is due within
+/// a window or two (of W seconds, on the clock's boundaries), never which
+/// second; copies made outside that span expire before the window the
+/// release is in begins. The edge's `s-maxage` is never cut: a release is
+/// purged at the edge like any other change.
+///
+/// Older pages (`?before=`) carry no shared lifetime at all (no `s-maxage`
+/// or `stale-if-error`): a URL purge (nginx) names only the current pages,
+/// so an edge keeps an older page no longer than a reader would, and a
+/// killed story leaves it within `max-age`.
+pub struct Lifetimes {
+    max_age: u64,
+    current: HeaderValue,
+    older: HeaderValue,
+    /// `max-age` 1..=NEAR_RELEASE_STEP.
+    near_current: Vec<HeaderValue>,
+    near_older: Vec<HeaderValue>,
+}
+
+impl Lifetimes {
+    /// The header of a current page (`older`: a `?before=` page) answered
+    /// at `now` (Unix seconds) while the next release is at `release`.
+    pub fn get(&self, older: bool, release: Option<i64>, now: i64) -> &HeaderValue {
+        match (release.and_then(|r| near_release(self.max_age, r, now)), older) {
+            (None, false) => &self.current,
+            (None, true) => &self.older,
+            (Some(s), false) => &self.near_current[s as usize - 1],
+            (Some(s), true) => &self.near_older[s as usize - 1],
+        }
+    }
+}
+
+/// The reader's lifetime at `now` when the next release is at `release`
+/// (Unix seconds) and documents otherwise live `max_age`: `None` when no
+/// copy made now could outlive the release; else the seconds to the next
+/// `NEAR_RELEASE_STEP` boundary (1..=NEAR_RELEASE_STEP).
+fn near_release(max_age: u64, release: i64, now: i64) -> Option<u64> {
+    let step = NEAR_RELEASE_STEP as i64;
+    let window = i64::try_from(max_age).unwrap_or(i64::MAX);
+    if window <= step {
+        return None;
+    }
+    // A copy made in window k lives until before window k + 2 begins.
+    if release.div_euclid(window) > now.div_euclid(window) + 1 {
+        return None;
+    }
+    Some((step - now.rem_euclid(step)) as u64)
 }
 
 /// What one batch of changes asks of the caches and hubs.
@@ -404,15 +474,39 @@ mod tests {
     }
 
     #[test]
-    fn edge_lifetime_only_with_a_purge_target_and_cut_before_a_release() {
+    fn edge_lifetime_only_with_a_purge_target_and_never_on_older_pages() {
         assert_eq!(edge(&[], "xkey").cache_control(300, None), "public, max-age=300");
-        let e = edge(&["xkey+http://127.0.0.1:6081/"], "xkey");
-        assert_eq!(
-            e.cache_control(300, None),
-            "public, max-age=300, s-maxage=86400, stale-while-revalidate=30, stale-if-error=86400"
-        );
-        assert_eq!(e.cache_control(300, Some(120)), "public, max-age=120, s-maxage=120, stale-if-error=86400");
-        assert_eq!(e.cache_control(300, Some(4000)), "public, max-age=300, s-maxage=4000, stale-if-error=86400");
+        let e = edge(&["nginx+http://127.0.0.1:6081/"], "xkey");
+        let full = "public, max-age=300, s-maxage=86400, stale-while-revalidate=30, stale-if-error=86400";
+        assert_eq!(e.cache_control(300, None), full);
+        let lifetimes = e.lifetimes(300);
+        assert_eq!(lifetimes.get(false, None, 1_000), full);
+        assert_eq!(lifetimes.get(true, None, 1_000), "public, max-age=300");
+    }
+
+    #[test]
+    fn no_copy_outlives_a_release_by_more_than_the_step() {
+        for max_age in [11u64, 60, 300, 3600] {
+            for release in 5_000i64..5_000 + 2 * max_age as i64 {
+                for now in (release - 3 * max_age as i64)..release {
+                    let life = near_release(max_age, release, now).unwrap_or(max_age) as i64;
+                    // now is whole seconds: the copy was made before now + 1.
+                    assert!(now + 1 + life <= release + NEAR_RELEASE_STEP as i64 + 1, "{max_age} {release} {now}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_lifetime_does_not_tell_the_release_second() {
+        // Every release in one window gives every moment the same answer.
+        for now in 0i64..1_200 {
+            let answers: std::collections::HashSet<_> = (600..900).map(|r| near_release(300, r, now)).collect();
+            assert_eq!(answers.len(), 1, "at {now}: {answers:?}");
+        }
+        assert_eq!(near_release(300, 1_000, 1_000 - 2_000), None, "far off: untouched");
+        assert_eq!(near_release(300, 610, 303), Some(7));
+        assert_eq!(near_release(5, 7, 6), None, "max-age shorter than the step");
     }
 
     #[test]

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::request::authorized;
 use crate::app::Deleted;
-use crate::domain::{Article, ArticleId};
+use crate::domain::{until_released, Article, ArticleId};
 use crate::import::{self, Outcome};
 use crate::state::AppState;
-use crate::store::Put;
+use crate::store::{Put, Released};
 use crate::wire::Media;
 
 /// Longest a client may take to send a story body: a slow client cannot hold a worker forever.
@@ -61,6 +61,9 @@ struct ImportAnswer<'a> {
     /// When an embargoed story will appear.
     #[serde(skip_serializing_if = "Option::is_none")]
     release: Option<chrono::DateTime<chrono::Utc>>,
+    /// Held until released by hand: where to `POST` to release it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    release_by: Option<String>,
     warnings: &'a [String],
     #[serde(flatten)]
     article: &'a Article,
@@ -129,8 +132,15 @@ pub async fn import(
     tracing::info!(id = %article.id, section = %article.section.slug, outcome = put.outcome(), "import");
     let url = base.article(&article.id);
     let release = article.embargo.filter(|_| matches!(put, Put::Held(_)));
-    let answer =
-        ImportAnswer { outcome: put.outcome(), url: url.clone(), release, warnings: &ingested.warnings, article };
+    let by_hand = release == Some(until_released());
+    let answer = ImportAnswer {
+        outcome: put.outcome(),
+        url: url.clone(),
+        release: release.filter(|_| !by_hand),
+        release_by: by_hand.then(|| format!("{url}/release")),
+        warnings: &ingested.warnings,
+        article,
+    };
     Ok(match put {
         Put::Created(_) => HttpResponse::Created().insert_header((header::LOCATION, url)).json(answer),
         // Stored, not yet public: the URL answers 404 until the release.
@@ -155,5 +165,45 @@ pub async fn delete(
         Deleted::NotFound => return Err(ApiError::NotFound("no such article".into())),
     };
     tracing::info!(id = %stone.id, section = %stone.section.slug, outcome = "deleted", "delete");
-    Ok(HttpResponse::Ok().json(serde_json::json!({"outcome": "deleted", "id": stone.id, "killed": stone.killed})))
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "outcome": "deleted",
+        "id": stone.id,
+        "headline": stone.headline,
+        "section": stone.section.slug,
+        "killed": stone.killed,
+    })))
+}
+
+/// `POST /articles/{id}/release`: publishes a held story now, whatever its
+/// embargo said (the way out for a story held because its embargo could not
+/// be read). A story killed while held stays killed (410).
+pub async fn release(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    authorized(&req, &state)?;
+    let no_such = || ApiError::NotFound("no embargoed story has this id".into());
+    let id = ArticleId::parse(&id).ok_or_else(no_such)?;
+    let app = Arc::clone(&state.app);
+    let asked = id.clone();
+    let released = web::block(move || app.release_now(&asked)).await??;
+    let put = match released {
+        Some(Released::Published(put)) => put,
+        Some(Released::Killed(_)) => return Err(ApiError::Gone(format!("{id} was killed while it was held"))),
+        None => {
+            let app = Arc::clone(&state.app);
+            let stone = web::block(move || app.tombstone(&id)).await??;
+            return Err(match stone {
+                Some(stone) => ApiError::Gone(format!("{} was killed at {}", stone.id, stone.killed.to_rfc3339())),
+                None => no_such(),
+            });
+        }
+    };
+    let article = put.article();
+    tracing::info!(id = %article.id, section = %article.section.slug, outcome = put.outcome(), "release");
+    let url = state.public.base(&req).article(&article.id);
+    let answer =
+        ImportAnswer { outcome: "released", url: url.clone(), release: None, release_by: None, warnings: &[], article };
+    Ok(HttpResponse::Ok().insert_header((header::CONTENT_LOCATION, url)).json(answer))
 }

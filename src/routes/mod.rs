@@ -13,6 +13,7 @@ use actix_web::dev::Handler;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
 
 pub use error::ApiError;
+use request::authorized;
 
 use crate::domain::Listing;
 use crate::rebuild::Status;
@@ -62,6 +63,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
+            web::resource(route::RELEASE)
+                .route(web::post().to(import::release))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
             web::resource(route::IMPORT)
                 .route(web::post().to(import::import))
                 .default_service(web::to(method_not_allowed)),
@@ -82,7 +88,11 @@ const HEALTH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// `200 {"status": "ok"}`, or `"low_disk"` (still 200: reads are served, and
 /// restarting cannot free space) with the free space and the threshold; `503`
 /// when the store failed, does not answer, or was found damaged, naming what.
-async fn health(state: web::Data<AppState>) -> HttpResponse {
+/// The details are the token holder's (and the admin listener's): anyone
+/// else gets only `200
+/// {"status": "ok"}` or `503 {"status": "unavailable"}` (a liveness probe
+/// and the container's HEALTHCHECK need no more, and store errors name paths).
+async fn health(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let store = state.app.store().clone();
     let probe = tokio::time::timeout(HEALTH_LIMIT, web::block(move || store.newest(&Listing::All))).await;
     let unreadable = match probe {
@@ -100,6 +110,18 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         (None, None, true, true) => (actix_web::http::StatusCode::OK, "low_disk"),
         (None, None, true, false) => (actix_web::http::StatusCode::OK, "ok"),
     };
+    // A replay of the archive that failed leaves imports refused: not healthy.
+    let recovery = state.recovery.status();
+    let code = match recovery {
+        Status::Failed(_) => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        _ => code,
+    };
+    if !state.is_admin(&req) && authorized(&req, &state).is_err() {
+        let status = if code.is_success() { "ok" } else { "unavailable" };
+        return HttpResponse::build(code)
+            .insert_header(("cache-control", "no-store"))
+            .json(serde_json::json!({"status": status}));
+    }
     let mut body = serde_json::json!({"status": status});
     if status != "ok" {
         body["free_bytes"] = serde_json::json!(health.free_bytes);
@@ -116,7 +138,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         }
     }
     // What the start makes (or made) again from the archive: kept in view until the next start.
-    match state.recovery.status() {
+    match recovery {
         Status::None => {}
         Status::Done(healed) => body["rebuilt"] = healed,
         Status::Running(progress) => {
@@ -137,7 +159,13 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::build(code).insert_header(("cache-control", "no-store")).json(body)
 }
 
-async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// Prometheus metrics, for the token holder (or on the admin listener)
+/// only: they name import outcomes, refused requests and the purge targets'
+/// addresses.
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if !state.is_admin(&req) {
+        authorized(&req, &state)?;
+    }
     let store = state.app.store().clone();
     let (sections, size, flushes) =
         web::block(move || store.sections().map(|s| (s, store.size_on_disk(), store.flushes()))).await??;

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::error::ApiError;
-use crate::app::Lookup;
+use crate::app::{Class, Lookup};
 use crate::cache::Doc;
 use crate::documents::DocKey;
 use crate::render;
@@ -24,23 +24,47 @@ pub enum Absent {
 }
 
 /// Serves the document of `key`: cached, or rendered once however many ask.
+///
+/// What a client can vary costs it, not other readers: an older page's
+/// cursor that is no page boundary is redirected to the boundary it stands
+/// for (one index seek, no render), and cold documents (older pages,
+/// foreign addresses) are rendered and compressed one at a time.
 pub async fn document(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     key: DocKey,
     absent: Absent,
 ) -> Result<HttpResponse, ApiError> {
+    let older = key.doc.is_older_page();
     if let Some(doc) = state.app.cached(&key) {
-        return Ok(respond(req, &doc, &state.cache_control()));
+        return answer(req, state, &doc, older, Class::Current).await;
     }
+    if let Some((listing, cursor)) = key.doc.cursor() {
+        let app = Arc::clone(&state.app);
+        let boundary = web::block(move || app.boundary(&listing, cursor)).await??;
+        if boundary != Some(cursor) {
+            let location = key.doc.url_at(&key.base, boundary).unwrap_or_else(|| key.base.home());
+            return Ok(HttpResponse::Found()
+                .insert_header((header::LOCATION, location))
+                .insert_header((header::CACHE_CONTROL, state.cache_control(true).clone()))
+                .finish());
+        }
+    }
+    let class = state.app.class(&key);
+    let _cold = match class {
+        Class::Current => None,
+        Class::Older | Class::Foreign => Some(state.app.cold_permit().await),
+    };
     let _flight = state.app.flight(&key).await;
     if let Some(doc) = state.app.cached(&key) {
-        return Ok(respond(req, &doc, &state.cache_control()));
+        // Rendered meanwhile; the cold permit, if this class needs one, is held.
+        return answer(req, state, &doc, older, class).await;
     }
     let app = Arc::clone(&state.app);
     let base = key.base.clone();
-    let (what, status) = match web::block(move || app.render(&key)).await?? {
-        Lookup::Doc(doc) => return Ok(respond(req, &doc, &state.cache_control())),
+    let (what, status) = match web::block(move || app.render(&key, class)).await?? {
+        // The cold permit is held: compressing takes no other.
+        Lookup::Doc(doc) => return answer(req, state, &doc, older, class).await,
         Lookup::Missing(what) if absent == Absent::Json => return Err(ApiError::NotFound(what)),
         Lookup::Gone(what) if absent == Absent::Json => return Err(ApiError::Gone(what)),
         Lookup::Missing(what) => (what, StatusCode::NOT_FOUND),
@@ -57,6 +81,52 @@ pub fn missing_page(state: &AppState, base: &crate::urls::Base, what: &str, stat
         .body(render::html::not_found(state.app.site(), base, what))
 }
 
+/// Answers with `doc`, compressing it first (once per coding, on a
+/// blocking thread, never on the request threads) when the client takes a
+/// coding not yet made. `class` is what the caller holds: `Current` for a
+/// document found in the cache without the cold permit, else the class it
+/// rendered (or waited for) it as, holding the permit for `Older` and
+/// `Foreign`. A foreign address's document, made for this answer alone, is
+/// sent uncompressed; an older page's compression takes the cold permit
+/// when the caller does not hold it.
+async fn answer(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    doc: &Arc<Doc>,
+    older: bool,
+    class: Class,
+) -> Result<HttpResponse, ApiError> {
+    let cache_control = state.cache_control(older);
+    let coding = match class {
+        Class::Foreign => Coding::Identity,
+        _ => negotiate(req),
+    };
+    let ready = match coding {
+        Coding::Identity => true,
+        Coding::Gzip => doc.gzip_ready().is_some(),
+        Coding::Brotli => doc.brotli_ready().is_some(),
+    };
+    if !ready && !not_modified(req, doc, settled(doc).is_some()) {
+        // A cached older page not yet compressed in this coding.
+        let _cold = match (older, class) {
+            (true, Class::Current) => Some(state.app.cold_permit().await),
+            _ => None,
+        };
+        let doc = Arc::clone(doc);
+        web::block(move || match coding {
+            Coding::Gzip => {
+                doc.gzip();
+            }
+            Coding::Brotli => {
+                doc.brotli();
+            }
+            Coding::Identity => {}
+        })
+        .await?;
+    }
+    Ok(respond(req, doc, cache_control, coding))
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Coding {
     Identity,
@@ -64,10 +134,9 @@ enum Coding {
     Brotli,
 }
 
-/// The answer for a document. Every header value comes made from the
-/// [`Doc`]: a cached answer formats nothing.
-pub fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue) -> HttpResponse {
-    let coding = negotiate(req);
+/// The answer for a document in `coding`. Every header value comes made
+/// from the [`Doc`]: a cached answer formats nothing.
+fn respond(req: &HttpRequest, doc: &Doc, cache_control: &HeaderValue, coding: Coding) -> HttpResponse {
     let etag = match coding {
         Coding::Identity => &doc.headers.etag,
         Coding::Gzip => &doc.headers.etag_gzip,

@@ -1,5 +1,5 @@
 //! Killed stories: a kill (an agency's advisory, or `DELETE`) removes the
-//! story from every index and leaves a tombstone, so the same story sent
+//! story from every index (or from the embargo list, `gate`) and leaves a tombstone, so the same story sent
 //! again is refused, its URL answers 410, and Atom feeds can tell readers
 //! to drop it (RFC 6721).
 //!
@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, Transactional};
 
-use super::{codec, identity_keys, keys, sled_err, tx_err, Handles, Put, StoreError};
+use super::{codec, identity_keys, keys, sled_err, tx_err, Handles, StoreError};
 use crate::domain::{Article, ArticleId, Listing, Section};
 
 /// What is kept of a killed story.
@@ -35,32 +35,27 @@ fn by_time(when: DateTime<Utc>, id: &ArticleId) -> Vec<u8> {
 }
 
 impl Handles {
-    /// Kills a stored story: a tombstone, then the story out of every index.
-    /// `None` when there is no such story (a story killed before stays
-    /// killed: its tombstone is returned). Not yet durable: call [`Store::sync`].
-    pub fn kill(&self, id: &ArticleId, when: DateTime<Utc>) -> Result<Option<Tombstone>, StoreError> {
-        let Some(article) = self.get(id)? else { return self.tombstone(id) };
+    /// Writes the tombstone of a story and marks its identity keys as
+    /// killed; the caller then takes the story out of the indexes (or off
+    /// the embargo list). Not yet durable.
+    pub(super) fn entomb(&self, article: &Article, when: DateTime<Utc>) -> Result<Tombstone, StoreError> {
         let stone = Tombstone {
             id: article.id.clone(),
             section: article.section.clone(),
             headline: article.headline.clone(),
             killed: when,
         };
-        // The tombstone goes first: a crash between the two leaves a story
-        // that is killed but still listed, which the next kill or delete
-        // finishes, never a story gone without its tombstone.
         (&self.tombstones, &self.killed)
             .transaction(|(tombstones, killed)| {
                 tombstones.insert(by_id(&stone.id), codec::encode(&stone))?;
                 tombstones.insert(by_time(when, &stone.id), stone.section.slug.as_str().as_bytes())?;
-                for key in identity_keys(&article) {
+                for key in identity_keys(article) {
                     killed.insert(key, stone.id.as_str().as_bytes())?;
                 }
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
-            .map_err(tx_err(format!("killing {id}")))?;
-        self.delete(id)?;
-        Ok(Some(stone))
+            .map_err(tx_err(format!("killing {}", stone.id)))?;
+        Ok(stone)
     }
 
     /// Marks identity keys as killed when the advisory names a story that
@@ -93,13 +88,13 @@ impl Handles {
         Ok(None)
     }
 
-    /// Brings a killed story back (`?restore=true`): the kill forgotten, the
-    /// story stored under its old id when it had one.
-    pub fn revive(&self, draft: &Article, old: Option<ArticleId>) -> Result<Put, StoreError> {
+    /// Forgets a kill (`?restore=true`): the story may be stored again,
+    /// under its old id when it had one.
+    pub(super) fn forget_kill(&self, draft: &Article, old: Option<&ArticleId>) -> Result<(), StoreError> {
         for key in identity_keys(draft) {
             self.killed.remove(key).map_err(sled_err("forgetting a kill"))?;
         }
-        if let Some(id) = &old {
+        if let Some(id) = old {
             if let Some(stone) = self.tombstone(id)? {
                 // The killed story's own headline (the draft's may differ);
                 // its wire key is the draft's, forgotten above.
@@ -109,7 +104,7 @@ impl Handles {
             }
             self.tombstones.remove(by_id(id)).map_err(sled_err("forgetting a kill"))?;
         }
-        self.put_as(draft.clone(), old)
+        Ok(())
     }
 
     /// Stories of a scope killed at or after `since`, newest first (for

@@ -12,7 +12,7 @@
 //!
 //! Two guarantees readers rely on are kept here, where every write passes:
 //! - **No two stories share a sort instant** (its second, plus a microsecond
-//!   slot claimed by [`Store::put`]), so a `before=` cursor never skips one.
+//!   slot claimed by [`Store::admit`]), so a `before=` cursor never skips one.
 //! - **Every write moves its scopes' "changed at" instant forward**
 //!   ([`Store::changed`]): documents are dated by it (`Last-Modified`, a
 //!   feed's own `updated`), so a reader polling with `If-Modified-Since`
@@ -21,9 +21,11 @@
 pub mod codec;
 mod durable;
 mod embargo;
+mod gate;
 mod kill;
 
 pub use durable::SyncHook;
+pub use gate::{Admitted, Released};
 pub use kill::Tombstone;
 mod files;
 pub mod keys;
@@ -525,13 +527,19 @@ impl Store {
         self.call("reading the store size", |h| Ok(h.size_on_disk())).unwrap_or(0)
     }
 
-    /// Stores a story (see `Handles::put`); refused when space is short.
-    /// Not yet durable: call [`Store::sync`].
-    pub fn put(&self, draft: Article) -> Result<Put, StoreError> {
+    /// Retracts an article from every index. Not yet durable: call [`Store::sync`].
+    pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        self.run("deleting an article", true, |h| h.delete(id))
+    }
+
+    /// Takes an import's story through the gate: refused when killed
+    /// (unless `restore`), replacing a held copy, held when embargoed, else
+    /// stored (see `gate`). Refused when space is short. Not yet durable:
+    /// call [`Store::sync`].
+    pub fn admit(&self, draft: &Article, restore: bool) -> Result<Admitted, StoreError> {
         self.check_space()?;
         let limit = self.shared.max_sections.load(Ordering::Relaxed);
         self.run("writing an article", true, |h| {
-            // Sections are few (this is the limit on them): counting them is cheap.
             let slug = draft.section.slug.as_str().as_bytes();
             if limit > 0
                 && !h.sections.contains_key(slug).map_err(sled_err("reading sections"))?
@@ -539,23 +547,8 @@ impl Store {
             {
                 return Err(StoreError::TooManySections { limit: limit as usize });
             }
-            h.put(draft)
+            h.admit(draft, restore)
         })
-    }
-
-    /// Retracts an article from every index. Not yet durable: call [`Store::sync`].
-    pub fn delete(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
-        self.run("deleting an article", true, |h| h.delete(id))
-    }
-
-    /// Holds an embargoed story until its release (a story without an
-    /// embargo is put at once); refused when space is short.
-    pub fn hold(&self, article: &Article) -> Result<Put, StoreError> {
-        let Some(release) = article.embargo else {
-            return self.put(article.clone());
-        };
-        self.check_space()?;
-        self.run("holding an embargoed story", true, |h| h.hold(article, release))
     }
 
     /// The earliest release time of a held story (`None` also while the
@@ -569,12 +562,29 @@ impl Store {
         self.handles().map_or(0, |h| h.held())
     }
 
+    /// The held story of this id.
+    pub fn held_by_id(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        self.call("reading embargoed stories", |h| h.held_by_id(id).map(|held| held.map(|held| held.article)))
+    }
+
+    /// The held story named by one of these identity keys (see [`keys`]).
+    pub fn held_by_keys(&self, identities: &[Vec<u8>]) -> Result<Option<ArticleId>, StoreError> {
+        self.call("reading embargoed stories", |h| {
+            h.held_by_keys(identities).map(|held| held.map(|held| held.article.id))
+        })
+    }
+
     /// Releases the held stories whose time has come.
-    pub fn release_due(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
+    pub fn release_due(&self, now: DateTime<Utc>) -> Result<Vec<Released>, StoreError> {
         self.run("releasing embargoed stories", true, |h| h.release_due(now))
     }
 
-    /// Kills a stored story (see `Handles::kill`).
+    /// Releases one held story now (`None`: no story of that id is held).
+    pub fn release_now(&self, id: &ArticleId, now: DateTime<Utc>) -> Result<Option<Released>, StoreError> {
+        self.run("releasing an embargoed story", true, |h| h.release_now(id, now))
+    }
+
+    /// Kills a stored or held story (see `gate`); `None` when there is none.
     pub fn kill(&self, id: &ArticleId, when: DateTime<Utc>) -> Result<Option<Tombstone>, StoreError> {
         self.run("killing an article", true, |h| h.kill(id, when))
     }
@@ -592,12 +602,6 @@ impl Store {
     /// Whether a story about to be stored was killed (see `Handles::killed_as`).
     pub fn killed_as(&self, draft: &Article) -> Result<Option<Option<ArticleId>>, StoreError> {
         self.call("reading kills", |h| h.killed_as(draft))
-    }
-
-    /// Brings a killed story back under its old id; refused when space is short.
-    pub fn revive(&self, draft: &Article, old: Option<ArticleId>) -> Result<Put, StoreError> {
-        self.check_space()?;
-        self.run("restoring a killed story", true, |h| h.revive(draft, old))
     }
 
     /// Stories of a scope killed since `since`, newest first.
@@ -713,6 +717,9 @@ struct Handles {
     /// Held by a put from finding a free sort slot (a scan, which a sled
     /// transaction cannot make) until it is claimed.
     claiming: Arc<Mutex<()>>,
+    /// Held through each pass of the publication gate (`gate`): a kill, a
+    /// re-send and a release of one story never interleave.
+    gate: Arc<Mutex<()>>,
 }
 
 impl Handles {
@@ -753,6 +760,7 @@ impl Handles {
             commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
             claiming: Arc::default(),
             meta: meta.clone(),
+            gate: Arc::default(),
             db,
         };
         match found {
@@ -804,11 +812,12 @@ impl Handles {
     /// story gets a readable id (with a suffix on collision), an update keeps
     /// the stored id and publication time; both get a sort slot no other
     /// stored story has in their second. Not yet durable: call [`Store::sync`].
+    #[cfg(test)]
     pub fn put(&self, draft: Article) -> Result<Put, StoreError> {
         self.put_as(draft, None)
     }
 
-    /// As [`Store::put`]; a new story takes the id `wanted` when it is free
+    /// As `Handles::put`; a new story takes the id `wanted` when it is free
     /// (a killed story restored under its old id).
     fn put_as(&self, draft: Article, wanted: Option<ArticleId>) -> Result<Put, StoreError> {
         // An update keeps the draft's effective time, so its second is known now.
@@ -1218,7 +1227,10 @@ impl Handles {
             skip(format!("the section index is unreadable from here on: {why}"));
         }
         // Held stories too: a restore holds them again until their release.
-        let unreadable = walk_guarded(&self.embargoed, |_, value| {
+        let unreadable = walk_guarded(&self.embargoed, |key, value| {
+            if !key.starts_with(b"r") {
+                return Ok(());
+            }
             match codec::decode::<Article>(&value) {
                 Ok(article) => write(&mut out, &article)?,
                 Err(e) => skip(format!("an embargoed story: {e}")),
@@ -1357,9 +1369,7 @@ impl Handles {
     /// ahead, else inserted exactly as given.
     fn restore_one(&self, article: &Article) -> Result<(), StoreError> {
         match article.embargo.filter(|release| *release > Utc::now()) {
-            Some(release) => {
-                self.hold(article, release)?;
-            }
+            Some(release) => self.hold_as(article, release)?,
             None => self.insert_exact(article)?,
         }
         Ok(())

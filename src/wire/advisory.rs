@@ -6,7 +6,23 @@
 use super::Story;
 
 /// The words agencies mark a kill with, upper case as they send them.
-const MARKS: [&str; 7] = ["MANDATORY KILL", "KILL", "KILLED", "ELIMINATION", "WITHDRAWN", "WITHDRAWAL", "WITHDRAW"];
+/// German services mark it `LÖSCHUNG`, `ANNULLIERUNG`, `ZURÜCKGEZOGEN`.
+/// (The text readers classify these lines, in any case, as a take mark:
+/// `agency::text::advisory`.)
+const MARKS: [&str; 12] = [
+    "MANDATORY KILL",
+    "KILL",
+    "KILLED",
+    "ELIMINATION",
+    "WITHDRAWN",
+    "WITHDRAWAL",
+    "WITHDRAW",
+    "LÖSCHUNG",
+    "LOESCHUNG",
+    "ANNULLIERUNG",
+    "ZURÜCKGEZOGEN",
+    "STORNO",
+];
 
 /// What a kill advisory names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +41,11 @@ fn marked(text: &str) -> Option<&str> {
     })
 }
 
+/// Whether a take mark (`KILL`, `WITHDRAWN`, `LÖSCHUNG`) is a kill.
+pub fn is_kill_mark(mark: &str) -> bool {
+    marked(mark).is_some_and(str::is_empty)
+}
+
 /// Whether the story is a kill advisory, and what it names.
 pub fn kill(story: &Story) -> Option<Kill> {
     let in_take = story.wire.take.as_deref().is_some_and(|t| marked(t).is_some_and(str::is_empty));
@@ -32,7 +53,11 @@ pub fn kill(story: &Story) -> Option<Kill> {
     if !in_take && in_headline.is_none() {
         return None;
     }
-    let named = in_headline.filter(|h| !h.is_empty()).map(str::to_owned).or_else(|| quoted(story));
+    // A kill marked only in the header (NewsML-G2 `stat:canceled`) names
+    // its story by the headline it repeats.
+    let named = in_headline.filter(|h| !h.is_empty()).map(str::to_owned).or_else(|| quoted(story)).or_else(|| {
+        (in_take && in_headline.is_none() && !story.headline.trim().is_empty()).then(|| story.headline.clone())
+    });
     Some(Kill { headline: named })
 }
 
@@ -63,5 +88,6 @@ mod tests {
         assert_eq!(marked("Killer whales seen off Cornwall"), None);
         assert_eq!(marked("Troops WITHDRAWN from border"), None);
         assert_eq!(marked("Kill switch for cars"), None, "only the upper-case mark");
+        assert_eq!(marked("LÖSCHUNG"), Some(""));
     }
 }

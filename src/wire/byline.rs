@@ -31,6 +31,13 @@ const AGENCIES: &[&str] = &[
     "kyodo",
     "efe",
     "ansa",
+    "apa",
+    "sda",
+    "epd",
+    "kna",
+    "aap",
+    "stt",
+    "ntb",
     "upi",
     "pa",
     "press association",
@@ -83,7 +90,12 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
     if content.len() > 120 {
         return None;
     }
-    let rest = ["by ", "par "].iter().find_map(|p| strip_prefix_ci(content, p))?.trim();
+    let rest = ["by ", "par ", "von ", "por "].iter().find_map(|p| strip_prefix_ci(content, p))?.trim();
+    // `Von Hans Meier (dpa)`: the agency in brackets.
+    let rest = match rest.rfind('(') {
+        Some(at) if rest.ends_with(')') && is_agency_or_role(&rest[at + 1..rest.len() - 1]) => rest[..at].trim(),
+        _ => rest,
+    };
     let mut authors = Vec::new();
     for (n, part) in rest.split([',', ';']).enumerate() {
         let part = part.trim();
@@ -112,8 +124,10 @@ pub fn byline(content: &str) -> Option<Vec<String>> {
 fn split_and(part: &str) -> Vec<&str> {
     let mut names = Vec::new();
     let mut rest = part;
-    while let Some((i, len)) =
-        [" and ", " & ", " et "].iter().filter_map(|sep| find_ci(rest, sep).map(|i| (i, sep.len()))).min()
+    while let Some((i, len)) = [" and ", " & ", " et ", " und ", " y "]
+        .iter()
+        .filter_map(|sep| find_ci(rest, sep).map(|i| (i, sep.len())))
+        .min()
     {
         names.push(&rest[..i]);
         rest = &rest[i + len..];
@@ -179,6 +193,11 @@ mod tests {
             Some(vec!["Jane Doe".into(), "John Roe".into()])
         );
         assert_eq!(names("By Reuters Staff"), Some(vec![]));
+        assert_eq!(
+            names("Von Marco Krefting und Sunrita Sen, dpa"),
+            Some(vec!["Marco Krefting".into(), "Sunrita Sen".into()])
+        );
+        assert_eq!(names("Von Hans Meier (dpa)"), Some(vec!["Hans Meier".into()]));
         assert_eq!(names("By Jane Doe, Politico"), Some(vec!["Jane Doe".into()]));
         assert_eq!(
             names("By Jane Doe, John Roe and Ann Poe"),
@@ -191,5 +210,7 @@ mod tests {
         assert_eq!(names("By Saturday morning, Trump was directly responding to Romney"), None);
         assert_eq!(names("By the end of the year"), None);
         assert_eq!(names("Byron Smith said"), None);
+        assert_eq!(names("Von Montag an gilt das neue Gesetz"), None);
+        assert_eq!(names("Von Berlin aus fahren Züge"), None);
     }
 }

@@ -15,9 +15,20 @@ const REACH: usize = 90;
 /// The dateline at the start of a paragraph, if there is one.
 pub fn dateline(paragraph: &str) -> Option<Dateline> {
     let end = paragraph.char_indices().nth(REACH).map_or(paragraph.len(), |(i, _)| i);
-    let head = &paragraph[..end];
-    with_agency(head).or_else(|| without_agency(head))
+    // No-break, narrow and thin spaces read as spaces.
+    let head: String = paragraph[..end]
+        .chars()
+        .map(|c| if c == '\u{a0}' || c == '\u{202f}' || ('\u{2000}'..='\u{200a}').contains(&c) { ' ' } else { c })
+        .collect();
+    with_agency(&head).or_else(|| without_agency(&head))
 }
+
+/// Agencies that write their name in lower case (`dpa`, `dpa/lhe`, `apa`).
+const LOWERCASE_AGENCIES: &[&str] = &["dpa", "apa", "sda", "epd", "kna", "ots", "ddp", "sid", "dts", "afp", "ap"];
+
+/// Agencies written after a dateline without brackets (`SYDNEY, Dec 7 AAP -`).
+const BARE_AGENCIES: &[&str] =
+    &["AAP", "AP", "AFP", "EFE", "ANSA", "APA", "SDA", "UPI", "PTI", "IANS", "XINHUA", "NNN"];
 
 /// `PLACE (Agency) -`, `PLACE, July 26 (Agency) -`, `Place (CNN)Text`.
 fn with_agency(head: &str) -> Option<Dateline> {
@@ -28,8 +39,8 @@ fn with_agency(head: &str) -> Option<Dateline> {
         && agency.chars().count() <= 30
         && agency.split_whitespace().count() <= 4
         && agency.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '.' | '&' | '/'))
-        && !agency.chars().next().is_some_and(char::is_lowercase)
-        || matches!(agency, "dpa" | "apa");
+        && (!agency.chars().next().is_some_and(char::is_lowercase)
+            || LOWERCASE_AGENCIES.contains(&agency.split(['/', '-', ' ']).next().unwrap_or("")));
     if !agency_ok {
         return None;
     }
@@ -52,8 +63,14 @@ fn without_agency(head: &str) -> Option<Dateline> {
     if head[at + len..].trim().is_empty() {
         return None;
     }
-    let (place, dated) = strip_date(head[..at].trim());
-    place_ok(place, !dated).then(|| Dateline { place: place.to_owned(), agency: None })
+    let before = head[..at].trim();
+    // `SYDNEY, Dec 7 AAP -`: the agency written bare before the dash.
+    let (before, agency) = match before.rsplit_once(' ') {
+        Some((rest, word)) if BARE_AGENCIES.contains(&word) => (rest.trim(), Some(word.to_owned())),
+        _ => (before, None),
+    };
+    let (place, dated) = strip_date(before);
+    place_ok(place, !dated).then(|| Dateline { place: place.to_owned(), agency })
 }
 
 /// The first dash that separates a dateline: ` - `, ` -- `, ` — `, ` – `, or `—` alone.
@@ -82,12 +99,55 @@ fn starts_with_dash(s: &str) -> Option<usize> {
     ["--", "-", "—", "–"].iter().find(|d| s.starts_with(**d)).map(|d| d.len())
 }
 
+/// Spanish and Italian month abbreviations and names as datelines write
+/// them (`MADRID, 7 dic (EFE)`, `ROMA, 7 DIC`); only for datelines, where a
+/// day number stands beside them.
+const ROMANCE_MONTHS: &[&str] = &[
+    "ene",
+    "enero",
+    "febrero",
+    "marzo",
+    "abr",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "ago",
+    "agosto",
+    "septiembre",
+    "setiembre",
+    "octubre",
+    "noviembre",
+    "dic",
+    "diciembre",
+    "gen",
+    "gennaio",
+    "febbraio",
+    "mag",
+    "maggio",
+    "giu",
+    "giugno",
+    "lug",
+    "luglio",
+    "set",
+    "settembre",
+    "ott",
+    "ottobre",
+    "dicembre",
+    "aprile",
+    "marzo",
+    "novembre",
+];
+
 /// Removes a trailing `, Feb 26` / `, 26 July` / `, March 2`; says whether it did.
 fn strip_date(place: &str) -> (&str, bool) {
     if let Some((before, date)) = place.rsplit_once(',') {
         let words: Vec<&str> = date.split_whitespace().collect();
         let is_day = |w: &str| w.len() <= 2 && w.chars().all(|c| c.is_ascii_digit());
-        let is_month = |w: &str| super::time::month(&w.trim_end_matches('.').to_lowercase()).is_some();
+        let is_month = |w: &str| {
+            let w = w.trim_end_matches('.').to_lowercase();
+            super::time::month(&w).is_some() || ROMANCE_MONTHS.contains(&w.as_str())
+        };
         let dated = match words.as_slice() {
             [a, b] => (is_month(a) && is_day(b)) || (is_day(a) && is_month(b)),
             _ => false,
@@ -152,6 +212,18 @@ mod tests {
         assert_eq!(read("ROME, March 2  - Italy"), some("ROME", None));
         assert_eq!(read("PORTLAND, Ore., Feb 26 - Brazil"), some("PORTLAND, Ore.", None));
         assert_eq!(read("GENEVA, July 26 (Reuters) - Talks"), some("GENEVA", Some("Reuters")));
+    }
+
+    #[test]
+    fn agency_forms_of_many_services_are_read() {
+        // No-break and narrow spaces, en and em dashes, agency suffixes.
+        assert_eq!(read("Berlin\u{a0}(dpa)\u{a0}–\u{a0}Die Regierung"), some("Berlin", Some("dpa")));
+        assert_eq!(read("Frankfurt/Main (dpa/lhe) - Die Börse"), some("Frankfurt/Main", Some("dpa/lhe")));
+        assert_eq!(read("HELSINKI (STT)\u{202f}– Hallitus"), some("HELSINKI", Some("STT")));
+        assert_eq!(read("MADRID, 7 dic (EFE).- El Gobierno"), some("MADRID", Some("EFE")));
+        assert_eq!(read("SYDNEY, Dec 7 AAP - Shares rose"), some("SYDNEY", Some("AAP")));
+        assert_eq!(read("Wien (APA) — Die Regierung"), some("Wien", Some("APA")));
+        assert_eq!(read("ROMA, 7 DIC - Il governo"), some("ROMA", None));
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod furniture;
 mod layout;
 mod story;
 mod text;
-mod time;
+pub(crate) mod time;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
@@ -194,7 +194,7 @@ pub fn parse_as(bytes: &[u8], media: Media, options: &ParseOptions) -> Result<St
     match agency::detect(bytes, media) {
         WireFormat::Plain => {
             let decoded = decode::decode(bytes)?;
-            story::build(decoded, options)
+            story::build(decoded, options).and_then(|story| agency::plain_advisories(story, options))
         }
         WireFormat::Iptc7901 => agency::iptc7901::parse(bytes, options),
         WireFormat::Anpa1312 => agency::anpa::parse(bytes, options),

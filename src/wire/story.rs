@@ -8,6 +8,7 @@
 
 use crate::domain::{Related, TimeSource};
 
+use super::agency::text::{advisory, embargo_time, Kind};
 use super::byline::{byline, is_agency_line};
 use super::dateline::dateline;
 use super::decode::Decoded;
@@ -23,7 +24,8 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
     let lines: Vec<Line<'_>> = text.split('\n').enumerate().map(|(n, l)| Line::new(n + 1, l)).collect();
     let ctx = Context { tz: options.source_tz, received: options.received };
     let mut body = Body::default();
-    let head = head(&lines, &ctx, &mut body.times)?;
+    let mut advisories = Vec::new();
+    let head = head(&lines, &ctx, &mut body.times, &mut advisories)?;
     let head_line = head.line;
 
     let mut warnings = Vec::new();
@@ -72,9 +74,14 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
         return Err(ParseError::NoBody { line: head_line });
     }
 
+    // An embargo line at the top of the body (`EMBARGOED until ...`).
+    while body.paragraphs.len() > 1 && advisory(&body.paragraphs[0]) == Kind::Embargo {
+        advisories.push(body.paragraphs.remove(0));
+    }
+
     let (published, updated, time_source) = resolve_times(body.times, options, &mut warnings);
     let dateline = body.paragraphs.first().and_then(|p| dateline(p));
-    Ok(Story {
+    let mut story = Story {
         headline: head.headline,
         paragraphs: body.paragraphs,
         authors: body.authors,
@@ -92,7 +99,58 @@ pub fn build(decoded: Decoded, options: &ParseOptions) -> Result<Story, ParseErr
         embargo: None,
         embargo_unreadable: false,
         text,
-    })
+    };
+    sort_advisories(&mut story, advisories, &ctx);
+    Ok(story)
+}
+
+/// Advisory lines found above the headline or at the top of the body: an
+/// embargo holds the story (its time read against the story's own), a
+/// correction is the correction, an urgency mark the priority, a kill or
+/// repeat mark the take; every line is kept as a note, never published.
+fn sort_advisories(story: &mut Story, lines: Vec<String>, ctx: &Context) {
+    let reference = match &story.published {
+        StoryTime::Instant(t) => t.with_timezone(&chrono::Utc),
+        StoryTime::Date(d) => d.and_time(chrono::NaiveTime::MIN).and_utc(),
+    };
+    for line in lines {
+        match advisory(&line) {
+            Kind::Embargo if story.embargo.is_none() => match embargo_time(&line, reference, ctx) {
+                Some(t) => {
+                    story.embargo = Some(t);
+                    story.embargo_unreadable = false;
+                }
+                None => {
+                    story.embargo_unreadable = true;
+                    story.warnings.push(format!(
+                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
+                    ));
+                }
+            },
+            Kind::Correction(c) if story.correction.is_none() => story.correction = Some(c),
+            Kind::Priority(p) => story.wire.priority = Some(story.wire.priority.map_or(p, |q| q.min(p))),
+            Kind::Take(t) if story.wire.take.is_none() => story.wire.take = Some(t),
+            _ => {}
+        }
+        story.notes.push(line);
+    }
+}
+
+/// Whether a line above the headline is an advisory to skip (and keep):
+/// an embargo, a correction, an urgency mark, a photo note. Desk lines are
+/// not looked for here: in plain text they could be a headline (`Attention
+/// shoppers: ...`); nor kill marks: a plain-text kill advisory is `KILL:
+/// <headline>` as its headline, which `advisory::kill` reads.
+fn is_advisory_line(content: &str) -> bool {
+    let t = content.trim();
+    if t.chars().count() > 200 {
+        return false;
+    }
+    match advisory(t) {
+        Kind::Embargo | Kind::Correction(_) | Kind::Priority(_) => true,
+        Kind::Note => (t.starts_with('(') && t.ends_with(')')) || (t.starts_with('[') && t.ends_with(']')),
+        _ => false,
+    }
 }
 
 /// The headline and where it ends.
@@ -107,11 +165,21 @@ struct Head {
 }
 
 /// Finds the headline: the first block, after any time lines above it.
-fn head(lines: &[Line<'_>], ctx: &Context, times: &mut Vec<Found>) -> Result<Head, ParseError> {
+fn head(
+    lines: &[Line<'_>],
+    ctx: &Context,
+    times: &mut Vec<Found>,
+    advisories: &mut Vec<String>,
+) -> Result<Head, ParseError> {
     let mut first = lines.iter().position(|l| !l.is_blank()).ok_or(ParseError::Empty)?;
-    // A time line above the headline (`Published: ...` first) is read and skipped.
-    while let TimeLine::Times(found) = time_line(lines[first].content, ctx) {
-        times.extend(found);
+    // A time line above the headline (`Published: ...` first) is read and
+    // skipped; so is an advisory line (`EMBARGOED until ...`), kept aside.
+    loop {
+        match time_line(lines[first].content, ctx) {
+            TimeLine::Times(found) => times.extend(found),
+            _ if is_advisory_line(lines[first].content) => advisories.push(lines[first].content.trim().to_owned()),
+            _ => break,
+        }
         first = match lines[first + 1..].iter().position(|l| !l.is_blank()) {
             Some(n) => first + 1 + n,
             None => return Err(ParseError::NoBody { line: lines[first].no }),

@@ -385,8 +385,8 @@ fn zone(word: &str) -> Option<(Zone, bool)> {
     let us = |h: i32| Some((Zone::Fixed(h), true));
     match word {
         "gmt" | "utc" | "ut" | "z" | "wet" => fixed(0),
-        "bst" | "cet" | "met" | "west" | "wat" => fixed(H),
-        "cest" | "mest" | "eet" | "cat" | "sast" => fixed(2 * H),
+        "bst" | "cet" | "met" | "mez" | "west" | "wat" => fixed(H),
+        "cest" | "mest" | "mesz" | "eet" | "cat" | "sast" => fixed(2 * H),
         "eest" | "msk" | "eat" | "ast" => fixed(3 * H),
         "hkt" | "sgt" | "awst" => fixed(8 * H),
         "jst" | "kst" => fixed(9 * H),
@@ -414,13 +414,13 @@ fn zone(word: &str) -> Option<(Zone, bool)> {
 
 fn weekday(word: &str) -> Option<Weekday> {
     Some(match word {
-        "mon" | "monday" | "lundi" | "понедельник" => Weekday::Mon,
-        "tue" | "tues" | "tuesday" | "mardi" | "вторник" => Weekday::Tue,
-        "wed" | "wednesday" | "mercredi" | "среда" => Weekday::Wed,
-        "thu" | "thur" | "thurs" | "thursday" | "jeudi" | "четверг" => Weekday::Thu,
-        "fri" | "friday" | "vendredi" | "пятница" => Weekday::Fri,
-        "sat" | "saturday" | "samedi" | "суббота" => Weekday::Sat,
-        "sun" | "sunday" | "dimanche" | "воскресенье" => Weekday::Sun,
+        "mon" | "monday" | "montag" | "lundi" | "понедельник" => Weekday::Mon,
+        "tue" | "tues" | "tuesday" | "dienstag" | "mardi" | "вторник" => Weekday::Tue,
+        "wed" | "wednesday" | "mittwoch" | "mercredi" | "среда" => Weekday::Wed,
+        "thu" | "thur" | "thurs" | "thursday" | "donnerstag" | "jeudi" | "четверг" => Weekday::Thu,
+        "fri" | "friday" | "freitag" | "vendredi" | "пятница" => Weekday::Fri,
+        "sat" | "saturday" | "samstag" | "sonnabend" | "samedi" | "суббота" => Weekday::Sat,
+        "sun" | "sunday" | "sonntag" | "dimanche" | "воскресенье" => Weekday::Sun,
         _ => return None,
     })
 }
@@ -439,7 +439,13 @@ pub(super) fn month(word: &str) -> Option<u32> {
         "sep" | "sept" | "september" | "septembre" | "сентября" => 9,
         "oct" | "october" | "octobre" | "октября" => 10,
         "nov" | "november" | "novembre" | "ноября" => 11,
-        "dec" | "december" | "décembre" | "decembre" | "déc" | "декабря" => 12,
+        "dec" | "december" | "décembre" | "decembre" | "déc" | "декабря" | "dez" | "dezember" => 12,
+        "januar" | "jänner" | "jän" => 1,
+        "februar" => 2,
+        "märz" | "maerz" | "mär" | "mrz" => 3,
+        "juni" => 6,
+        "juli" => 7,
+        "okt" | "oktober" => 10,
         _ => return None,
     })
 }
@@ -500,7 +506,9 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
             }
             Tok::Num { value, digits } => {
                 let next_is_ampm = matches!(tokens.get(i + 1), Some(Tok::Word(w)) if w == "am" || w == "pm");
-                if next_is_ampm && *digits <= 2 {
+                // `18 Uhr`: the German clock.
+                let next_is_uhr = matches!(tokens.get(i + 1), Some(Tok::Word(w)) if w == "uhr");
+                if (next_is_uhr && *value <= 24 || next_is_ampm) && *digits <= 2 {
                     once(&mut clock, (*value, 0, 0))?;
                 } else if *digits == 4 {
                     once(&mut year, *value as i32)?;
@@ -577,7 +585,7 @@ fn interpret(tokens: &[Tok], value: &str, ctx: &Context) -> Option<(StoryTime, V
 }
 
 /// A local time in a named zone; a time in a spring-forward gap is read an hour later.
-pub(super) fn in_zone(tz: chrono_tz::Tz, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+pub(crate) fn in_zone(tz: chrono_tz::Tz, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
     let t = tz
         .from_local_datetime(&naive)
         .earliest()

@@ -355,7 +355,7 @@ fn sigkill_during_a_rebuild_then_a_start_brings_every_story_back_once_and_import
     let mut server = TestServer::start_on_with(data.clone(), &[NO_SEED]);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let body: serde_json::Value = server.get("/healthz").json().unwrap();
+        let body: serde_json::Value = server.get_authorized("/healthz").json().unwrap();
         assert_eq!(body["status"], "rebuilding", "the rebuild ended before the kill: {body}");
         if body["rebuilding"]["record"].as_u64().unwrap() > 100 {
             assert_eq!(body["imports"], "refused", "{body}");

@@ -115,6 +115,20 @@ fn origin_requests(server: &TestServer, path: &str) -> usize {
     server.logs.lock().unwrap().iter().filter(|l| l.contains(&needle) && l.contains("request")).count()
 }
 
+/// [`origin_requests`] once the server's log has caught up: its lines are
+/// read by another thread, so a request just answered may not be counted yet.
+fn settled_origin_requests(server: &TestServer, path: &str) -> usize {
+    let mut count = origin_requests(server, path);
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = origin_requests(server, path);
+        if now == count {
+            return now;
+        }
+        count = now;
+    }
+}
+
 /// A loopback port that accepts connections and never answers: a target that hangs.
 fn hanging_target() -> (TcpListener, u16) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -123,7 +137,7 @@ fn hanging_target() -> (TcpListener, u16) {
 }
 
 fn metrics(server: &TestServer) -> String {
-    server.text("/metrics")
+    server.metrics()
 }
 
 /// Waits (up to 15 s) until the server's metrics count at least one `series`.
@@ -221,7 +235,7 @@ fn varnish_with_xkey_shows_a_new_story_within_a_second_and_keeps_other_sections_
         assert_eq!(x_cache(&res), "HIT", "{path}: {}", cache.output());
         assert!(res.headers().get("surrogate-key").is_some(), "{path}");
     }
-    let sport_before = origin_requests(&server, "/sections/sport/atom.xml");
+    let sport_before = settled_origin_requests(&server, "/sections/sport/atom.xml");
 
     let headline = "Summit ends with a joint statement";
     let started = Instant::now();
@@ -280,7 +294,7 @@ fn nginx_with_cache_purge_is_purged_by_url_and_caught_up_after_it_was_down() {
         get(&cache, path);
         assert_eq!(x_cache(&get(&cache, path)), "HIT", "{path}: {}", cache.output());
     }
-    let sport_before = origin_requests(&server, "/sections/sport/rss.xml");
+    let sport_before = settled_origin_requests(&server, "/sections/sport/rss.xml");
 
     let first = "Summit ends with a joint statement";
     server.import_new(story(first, "World", "Wed, 27/07/2016 - 09:00", "Leaders agreed on a text."));

@@ -165,6 +165,18 @@ impl TestServer {
         res.text().unwrap()
     }
 
+    /// GET with the token (`/metrics`, the detailed `/healthz`).
+    pub fn get_authorized(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(TOKEN).send().expect("GET")
+    }
+
+    /// `/metrics`, with the token it needs.
+    pub fn metrics(&self) -> String {
+        let res = self.get_authorized("/metrics");
+        assert_eq!(res.status(), 200, "GET /metrics");
+        res.text().unwrap()
+    }
+
     /// POST /import with the right token.
     pub fn import(&self, body: impl Into<Vec<u8>>, query: &str) -> Response {
         self.client
@@ -190,7 +202,7 @@ impl TestServer {
     pub fn settled_health(&self) -> (u16, serde_json::Value) {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let res = self.get("/healthz");
+            let res = self.get_authorized("/healthz");
             let code = res.status().as_u16();
             let body: serde_json::Value = res.json().unwrap();
             if body["status"] != "rebuilding" {
@@ -216,6 +228,11 @@ impl Drop for TestServer {
 /// Parses a feed as a reader would.
 pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).unwrap_or_else(|e| panic!("feed-rs: {e}\n{}", String::from_utf8_lossy(bytes)))
+}
+
+/// One of the agency fixtures of `tests/fixtures/wire`.
+pub fn wire_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wire").join(name)).unwrap()
 }
 
 /// A small story with a given headline, section and time.

@@ -51,7 +51,7 @@ fn no_write_without_the_token() {
         assert_eq!(res.status(), 401);
     }
     assert_eq!(snapshot(&server), before, "nothing changed");
-    let metrics = server.text("/metrics");
+    let metrics = server.metrics();
     assert!(!metrics.contains(TOKEN) && !server.log_text().contains(TOKEN));
 }
 
@@ -220,8 +220,9 @@ fn odd_paths_get_4xx_never_5xx() {
     ];
     for path in paths {
         let status = raw_status(server.port, path);
+        // 302: a cursor that is no page boundary leads to the one it stands for.
         assert!(
-            (400..500).contains(&status) || status == 200,
+            (400..500).contains(&status) || status == 200 || status == 302,
             "{} -> {status}",
             String::from_utf8_lossy(&path[..path.len().min(80)])
         );

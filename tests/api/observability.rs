@@ -169,7 +169,7 @@ fn metrics_count_requests_latency_imports_articles_and_store_size() {
     server.import_new(story("Metrics story", "Science", "Fri, 05/08/2016 - 10:00", "Counted."));
     assert_eq!(server.import(b"".to_vec(), "").status(), 400);
 
-    let res = server.get("/metrics");
+    let res = server.get_authorized("/metrics");
     assert_eq!(res.status(), 200);
     let media = res.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(media.starts_with("text/plain; version=0.0.4"), "{media}");

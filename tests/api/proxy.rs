@@ -37,7 +37,8 @@ impl Nginx {
     }
 }
 
-/// The forwarding headers a proxy that strips the prefix sends. nginx
+/// The forwarding headers a proxy that strips the prefix sends (the server
+/// must be told it sets `X-Forwarded-Prefix`: [`PREFIXED`]). nginx
 /// connects from 127.0.0.2, the only trusted proxy: a client on 127.0.0.1
 /// talking to wirefeed directly is not trusted.
 fn stripping_location(upstream: u16, extra: &str) -> String {
@@ -49,11 +50,16 @@ fn stripping_location(upstream: u16, extra: &str) -> String {
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header X-Forwarded-Host $http_host;
             proxy_set_header X-Forwarded-Prefix /news;
+            proxy_set_header Forwarded \"\";
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             {extra}
         }}"
     )
 }
+
+/// The forwarding headers the stripping proxy sets, as the server is told.
+const PREFIXED: (&str, &str) =
+    ("WIREFEED_FORWARDED_HEADERS", "X-Forwarded-For,X-Forwarded-Proto,X-Forwarded-Host,X-Forwarded-Prefix");
 
 fn client() -> Client {
     Client::builder().timeout(Duration::from_secs(30)).redirect(reqwest::redirect::Policy::none()).build().unwrap()
@@ -188,7 +194,7 @@ fn not_modified_passes_through(client: &Client, url: &str) {
 
 #[test]
 fn links_carry_the_public_address_when_the_proxy_strips_the_prefix() {
-    let server = TestServer::start_with(&[("WIREFEED_TRUSTED_PROXIES", "127.0.0.2")]);
+    let server = TestServer::start_with(&[("WIREFEED_TRUSTED_PROXIES", "127.0.0.2"), PREFIXED]);
     let Some(nginx) = Nginx::start(free_port(), "", &stripping_location(server.port, "")) else { return };
     let public = nginx.public();
     let client = client();
@@ -247,7 +253,8 @@ fn links_carry_the_public_address_when_the_proxy_keeps_the_prefix() {
 
 #[test]
 fn proxy_cache_serves_repeated_reads_until_max_age_runs_out() {
-    let server = TestServer::start_with(&[("WIREFEED_TRUSTED_PROXIES", "127.0.0.2"), ("WIREFEED_CACHE_MAX_AGE", "1")]);
+    let server =
+        TestServer::start_with(&[("WIREFEED_TRUSTED_PROXIES", "127.0.0.2"), ("WIREFEED_CACHE_MAX_AGE", "1"), PREFIXED]);
     let cache_dir = tempfile::tempdir().unwrap();
     let http = format!(
         "proxy_cache_path {} levels=1:2 keys_zone=wirefeed:1m max_size=10m inactive=10m use_temp_path=off;",
@@ -263,7 +270,7 @@ fn proxy_cache_serves_repeated_reads_until_max_age_runs_out() {
     let client = client();
     let feed = format!("{}sections/science/rss.xml", nginx.public());
     let served = || {
-        let m = server.text("/metrics");
+        let m = server.metrics();
         sample(&m, r#"wirefeed_http_requests_total{route="/sections/{slug}/rss.xml",status="200"}"#).unwrap_or(0.0)
     };
     let read = || {
@@ -298,7 +305,7 @@ fn proxy_cache_serves_repeated_reads_until_max_age_runs_out() {
     let (status, again) = read();
     assert_eq!(status, "REVALIDATED");
     assert_eq!(again, body);
-    let m = server.text("/metrics");
+    let m = server.metrics();
     assert_eq!(sample(&m, r#"wirefeed_http_requests_total{route="/sections/{slug}/rss.xml",status="304"}"#), Some(1.0));
 
     // A new story: readers through the cache see it once the cached copy expires.

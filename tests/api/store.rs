@@ -211,7 +211,7 @@ fn concurrent_imports_of_one_story_store_it_once() {
 
 /// Reads a metric's value from `/metrics`.
 fn metric(server: &TestServer, name: &str) -> u64 {
-    let text = server.text("/metrics");
+    let text = server.metrics();
     let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name} in {text}"));
     line.rsplit(' ').next().unwrap().parse().unwrap()
 }

@@ -134,3 +134,138 @@ fn xml_media_types_are_accepted_and_hostile_xml_is_refused_quickly() {
     let feed = server.text("/atom.xml");
     assert!(!feed.contains("harbour"), "nothing was stored by a dry run or a refusal");
 }
+
+/// The embargo forms agencies use, each with its release written in its own
+/// syntax: (what, media type, transmission, headline).
+fn embargo_forms(release: chrono::DateTime<chrono::Utc>) -> Vec<(&'static str, &'static str, String, &'static str)> {
+    let sent = release - chrono::Duration::minutes(10);
+    let trailer = sent.format("%d%H%M GMT %b %y");
+    let line = release.format("%H:%M:%S GMT %-d %B %Y");
+    let berlin = release.with_timezone(&chrono_tz::Europe::Berlin).format("%d.%m.%Y, %H:%M:%S Uhr");
+    let iptc = |slug: &str, advisory: &str, headline: &str, notebook: &str| {
+        format!(
+            "\u{1}eca201 4 i 90 dpa 0501\r\n\n{slug}/\r\n\u{2}{advisory}{headline} =\r\n\n   \
+             Tromsoe (dpa) - The findings were released by the institute.\r\n\n{notebook}\
+             dpa ek\r\n\r\n\u{3}{trailer}\r\n\u{7f}\u{4}"
+        )
+    };
+    let item = |guid: &str, meta: &str, head: &str, headline: &str| {
+        format!(
+            "<newsItem xmlns=\"http://iptc.org/std/nar/2006-10-01/\" guid=\"urn:newsml:dpa.com:20090101:{guid}\">\
+             <itemMeta><provider qcode=\"nprov:dpa\"/><firstCreated>{}</firstCreated>{meta}</itemMeta>\
+             <contentMeta><headline>{headline}</headline><creditline>dpa</creditline></contentMeta>\
+             <contentSet><inlineXML contenttype=\"application/xhtml+xml\"><html xmlns=\"http://www.w3.org/1999/xhtml\">\
+             <body><header>{head}<h1>{headline}</h1></header><section class=\"main\">\
+             <p>Hamburg (dpa) - Der Bericht wurde am Morgen vorgestellt.</p></section></body></html>\
+             </inlineXML></contentSet></newsItem>",
+            sent.to_rfc3339()
+        )
+    };
+    vec![
+        (
+            "IPTC 7901 line",
+            "text/plain",
+            iptc("Norway-glaciers", &format!("EMBARGOED until {line}\r\n"), "Glaciers lose a fifth of their ice", ""),
+            "Glaciers lose a fifth of their ice",
+        ),
+        (
+            "notebook",
+            "text/plain",
+            iptc(
+                "Norway-fjords",
+                "",
+                "Fjord waters warm faster than the sea",
+                &format!("# dpa NOTEBOOK\r\nNot for publication before {line}.\r\n\r\n"),
+            ),
+            "Fjord waters warm faster than the sea",
+        ),
+        (
+            "NITF date.release",
+            "application/nitf+xml",
+            format!(
+                "<nitf><head><docdata management-status=\"embargoed\"><date.issue norm=\"{}\"/>\
+                 <date.release norm=\"{}\"/></docdata></head><body><body.head><hedline><hl1>Reindeer herds shrink \
+                 in the north</hl1></hedline></body.head><body.content><p>KIRUNA (NW) - Herds shrank.</p>\
+                 </body.content></body></nitf>",
+                sent.format("%Y%m%dT%H%M%SZ"),
+                release.format("%Y%m%dT%H%M%SZ")
+            ),
+            "Reindeer herds shrink in the north",
+        ),
+        (
+            "NewsML-G2 embargoed",
+            "application/vnd.iptc.g2.newsitem+xml",
+            item(
+                "260101-99-1",
+                &format!("<embargoed>{}</embargoed>", release.to_rfc3339()),
+                "",
+                "Hafen meldet Rekordumschlag",
+            ),
+            "Hafen meldet Rekordumschlag",
+        ),
+        (
+            "dpa Sperrfrist in the XHTML",
+            "application/vnd.iptc.g2.newsitem+xml",
+            item(
+                "260101-99-2",
+                "",
+                &format!("<p>Bitte beachten Sie die Sperrfrist: {berlin}</p>"),
+                "Werften melden volle Auftragsbücher",
+            ),
+            "Werften melden volle Auftragsbücher",
+        ),
+    ]
+}
+
+#[test]
+fn every_embargo_form_holds_the_story_until_its_release() {
+    let server = TestServer::start();
+    let release = chrono::Utc::now() + chrono::Duration::seconds(8);
+    let release = release - chrono::Duration::nanoseconds(i64::from(release.timestamp_subsec_nanos()));
+    let mut held = Vec::new();
+    for (what, media, body, headline) in embargo_forms(release) {
+        let res = post(&server, body.into_bytes(), media, "");
+        let status = res.status();
+        let answer: serde_json::Value = res.json().unwrap();
+        assert_eq!(status, 202, "{what}: held, not published: {answer}");
+        let named = chrono::DateTime::parse_from_rfc3339(answer["release"].as_str().unwrap_or("")).unwrap();
+        assert_eq!(named.timestamp(), release.timestamp(), "{what}: released at its own minute and second");
+        held.push((what, headline, answer["id"].as_str().unwrap().to_owned()));
+    }
+    let feed = server.text("/rss.xml");
+    for (what, headline, id) in &held {
+        assert!(!feed.contains(headline), "{what}: in the feed before its release");
+        assert_eq!(server.get(&format!("/articles/{id}")).status(), 404, "{what}: its page");
+        assert_eq!(server.get(&format!("/articles/{id}.json")).status(), 404, "{what}: its JSON");
+    }
+    let wait = (release - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(1500);
+    std::thread::sleep(wait);
+    let feed = server.text("/rss.xml");
+    for (what, headline, id) in &held {
+        assert!(feed.contains(headline), "{what}: in the feed after its release");
+        let article = server.text(&format!("/articles/{id}.json"));
+        assert!(!article.contains("Sperrfrist") && !article.contains("EMBARGOED"), "{what}: {article}");
+        assert!(!article.contains("Not for publication"), "{what}: {article}");
+    }
+}
+
+/// An embargo whose time cannot be read is stored and held, answered 202
+/// with a warning, until `POST /articles/{id}/release`.
+#[test]
+fn an_unreadable_embargo_is_held_until_released_by_hand() {
+    let server = TestServer::start();
+    let body = "\u{1}eca202 4 i 90 dpa 0502\r\n\nNorway-report/\r\n\u{2}HOLD FOR RELEASE until further notice\r\n\
+                Arctic report warns of faster melting =\r\n\n   Oslo (dpa) - Sea ice is melting faster.\r\n\r\n\
+                \u{3}071200 GMT Dec 26\r\n\u{7f}\u{4}";
+    let res = post(&server, body.as_bytes().to_vec(), "text/plain", "");
+    assert_eq!(res.status(), 202);
+    let answer: serde_json::Value = res.json().unwrap();
+    assert!(answer["warnings"].to_string().contains("released by hand"), "{answer}");
+    let id = answer["id"].as_str().unwrap().to_owned();
+    assert!(!server.text("/rss.xml").contains("Arctic report"));
+    assert_eq!(server.get(&format!("/articles/{id}.json")).status(), 404);
+    let res = server.client().post(server.url(&format!("/articles/{id}/release"))).bearer_auth(TOKEN).send().unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert!(server.text("/rss.xml").contains("Arctic report warns of faster melting"));
+    assert!(!server.text(&format!("/articles/{id}.json")).contains("further notice"));
+}

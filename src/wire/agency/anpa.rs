@@ -404,7 +404,9 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
                 if after_byline && is_agency_line(&t) {
                     continue;
                 }
-                match text::kind(&t) {
+                // Above the first paragraph, advisories (`BULLETIN`, `KILL`,
+                // embargoes, photo notes) are told from the headline.
+                match text::advisory(&t) {
                     Kind::Text if headline.is_none() => headline = Some(typography(&t)),
                     Kind::Text if tabular => {
                         flush_rows(&mut rows, &mut paragraphs, &mut grid);

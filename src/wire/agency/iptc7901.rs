@@ -116,6 +116,10 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
         d.wire.words = h.words;
         d.wire.source = h.originator.clone();
     }
+    // Times written without a zone are in the originator's home zone.
+    let tz = d.wire.source.as_deref().and_then(super::home_zone).unwrap_or(options.source_tz);
+    let ctx = crate::wire::time::Context { tz, ..ctx };
+    d.zone = Some(tz);
     if start > 0 && all[..start].find(SOH).is_some_and(|i| !all[..i].trim().is_empty()) {
         d.warnings.push("bytes before the transmission header were left out".to_owned());
     }
@@ -141,7 +145,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     // Without an ETX, a trailer may still end the text.
     if trailer.is_none() {
         if let Some(i) = lines.iter().rposition(|l| !l.trim().is_empty()) {
-            if let Some(t) = trailer_time(&lines[i], options) {
+            if let Some(t) = trailer_time(&lines[i], options, tz) {
                 d.published = Some(t);
                 lines.truncate(i);
             }
@@ -150,7 +154,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     if let Some(t) = trailer {
         for line in t.split('\n') {
             let line = text::strip_controls(line, &[]);
-            if let Some(time) = trailer_time(&line, options) {
+            if let Some(time) = trailer_time(&line, options, tz) {
                 d.published = Some(time);
                 break;
             }
@@ -166,7 +170,11 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     });
     let mut slug = Vec::new();
     let mut takes = Vec::new();
-    let mut headline = Vec::new();
+    let mut headline: Vec<String> = Vec::new();
+    // Advisory lines between the keyword line and the headline (embargo,
+    // correction, urgency, kill, photo, desk): each is what it says, never
+    // part of the headline. Applied once the transmission's time is known.
+    let mut advisories: Vec<(text::Kind, String)> = Vec::new();
     let body_from = match eq {
         Some(e) => {
             for (i, l) in lines[..e].iter().enumerate() {
@@ -176,17 +184,42 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
                 }
                 if i < stx_line || (headline.is_empty() && takes.is_empty() && t.ends_with('/')) {
                     slug.push(t.to_owned());
-                } else if headline.is_empty() && is_take(t) {
-                    takes.push(t.to_owned());
-                } else {
-                    headline.push(t.to_owned());
+                    continue;
+                }
+                // A genre line above the headline (`Zusammenfassung - 1745`) is the genre.
+                let genre_line = super::xhtml::genre_line(t).filter(|_| headline.is_empty());
+                if let Some((genre, note)) = genre_line.filter(|_| text::advisory(t) == text::Kind::Text) {
+                    d.wire.genre.get_or_insert(genre);
+                    if let Some(n) = note {
+                        d.note(&n);
+                    }
+                    continue;
+                }
+                match text::advisory(t) {
+                    text::Kind::Text if headline.is_empty() && is_take(t) => takes.push(t.to_owned()),
+                    text::Kind::Text => headline.push(t.to_owned()),
+                    k => {
+                        // Lines read as headline above an advisory were
+                        // advisories too (of a kind not known here): the
+                        // headline is what follows the last advisory.
+                        for h in headline.drain(..) {
+                            advisories.push((text::Kind::Note, h));
+                        }
+                        advisories.push((k, t.to_owned()));
+                    }
                 }
             }
-            headline.push(lines[e].trim().trim_end_matches('=').trim().to_owned());
+            let last = lines[e].trim().trim_end_matches('=').trim();
+            match text::advisory(last) {
+                text::Kind::Text => headline.push(last.to_owned()),
+                // `EMBARGOED until ... =`: the advisory ends with the mark, the headline is above it.
+                k => advisories.push((k, last.to_owned())),
+            }
             e + 1
         }
         None => {
-            // No ` =`: the first line after the STX (or the slug) is the headline.
+            // No ` =`: the first line after the STX (or the slug) that is
+            // no take and no advisory is the headline.
             let mut i = 0;
             let mut found = None;
             while i < lines.len() {
@@ -194,12 +227,21 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
                 if !t.is_empty() {
                     if i < stx_line || (stx.is_none() && t.ends_with('/')) {
                         slug.push(t.to_owned());
-                    } else if is_take(t) && i + 1 < lines.len() {
-                        takes.push(t.to_owned());
                     } else {
-                        found = Some(i);
-                        headline.push(t.to_owned());
-                        break;
+                        match text::advisory(t) {
+                            _ if i + 1 >= lines.len() => {
+                                found = Some(i);
+                                headline.push(t.to_owned());
+                                break;
+                            }
+                            text::Kind::Text if is_take(t) => takes.push(t.to_owned()),
+                            text::Kind::Text => {
+                                found = Some(i);
+                                headline.push(t.to_owned());
+                                break;
+                            }
+                            k => advisories.push((k, t.to_owned())),
+                        }
                     }
                 }
                 i += 1;
@@ -218,6 +260,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     if let Some((at, authors)) = headline
         .match_indices(" By ")
         .chain(headline.match_indices(" by "))
+        .chain(headline.match_indices(" Von "))
         .find_map(|(at, _)| byline(headline[at + 1..].trim()).map(|a| (at, a)))
     {
         d.authors = authors;
@@ -229,7 +272,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
     // transmission held one) is still a trailer.
     let mut body_lines: Vec<String> = Vec::new();
     for line in &lines[body_from.min(lines.len())..] {
-        match trailer_time(line, options) {
+        match trailer_time(line, options, tz) {
             Some(t) => {
                 d.published.get_or_insert(t);
             }
@@ -237,6 +280,9 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Story, ParseError> 
         }
     }
     let reference = d.published.as_ref().map(text::instant);
+    for (k, line) in advisories {
+        text::apply(k, &line, &mut d, reference, &ctx);
+    }
     let paragraphs = body(&body_lines, &mut d);
     if d.wire.source.is_none() {
         d.wire.source =
@@ -310,9 +356,10 @@ fn body(lines: &[String], d: &mut Draft) -> Vec<(String, bool)> {
 
 /// The trailer time: `131137 GMT Nov 13` is day 13, 11:37 GMT, November
 /// 2013. The month may be German (`Okt`, `Mär`), `GMT` may be missing (the
-/// time is then still read as GMT), and so may the year (the latest year
-/// that does not put the time after the receive time).
-fn trailer_time(line: &str, options: &ParseOptions) -> Option<StoryTime> {
+/// time is then in `tz`, the originator's home zone: dpa's German services
+/// write local time), and so may the year (the latest year that does not
+/// put the time after the receive time).
+fn trailer_time(line: &str, options: &ParseOptions, tz: chrono_tz::Tz) -> Option<StoryTime> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let (first, rest) = words.split_first()?;
     if first.len() != 6 || !first.chars().all(|c| c.is_ascii_digit()) {
@@ -320,6 +367,7 @@ fn trailer_time(line: &str, options: &ParseOptions) -> Option<StoryTime> {
     }
     let num = |r: std::ops::Range<usize>| first[r].parse::<u32>().ok();
     let (day, hour, minute) = (num(0..2)?, num(2..4)?, num(4..6)?);
+    let utc = rest.iter().any(|w| matches!(w.to_lowercase().as_str(), "gmt" | "utc" | "z"));
     let rest: Vec<&str> =
         rest.iter().copied().filter(|w| !matches!(w.to_lowercase().as_str(), "gmt" | "utc" | "z")).collect();
     let month = text::month(rest.first()?)?;
@@ -329,7 +377,12 @@ fn trailer_time(line: &str, options: &ParseOptions) -> Option<StoryTime> {
         }
         _ => text::guess_year(month, day, options.received),
     };
-    text::utc(year, month, day, hour, minute)
+    if utc {
+        return text::utc(year, month, day, hour, minute);
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
+    let naive = date.and_time(chrono::NaiveTime::from_hms_opt(hour, minute, 0)?);
+    crate::wire::time::in_zone(tz, naive).map(StoryTime::Instant)
 }
 
 #[cfg(test)]
@@ -368,10 +421,13 @@ mod tests {
     #[test]
     fn trailer_times_are_read() {
         let o = options();
-        assert_eq!(trailer_time("131137 GMT Nov 13", &o), text::utc(2013, 11, 13, 11, 37));
-        assert_eq!(trailer_time("020930 Okt 19", &o), text::utc(2019, 10, 2, 9, 30));
-        assert_eq!(trailer_time("241200 GMT Dez", &o), text::utc(2025, 12, 24, 12, 0));
-        assert_eq!(trailer_time("Berlin said", &o), None);
+        let utc = chrono_tz::UTC;
+        assert_eq!(trailer_time("131137 GMT Nov 13", &o, utc), text::utc(2013, 11, 13, 11, 37));
+        assert_eq!(trailer_time("020930 Okt 19", &o, utc), text::utc(2019, 10, 2, 9, 30));
+        assert_eq!(trailer_time("241200 GMT Dez", &o, utc), text::utc(2025, 12, 24, 12, 0));
+        assert_eq!(trailer_time("Berlin said", &o, utc), None);
+        // Without GMT, dpa's local time (summer: UTC+2).
+        assert_eq!(trailer_time("241205 Sep 24", &o, chrono_tz::Europe::Berlin), text::utc(2024, 9, 24, 10, 5));
     }
 
     #[test]

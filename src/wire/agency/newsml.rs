@@ -7,12 +7,20 @@
 //!   the byline, not a paragraph;
 //! - dateline: `contentMeta/dateline`, else the first paragraph's, else a
 //!   `located` city;
-//! - paragraphs: `contentSet/inlineXML` (XHTML `body`: `p`, `h1`-`h6`
-//!   subheads, lists, tables; or NITF) or `inlineData` (text); Reuters' whole
-//!   story in one `p` in wire layout is split at its indented lines. The
-//!   `description` (abstract) is no paragraph;
+//! - paragraphs: one rendition (`rendition`): the first `inlineXML`
+//!   (XHTML read as structure by [`xhtml`]: header metadata, teaser,
+//!   notepad; or NITF), else the first `inlineData` that is the story's
+//!   text (not a headline, notepad or notes rendition); plain-text copies
+//!   are never appended. Reuters' whole story in one `p` in wire layout is
+//!   split at its indented lines. Advisories among the paragraphs
+//!   (embargo, desk, photo, correction, urgency) are sorted out with the
+//!   agency-text classifier. The `description` (abstract) is no paragraph;
 //! - times: `firstCreated` (published), `versionCreated` (updated, when
-//!   later); zone-less times are in `source_tz`; embargo: `embargoed`;
+//!   later); zone-less times are in the agency's home zone, else
+//!   `source_tz`; embargo: `embargoed`, else an embargo line in the text or
+//!   the notes (unreadable: `embargo_unreadable`);
+//! - wire.genre / wire.kicker: the XHTML header's genre and kicker lines
+//!   (else `contentMeta/genre`);
 //! - notes: `edNote`s and `usageTerms`; STT's public note
 //!   (`role="sttnote:public"`, any role naming "public") is a correction for
 //!   readers;
@@ -25,6 +33,7 @@
 use roxmltree::{Document, Node, ParsingOptions};
 
 use super::xml::{self, attr, child, child_text, children, line_of, text, Blocks, Ctx};
+use super::{text as wiretext, xhtml};
 use crate::domain::{Dateline, TimeSource};
 use crate::wire::{ParseError, Story, WireFormat, MAX_HEADLINE_CHARS};
 
@@ -39,8 +48,35 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     let header = (xml::name(root) == "newsMessage").then(|| child(root, "header")).flatten();
     let item_meta = child(item, "itemMeta");
     let content_meta = child(item, "contentMeta");
-    let tctx = ctx.time_ctx();
+    let options = ctx.options;
     let mut story = ctx.story(WireFormat::NewsmlG2);
+
+    // Places the item names: a header line that is one is a location line.
+    let places: Vec<String> = content_meta
+        .into_iter()
+        .flat_map(|c| {
+            let located = children(c, "located").filter_map(|l| child_text(l, "name"));
+            let dateline = child_text(c, "dateline").and_then(|d| xml::place_of(&d));
+            located.chain(dateline).collect::<Vec<_>>()
+        })
+        .collect();
+    // The text meant for publication: one rendition (see `rendition`).
+    let mut x = xhtml::Xhtml::default();
+    match rendition(item) {
+        Some(part) if xml::name(part) == "inlineXML" => match inline_xml(part, &places) {
+            Ok(read) => x = read,
+            Err(read) => {
+                x.paragraphs = read.paragraphs;
+                x.notes = read.notes;
+            }
+        },
+        Some(part) => {
+            let read = inline_data(part);
+            x.paragraphs = read.paragraphs;
+            x.notes = read.notes;
+        }
+        None => {}
+    }
 
     // Headline: the first one that is not a subheadline.
     let headlines: Vec<Node<'_, '_>> = content_meta.into_iter().flat_map(|c| children(c, "headline")).collect();
@@ -51,11 +87,14 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         .copied();
     // Without one, the item's title (`itemMeta/title`).
     let main = main.or_else(|| item_meta.and_then(|m| child(m, "title")).filter(|t| !text(*t).is_empty()));
-    let Some(headline_node) = main else {
+    let headline_node = main.unwrap_or(item);
+    let Some(headline) = main.map(text).or_else(|| x.headline.clone()).filter(|h| !h.is_empty()) else {
         let line = line_of(item);
         return Err(ParseError::NoHeadline { line, last_line: line });
     };
-    let headline = text(headline_node);
+    // Advisories written into the headline (`(Foto Illustration)`, `EIL:`) are no part of it.
+    let (headline, marks) = wiretext::clean_headline(&headline);
+    x.leading_header(&headline);
     let chars = headline.chars().count();
     if chars > MAX_HEADLINE_CHARS {
         return Err(ParseError::HeadlineTooLong { line: line_of(headline_node), chars, limit: MAX_HEADLINE_CHARS });
@@ -69,9 +108,15 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
             .or_else(|| child_text(p, "name"))
             .or_else(|| attr(p, "qcode").map(|q| q.rsplit(':').next().unwrap_or(q).to_owned()))
     });
-    let source = match (provider, &creditline) {
+    let provider_code = item_meta
+        .and_then(|m| child(m, "provider"))
+        .and_then(|p| attr(p, "qcode"))
+        .map(|q| q.rsplit(':').next().unwrap_or(q).to_owned());
+    let source = match (provider.clone(), &creditline) {
         // `reuters.com`: the creditline (`Reuters`) names it as readers know it.
         (Some(p), Some(c)) if p.contains('.') && p.to_lowercase().starts_with(&c.to_lowercase()) => Some(c.clone()),
+        // `nprov:dpa` credited `dpa`: the name readers (and the 7901 takes) know.
+        (Some(_), Some(c)) if provider_code.as_deref().is_some_and(|q| q.eq_ignore_ascii_case(c)) => Some(c.clone()),
         (Some(p), _) => Some(p),
         (None, c) => c.clone().or_else(|| header.and_then(|h| child_text(h, "sender"))),
     };
@@ -79,25 +124,53 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         .descendants()
         .find(|d| d.is_element() && xml::name(*d) == "copyrightHolder")
         .and_then(|h| attr(h, "literal").map(str::to_owned).or_else(|| child_text(h, "name")));
-    let agencies: Vec<String> = [source.clone(), creditline.clone(), holder].into_iter().flatten().collect();
+    let mut agencies: Vec<String> =
+        [source.clone(), creditline.clone(), holder, provider.clone()].into_iter().flatten().collect();
+    agencies.extend(provider_code.clone());
 
-    // Paragraphs.
-    let mut blocks = Blocks::default();
-    for content in item.children().filter(|c| c.is_element() && xml::name(*c) == "contentSet") {
-        for part in content.children().filter(|c| c.is_element()) {
-            let read = match xml::name(part) {
-                "inlineXML" => inline_xml(part),
-                "inlineData" => inline_data(part),
-                _ => continue,
-            };
-            blocks.notes.extend(read.notes);
-            if blocks.paragraphs.is_empty() {
-                blocks.paragraphs = read.paragraphs;
+    // Times written without a zone are in the agency's home zone.
+    let guid_agency = attr(item, "guid").and_then(|g| g.split(':').find(|p| p.contains('.'))).map(str::to_owned);
+    let tz = agencies.iter().chain(guid_agency.iter()).find_map(|a| super::home_zone(a)).unwrap_or(options.source_tz);
+    let tctx = crate::wire::time::Context { tz, received: options.received };
+
+    // Paragraphs: the advisories among them sorted out.
+    let mut sorted = Sorted::default();
+    for line in marks.into_iter().chain(x.header_lines.drain(..)) {
+        sorted.advisory(line, true);
+    }
+    let mut paragraphs = Vec::new();
+    let mut top = true;
+    let mut notes_from = false;
+    for p in std::mem::take(&mut x.paragraphs) {
+        if notes_from {
+            sorted.notes.push(p);
+            continue;
+        }
+        if wiretext::is_initials(&p, source.as_deref()) {
+            sorted.notes.push(p);
+            continue;
+        }
+        match sorted.classify(&p, top) {
+            wiretext::Kind::Text => {
+                top = false;
+                paragraphs.push(p);
             }
+            wiretext::Kind::NotesFrom => {
+                notes_from = true;
+                sorted.notes.push(p);
+            }
+            _ => {}
         }
     }
-    let mut paragraphs = blocks.paragraphs;
-    let byline_paragraph = xml::take_byline_paragraph(&mut paragraphs, &agencies);
+    // The headline repeated as the first paragraph is no paragraph.
+    if paragraphs.first().is_some_and(|p| p.eq_ignore_ascii_case(&headline)) {
+        paragraphs.remove(0);
+        x.teasers = x.teasers.saturating_sub(1);
+    }
+    let byline_paragraph = match x.byline.as_deref() {
+        Some(b) => Some(xml::authors(b, &agencies)),
+        None => xml::take_byline_paragraph(&mut paragraphs, &agencies),
+    };
     xml::tidy(&mut paragraphs);
     if paragraphs.is_empty() {
         return Err(ParseError::NoBody { line: line_of(headline_node) });
@@ -127,10 +200,12 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     }
 
     // Dateline.
-    let stated = content_meta.and_then(|c| child_text(c, "dateline")).and_then(|d| xml::place_of(&d));
+    let stated = content_meta.and_then(|c| child_text(c, "dateline")).or(x.dateline.clone());
+    let stated = stated.and_then(|d| xml::place_of(&d));
+    let after_teaser = &paragraphs[x.teasers.min(paragraphs.len().saturating_sub(1))..];
     story.dateline = match stated {
-        Some(place) => Some(xml::dateline_with(place, &paragraphs)),
-        None => xml::first_dateline(&paragraphs).or_else(|| {
+        Some(place) => Some(xml::dateline_with(place, after_teaser)),
+        None => xml::first_dateline(after_teaser).or_else(|| {
             let located = content_meta.and_then(|c| child(c, "located"))?;
             let city = attr(located, "type").is_none_or(|t| t.to_lowercase().contains("city"));
             let place = child_text(located, "name").filter(|_| city)?;
@@ -151,14 +226,34 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         story.time_source = TimeSource::Parsed;
         story.updated = version.filter(|v| xml::later(v, &published));
     }
+    let embargoed = item_meta.and_then(|m| child(m, "embargoed"));
     story.embargo = meta_time(item_meta, "embargoed").and_then(xml::instant);
+    if embargoed.is_some() && story.embargo.is_none() {
+        story.embargo_unreadable = true;
+        story.warnings.push(
+            "the item's embargo time could not be read: the story is held until it is released by hand".to_owned(),
+        );
+    }
     let status = item_meta.and_then(|m| child(m, "pubStatus")).and_then(|s| attr(s, "qcode")).map(str::to_lowercase);
     match status.as_deref().map(|s| s.rsplit(':').next().unwrap_or(s)) {
         Some("embargoed") if story.embargo.is_none() => {
-            story.warnings.push("the item is marked embargoed but gives no release time".to_owned())
+            story.embargo_unreadable = true;
+            story.warnings.push(
+                "the item is marked embargoed but gives no release time: the story is held until it is released by hand"
+                    .to_owned(),
+            )
         }
-        Some(s @ ("canceled" | "cancelled" | "withheld")) => {
-            story.warnings.push(format!("the agency marked this item {s}"))
+        // Withheld: not to be published now; held until a person releases it.
+        Some("withheld") => {
+            story.embargo_unreadable |= story.embargo.is_none();
+            story
+                .warnings
+                .push("the agency marked this item withheld: the story is held until it is released by hand".to_owned())
+        }
+        // Canceled: the agency withdrew the story; a kill of it.
+        Some(s @ ("canceled" | "cancelled")) => {
+            story.wire.take = Some("KILL".to_owned());
+            story.warnings.push(format!("the agency marked this item {s}: it kills the story"))
         }
         _ => {}
     }
@@ -177,13 +272,52 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     for terms in item.descendants().filter(|d| d.is_element() && xml::name(*d) == "usageTerms") {
         xml::note(&mut notes, text(terms));
     }
-    for n in blocks.notes {
+    for n in x.notes.into_iter().chain(sorted.notes) {
         xml::note(&mut notes, n);
     }
+    if corrections.is_empty() {
+        corrections.extend(sorted.correction);
+    }
     story.correction = (!corrections.is_empty()).then(|| corrections.join(" "));
+    // Embargo lines anywhere in the notes: the text's advisories, the
+    // notes to editors, the notepad (`Bitte beachten Sie die Sperrfrist ...`).
+    if story.embargo.is_none() {
+        let reference = wiretext::instant(&story.published);
+        let lines: Vec<&String> =
+            sorted.embargoes.iter().chain(notes.iter().filter(|n| wiretext::is_embargo(n))).collect();
+        for line in lines {
+            match wiretext::embargo_time(line, reference, &tctx) {
+                Some(t) => {
+                    story.embargo = Some(t);
+                    story.embargo_unreadable = false;
+                    break;
+                }
+                None if !story.embargo_unreadable => {
+                    story.embargo_unreadable = true;
+                    story.warnings.push(format!(
+                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
+                    ));
+                }
+                None => {}
+            }
+        }
+    }
 
     // The header.
-    let slug = content_meta.and_then(|c| child_text(c, "slugline"));
+    // The slug: `slugline`, else a keyword or alternative id whose role
+    // names a slug, else an item title written like one (`US-Finance-Fed`).
+    let role_slug = |local: &str| {
+        content_meta.into_iter().flat_map(|c| children(c, local)).find_map(|k| {
+            let named = ["role", "type"].iter().any(|a| attr(k, a).is_some_and(|r| r.to_lowercase().contains("slug")));
+            named.then(|| text(k)).filter(|t| !t.is_empty())
+        })
+    };
+    let title = item_meta.and_then(|m| child_text(m, "title")).filter(|t| xml::looks_like_slug(t, &headline));
+    let slug = content_meta
+        .and_then(|c| child_text(c, "slugline"))
+        .or_else(|| role_slug("keyword"))
+        .or_else(|| role_slug("altId"))
+        .or(title);
     let priority = xml::priority(content_meta.and_then(|c| child_text(c, "urgency")).as_deref())
         .or_else(|| xml::priority(header.and_then(|h| child_text(h, "priority")).as_deref()));
     let category = content_meta
@@ -198,11 +332,24 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         .descendants()
         .filter(|d| d.is_element() && matches!(xml::name(*d), "inlineXML" | "inlineData"))
         .find_map(|d| xml::count(attr(d, "wordcount")));
+    let genre = x.genre.or_else(|| {
+        let g = content_meta.and_then(|c| child(c, "genre"))?;
+        child_text(g, "name").or_else(|| attr(g, "literal").map(str::to_owned))
+    });
+    story.wire.genre = genre;
+    story.wire.kicker = x.kicker;
     story.wire.source = source;
     story.wire.slug = slug;
+    let priority = match (priority, sorted.priority) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     story.wire.priority = priority;
     story.wire.category = category;
-    story.wire.take = take;
+    // A canceled item's kill mark (above) wins over its version.
+    if story.wire.take.as_deref() != Some("KILL") {
+        story.wire.take = take;
+    }
     story.wire.words = words;
 
     story.headline = headline;
@@ -216,11 +363,37 @@ fn trim_punct(s: &str) -> &str {
     s.trim_matches(|c: char| !c.is_alphanumeric() && c != ')' && c != '(')
 }
 
-/// Paragraphs of an `inlineXML`: XHTML's `body`, NITF's `body.content`, or
-/// whatever markup it holds.
-fn inline_xml(node: Node<'_, '_>) -> Blocks {
+/// The one rendition whose text is published: the first `inlineXML` (the
+/// agency's structured story), else the first `inlineData` that is not a
+/// headline, notepad, public/non-public notes or abstract rendition. The
+/// plain-text copies of the same story are never appended to it.
+fn rendition<'a, 'i>(item: Node<'a, 'i>) -> Option<Node<'a, 'i>> {
+    let parts: Vec<Node<'a, 'i>> = item
+        .children()
+        .filter(|c| c.is_element() && xml::name(*c) == "contentSet")
+        .flat_map(|c| c.children().filter(|p| p.is_element()))
+        .collect();
+    let side = |p: &Node<'_, '_>| {
+        let r = attr(*p, "rendition").unwrap_or("").to_lowercase();
+        let r = r.rsplit(':').next().unwrap_or(&r).to_owned();
+        ["headline", "public", "nonpublic", "notepad", "note", "abstract", "teaser", "caption", "title"]
+            .iter()
+            .any(|w| r == *w || r.ends_with(w) && r != "text")
+    };
+    let usable = |p: &Node<'_, '_>| !xml::text(*p).is_empty();
+    parts
+        .iter()
+        .find(|p| xml::name(**p) == "inlineXML" && usable(p))
+        .or_else(|| parts.iter().find(|p| xml::name(**p) == "inlineData" && !side(p) && usable(p)))
+        .or_else(|| parts.iter().find(|p| xml::name(**p) == "inlineData" && usable(p)))
+        .copied()
+}
+
+/// An `inlineXML`: XHTML read as structure ([`xhtml`]); NITF's
+/// `body.content` or other markup as paragraphs (the `Err` side).
+fn inline_xml(node: Node<'_, '_>, places: &[String]) -> Result<xhtml::Xhtml, Blocks> {
     let Some(top) = node.children().find(|c| c.is_element()) else {
-        return Blocks::default();
+        return Err(Blocks::default());
     };
     if xml::name(top) == "nitf" {
         let mut blocks = Blocks::default();
@@ -229,11 +402,54 @@ fn inline_xml(node: Node<'_, '_>) -> Blocks {
             blocks.paragraphs.extend(read.paragraphs);
             blocks.notes.extend(read.notes);
         }
-        return blocks;
+        return Err(blocks);
     }
     match xml::descendant(node, "body") {
-        Some(body) => Blocks::read(body),
-        None => Blocks::read(node),
+        Some(body) => Ok(xhtml::Xhtml::read(body, places)),
+        None => Ok(xhtml::Xhtml::read(node, places)),
+    }
+}
+
+/// Advisories found among the paragraphs and header lines.
+#[derive(Default)]
+struct Sorted {
+    notes: Vec<String>,
+    embargoes: Vec<String>,
+    correction: Option<String>,
+    priority: Option<u8>,
+}
+
+impl Sorted {
+    /// Classifies one paragraph (`top`: before any text, where agencies put
+    /// advisories) and keeps what it is; returns its kind.
+    fn classify(&mut self, p: &str, top: bool) -> wiretext::Kind {
+        let k = match if top { wiretext::advisory(p) } else { wiretext::kind(p) } {
+            // Markup says what a paragraph is: a short one (`<h3>More</h3>`)
+            // is a subhead, not a sign-off; a separator (`* * * *`) is none.
+            wiretext::Kind::Furniture if !wiretext::is_separator(p) => wiretext::Kind::Text,
+            k => k,
+        };
+        match &k {
+            wiretext::Kind::Text | wiretext::Kind::Furniture => {}
+            wiretext::Kind::Embargo => {
+                self.embargoes.push(p.to_owned());
+                self.notes.push(p.to_owned());
+            }
+            wiretext::Kind::Correction(c) if self.correction.is_none() => self.correction = Some(c.clone()),
+            wiretext::Kind::Priority(n) => {
+                self.priority = Some(self.priority.map_or(*n, |q| q.min(*n)));
+                self.notes.push(p.to_owned());
+            }
+            _ => self.notes.push(p.to_owned()),
+        }
+        k
+    }
+
+    /// A header line or headline mark: an advisory whatever it reads as.
+    fn advisory(&mut self, line: String, top: bool) {
+        if self.classify(&line, top) == wiretext::Kind::Text {
+            self.notes.push(line);
+        }
     }
 }
 
@@ -252,9 +468,15 @@ fn inline_data(node: Node<'_, '_>) -> Blocks {
     Blocks { paragraphs: text_paragraphs(&raw), ..Blocks::default() }
 }
 
-/// Plain text to paragraphs, laid out like a plain-text body.
+/// Plain text to paragraphs, laid out like a plain-text body. Markup in it
+/// (HTML that is not well-formed XML, sent escaped) is read as meant: block
+/// tags break paragraphs, other tags and entities are read as their text.
 fn text_paragraphs(raw: &str) -> Vec<String> {
-    xml::layout_text(raw)
+    if !raw.contains('<') && !raw.contains('&') {
+        return xml::layout_text(raw);
+    }
+    let unescaped = xml::without_escaped_tags(&xml::html_unescape(raw));
+    unescaped.split(xml::PARAGRAPH_BREAK).flat_map(xml::layout_text).collect()
 }
 
 /// A Reuters version marker: `(UPDATE 1)`, `UPDATE 2-`, `REFILE-`, `CORRECTED-`,

@@ -60,6 +60,9 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     let distributor = body_head.and_then(|b| child_text(b, "distributor"));
     let mut agencies: Vec<String> = [regsrc, from_src, holder].into_iter().flatten().map(str::to_owned).collect();
     agencies.extend(distributor.clone());
+    // Times written without a zone are in the agency's home zone.
+    let tctx =
+        crate::wire::time::Context { tz: agencies.iter().find_map(|a| super::home_zone(a)).unwrap_or(tctx.tz), ..tctx };
 
     // Paragraphs: body.content, then the tagline.
     let mut blocks = Blocks::default();
@@ -126,7 +129,14 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         story.time_source = TimeSource::Parsed;
     }
     let release = docdata.and_then(|d| child(d, "date.release")).and_then(|d| attr(d, "norm"));
+    let release_written = release.is_some();
     let release = release.and_then(|v| xml::parse_time(v, &tctx));
+    if release_written && release.is_none() {
+        story.embargo_unreadable = true;
+        story.warnings.push(
+            "the document's release time could not be read: the story is held until it is released by hand".to_owned(),
+        );
+    }
     let status = docdata.and_then(|d| attr(d, "management-status")).map(str::to_lowercase);
     if let Some(release) = release {
         if published.is_none_or(|p| xml::later(&release, &p)) || status.as_deref() == Some("embargoed") {
@@ -135,10 +145,23 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     }
     match status.as_deref() {
         Some("embargoed") if story.embargo.is_none() => {
-            story.warnings.push("the document is marked embargoed but gives no release time".to_owned())
+            story.embargo_unreadable = true;
+            story.warnings.push(
+                "the document is marked embargoed but gives no release time: the story is held until it is released by hand"
+                    .to_owned(),
+            )
         }
-        Some(s @ ("canceled" | "cancelled" | "withheld")) => {
-            story.warnings.push(format!("the agency marked this document {s}"))
+        // Withheld: not to be published now; held until a person releases it.
+        Some("withheld") => {
+            story.embargo_unreadable |= story.embargo.is_none();
+            story.warnings.push(
+                "the agency marked this document withheld: the story is held until it is released by hand".to_owned(),
+            )
+        }
+        // Canceled: the agency withdrew the story; a kill of it.
+        Some(s @ ("canceled" | "cancelled")) => {
+            story.wire.take = Some("KILL".to_owned());
+            story.warnings.push(format!("the agency marked this document {s}: it kills the story"))
         }
         _ => {}
     }
@@ -153,6 +176,24 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     }
     for n in blocks.notes {
         xml::note(&mut notes, n);
+    }
+    // An embargo stated only in a note to editors still holds the story.
+    if story.embargo.is_none() {
+        let reference = super::text::instant(&story.published);
+        if let Some(line) = notes.iter().find(|n| super::text::is_embargo(n)) {
+            match super::text::embargo_time(line, reference, &tctx) {
+                Some(t) => {
+                    story.embargo = Some(t);
+                    story.embargo_unreadable = false;
+                }
+                None => {
+                    story.embargo_unreadable = true;
+                    story.warnings.push(format!(
+                        "the embargo time in {line:?} could not be read: the story is held until it is released by hand"
+                    ));
+                }
+            }
+        }
     }
     story.correction = docdata
         .and_then(|d| child(d, "correction"))
@@ -175,9 +216,10 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     let in_words = pubdata
         .and_then(|p| attr(p, "unit-of-measure"))
         .is_some_and(|u| u.eq_ignore_ascii_case("word") || u.eq_ignore_ascii_case("words"));
-    let slug = du_key.and_then(|k| attr(k, "key")).map(xml::norm).or_else(|| {
-        title.clone().filter(|t| hl1_text.is_some() && xml::looks_like_slug(t, hl1_text.as_deref().unwrap_or("")))
-    });
+    let slug =
+        du_key.and_then(|k| attr(k, "key")).map(xml::norm).or_else(|| meta(&|n| n.contains("slug"))).or_else(|| {
+            title.clone().filter(|t| hl1_text.is_some() && xml::looks_like_slug(t, hl1_text.as_deref().unwrap_or("")))
+        });
     let source = agencies
         .first()
         .cloned()

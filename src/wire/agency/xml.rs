@@ -338,6 +338,46 @@ fn html_entity(name: &str) -> Option<u32> {
     TABLE.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
 }
 
+/// Entities left in text (HTML sent escaped: `&amp;nbsp;` arrives as
+/// `&nbsp;`) as their characters: HTML's named ones, XML's five and
+/// numeric references. Anything else stays as written.
+pub fn html_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        // An entity is short: look no further than its longest form.
+        let end = rest.as_bytes().iter().take(12).position(|&b| b == b';').filter(|&e| e > 1 && e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &rest[1..e];
+            let code = match name {
+                "amp" => Some(38),
+                "lt" => Some(60),
+                "gt" => Some(62),
+                "quot" => Some(34),
+                "apos" => Some(39),
+                _ if name.starts_with("#x") || name.starts_with("#X") => u32::from_str_radix(&name[2..], 16).ok(),
+                _ if name.starts_with('#') => name[1..].parse().ok(),
+                _ => html_entity(name),
+            };
+            code.and_then(char::from_u32).map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `&nbsp;` and the like as character references.
 fn with_html_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -406,12 +446,85 @@ pub fn line_of(node: Node<'_, '_>) -> usize {
 /// A field's text: cleaned like plain text (controls, bidi overrides,
 /// odd spaces) and its whitespace collapsed.
 pub fn norm(s: &str) -> String {
+    let unescaped;
+    let s = if s.contains('<') {
+        unescaped = without_escaped_tags(s).replace(PARAGRAPH_BREAK, " ");
+        unescaped.as_str()
+    } else {
+        s
+    };
     let cleaned: String = match decode::clean(s, "UTF-8") {
         Ok(d) => d.text,
         // Mostly controls: drop them all.
         Err(_) => s.chars().filter(|c| !c.is_control()).collect(),
     };
     cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Where an escaped block tag (`&lt;p&gt;`) broke the text.
+pub const PARAGRAPH_BREAK: char = '\u{2029}';
+
+/// Text with markup that was sent escaped (`35&lt;endash&gt;-&lt;/endash&gt;40`,
+/// `&lt;p&gt;`) read as the agency meant it: an `endash`/`emdash` element is
+/// its dash, a block tag a paragraph break, any other tag nothing. Only tag
+/// shapes are touched (`<name ...>`, `</name>`, `<name/>`): `a < b`, an
+/// address in angle brackets (`<jane@example.org>`) stay.
+pub fn without_escaped_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut skip_until: Option<String> = None;
+    while let Some(at) = rest.find('<') {
+        let (before, tail) = rest.split_at(at);
+        if skip_until.is_none() {
+            out.push_str(before);
+        }
+        // The tag ends at the next `>`, unless another `<` comes first
+        // (then this one is text): linear in the text, whatever it holds.
+        let Some(end) = tail[1..].find(['<', '>']).map(|e| e + 1).filter(|&e| tail.as_bytes()[e] == b'>') else {
+            if skip_until.is_none() {
+                out.push('<');
+            }
+            rest = &tail[1..];
+            continue;
+        };
+        let inner = &tail[1..end];
+        let closing = inner.starts_with('/');
+        let body = inner.trim_start_matches('/').trim_end_matches('/');
+        let tag: String = body.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '-').collect();
+        let after = &body[tag.len()..];
+        let is_tag = !tag.is_empty()
+            && tag.starts_with(|c: char| c.is_ascii_alphabetic())
+            && (after.is_empty() || after.starts_with(char::is_whitespace))
+            && !inner.contains('@');
+        if !is_tag {
+            if skip_until.is_none() {
+                out.push('<');
+            }
+            rest = &tail[1..];
+            continue;
+        }
+        let lower = tag.to_ascii_lowercase();
+        match (lower.as_str(), closing) {
+            ("endash" | "ndash", false) => {
+                out.push('\u{2013}');
+                skip_until = Some(lower.clone());
+            }
+            ("emdash" | "mdash", false) => {
+                out.push('\u{2014}');
+                skip_until = Some(lower.clone());
+            }
+            (name, true) if skip_until.as_deref() == Some(name) => skip_until = None,
+            ("p" | "br" | "div" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr", _) if skip_until.is_none() => {
+                out.push(PARAGRAPH_BREAK)
+            }
+            _ => {}
+        }
+        rest = &tail[end + 1..];
+    }
+    if skip_until.is_none() {
+        out.push_str(rest);
+    }
+    out
 }
 
 /// Inline elements whose content is not the text around them.
@@ -549,6 +662,13 @@ impl Blocks {
         blocks
     }
 
+    /// Reads one element as the paragraphs it makes.
+    pub fn read_element(node: Node<'_, '_>) -> Blocks {
+        let mut blocks = Blocks::default();
+        blocks.element(node, 1);
+        blocks
+    }
+
     fn children(&mut self, node: Node<'_, '_>, depth: usize) {
         for c in node.children() {
             if c.is_text() {
@@ -614,6 +734,18 @@ impl Blocks {
     /// One paragraph's raw text; Reuters' wire layout (a whole story in one
     /// element, paragraphs starting at indented lines) becomes several.
     fn push_raw(&mut self, raw: &str) {
+        if is_embed(raw) {
+            return;
+        }
+        if raw.contains('<') {
+            let unescaped = without_escaped_tags(raw);
+            if unescaped.contains(PARAGRAPH_BREAK) {
+                for piece in unescaped.split(PARAGRAPH_BREAK) {
+                    self.push_raw(piece);
+                }
+                return;
+            }
+        }
         match wire_layout(raw) {
             Some(paragraphs) => self.paragraphs.extend(paragraphs),
             None => {
@@ -1016,6 +1148,15 @@ pub fn is_escaped_markup(p: &str) -> bool {
     t.starts_with('<') && t.ends_with('>') && (t.contains("</") || t.contains("/>"))
 }
 
+/// Embed code sent as escaped text (a tweet, a video player): no copy.
+fn is_embed(raw: &str) -> bool {
+    let lower = raw.to_lowercase();
+    is_escaped_markup(&lower)
+        && ["<iframe", "<script", "twitter-tweet", "instagram-media", "<embed", "<object", "<video"]
+            .iter()
+            .any(|m| lower.contains(m))
+}
+
 /// The body paragraphs without trailing end markers and escaped embed code.
 pub fn tidy(paragraphs: &mut Vec<String>) {
     paragraphs.retain(|p| !is_escaped_markup(p));
@@ -1333,7 +1474,37 @@ mod tests {
             ["(Adds detail)", "LONDON, Feb 6 (Wire) - Copper rose on Tuesday.", "Traders said so."]
         );
         let pretty = "\n        A sentence that is\n        pretty-printed\n        <a>link</a>\n      ";
-        assert_eq!(Blocks::read_text(pretty), ["A sentence that is pretty-printed <a>link</a>"]);
+        // Escaped markup is read as meant: the link's text, no tags.
+        assert_eq!(Blocks::read_text(pretty), ["A sentence that is pretty-printed link"]);
+    }
+
+    #[test]
+    fn escaped_markup_is_read_as_meant() {
+        let xml = nitf("<p>Temperatures of 35&lt;endash&gt;-&lt;/endash&gt;40 degrees.&lt;p&gt;Second &lt;b&gt;one&lt;/b&gt; &lt;x@y.org&gt;, a &lt; b.</p>");
+        let story = read(&xml).unwrap();
+        assert_eq!(story.paragraphs, ["Temperatures of 35\u{2013}40 degrees.", "Second one <x@y.org>, a < b."]);
+    }
+
+    #[test]
+    fn escaped_markup_reading_is_linear() {
+        let hostile = format!("{}>", "<".repeat(200_000));
+        let started = Instant::now();
+        assert_eq!(without_escaped_tags(&hostile).len(), hostile.len());
+        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn escaped_html_in_inline_data_is_read_as_meant() {
+        let xml = item(
+            "",
+            "",
+        )
+        .replace(
+            "<inlineXML>",
+            "<inlineData contenttype=\"text/plain\">&lt;p&gt;Primo paragrafo&amp;nbsp;qui.&lt;/p&gt;&lt;p&gt;Secondo &lt;b&gt;qui&lt;/b&gt;.&lt;br&gt;</inlineData><inlineXML>",
+        );
+        let story = read(&xml).unwrap();
+        assert_eq!(story.paragraphs, ["Primo paragrafo qui.", "Secondo qui."]);
     }
 
     #[test]
@@ -1346,6 +1517,7 @@ mod tests {
         let xml = xml.replace("<date.release norm=\"20250603T050000Z\"/>", "");
         let story = read(&xml).unwrap();
         assert_eq!(story.embargo, None);
+        assert!(story.embargo_unreadable, "marked embargoed without a time: held");
         assert_eq!(story.warnings.len(), 1);
     }
 
