@@ -353,6 +353,14 @@ impl App {
         self.record(&mut writing, &Entry::Restored(Box::new(article.clone())))
     }
 
+    /// Keeps an article the store already holds in the archive, as if
+    /// restored (a store from before the archive: a rebuild brings it back).
+    pub fn adopt(&self, article: &Article) -> Result<(), StoreError> {
+        let room = serde_json::to_vec(article).map_or(0, |json| json.len());
+        let mut writing = self.begin(room)?;
+        self.record(&mut writing, &Entry::Restored(Box::new(article.clone())))
+    }
+
     fn apply_restored(&self, article: &Article) -> Result<(), StoreError> {
         // Made again after a crash between the change and its note: once is enough.
         if self.store.get(&article.id)?.is_some() {

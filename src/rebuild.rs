@@ -318,6 +318,51 @@ pub fn set_aside(dir: &Path) -> anyhow::Result<Option<String>> {
     Ok(Some(to.display().to_string()))
 }
 
+/// Begins an empty archive beside a store that holds stories (a store
+/// written before the archive existed) with a copy of every article, held
+/// ones included, as `restored` records, so that a rebuild brings them back.
+/// Kills are not carried over: a killed story sent again is taken. Returns
+/// how many articles were copied.
+pub fn adopt(app: &App) -> anyhow::Result<u64> {
+    struct Adopt<'a> {
+        app: &'a App,
+        line: Vec<u8>,
+        n: u64,
+    }
+    impl std::io::Write for Adopt<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            for &b in buf {
+                if b != b'\n' {
+                    self.line.push(b);
+                    continue;
+                }
+                let article: Article = serde_json::from_slice(&self.line).map_err(std::io::Error::other)?;
+                self.app.adopt(&article).map_err(std::io::Error::other)?;
+                self.n += 1;
+                self.line.clear();
+            }
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut sink = Adopt { app, line: Vec::new(), n: 0 };
+    app.store()
+        .export(
+            &mut sink,
+            &mut |skipped| tracing::error!(skipped = %skipped, "archive: an unreadable article is not copied"),
+        )
+        .context("copying the store's articles into the archive")?;
+    app.store().sync()?;
+    tracing::warn!(
+        articles = sink.n,
+        "archive: begun with a copy of every article of the store (a store from before the archive)"
+    );
+    Ok(sink.n)
+}
+
 /// A replay the start must make before serving.
 #[derive(Debug, Clone)]
 pub struct Pending {

@@ -40,6 +40,9 @@ pub fn offline(store: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyho
     let plan = rebuild::plan(&opened, last);
     let app = offline_with(opened, journal, parse, serve)?;
     match plan {
+        Plan::Nothing if last == 0 && !app.store().is_empty() => {
+            rebuild::adopt(&app)?;
+        }
         Plan::Nothing => {}
         // Replayed before anything is added after them.
         Plan::Tail(from) => {
@@ -151,6 +154,9 @@ impl Application {
         if heal.is_none() {
             // A pending replay brings the stories back: no seed in their place.
             app.seed(&serve.seed_dir)?;
+        }
+        if app.journal().last_seq() == 0 && !app.store().is_empty() {
+            rebuild::adopt(&app)?;
         }
         let app = Arc::new(app);
         let recovery = Arc::new(rebuild::Recovery::default());

@@ -38,8 +38,9 @@ fn export(data: &Path) -> String {
 /// sections, later takes, an identical copy, a kill advisory, a delete, a
 /// restore, a story still under embargo and one released while serving.
 /// Returns the data directory, the ids served, and the ids killed.
+#[derive(Clone)]
 struct Newsroom {
-    _tmp: tempfile::TempDir,
+    _tmp: std::sync::Arc<tempfile::TempDir>,
     data: PathBuf,
     served: Vec<String>,
     killed: Vec<String>,
@@ -108,7 +109,7 @@ fn newsroom() -> Newsroom {
     }
     served.push(released_id);
     assert_eq!(server.terminate(), Some(0));
-    Newsroom { _tmp: tmp, data, served, killed: vec![killed_id, deleted_id], held }
+    Newsroom { _tmp: std::sync::Arc::new(tmp), data, served, killed: vec![killed_id, deleted_id], held }
 }
 
 fn assert_served(server: &TestServer, room: &Newsroom) {
@@ -385,4 +386,22 @@ fn sigkill_during_a_rebuild_then_a_start_brings_every_story_back_once_and_import
     for line in before.lines() {
         assert!(after.contains(line), "{line} is missing or changed");
     }
+}
+
+#[test]
+fn a_store_from_before_the_archive_is_copied_into_it_at_start_and_can_then_be_rebuilt() {
+    let room = newsroom();
+    // As a store written before the archive existed.
+    std::fs::remove_dir_all(room.data.join("archive")).unwrap();
+    let mut server = TestServer::start_on_with(room.data.clone(), &[NO_SEED]);
+    assert!(server.log_text().contains("begun with a copy of every article"), "{}", server.log_text());
+    assert_served(&server, &Newsroom { killed: Vec::new(), ..room.clone() });
+    assert_eq!(server.terminate(), Some(0));
+    let before = export(&room.data);
+    remove_store(&room.data);
+    let server = TestServer::start_on_with(room.data.clone(), &[NO_SEED]);
+    assert_eq!(health(&server)["rebuilt"]["stories"], room.served.len() + 1);
+    assert_served(&server, &Newsroom { killed: Vec::new(), ..room.clone() });
+    drop(server);
+    assert_eq!(export(&room.data), before);
 }
