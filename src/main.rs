@@ -270,6 +270,17 @@ fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
     let verified = store.verify(&mut |problem| {
         let _ = writeln!(out, "damaged: {problem}");
     })?;
+    let last = journal.last_seq();
+    match store.applied()? {
+        Some(applied) if applied < last => eprintln!(
+            "note: the store is behind its archive (records {} to {last} are not in it): the next start replays them",
+            applied + 1
+        ),
+        None if last > 0 => eprintln!(
+            "note: the store has no archive position beside {last} archive records: the next start rebuilds it"
+        ),
+        _ => {}
+    }
     let summary = format!(
         "{} articles read whole, {} entries checked, {} problems; {archive_summary}",
         verified.articles, verified.entries, verified.problems
