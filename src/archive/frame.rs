@@ -112,6 +112,17 @@ pub fn decode_at(bytes: &[u8], offset: usize) -> Result<Frame<'_>, Bad> {
     })
 }
 
+/// Whether `bytes` are exactly one whole record whose contents are damaged
+/// (magic, length and trailing length right; checksum wrong): a record
+/// that was written whole and changed since, not a write cut short.
+pub fn whole_but_damaged(bytes: &[u8]) -> bool {
+    let (Some(n), Some(last)) = (u32_at(bytes, 4), bytes.len().checked_sub(4)) else { return false };
+    bytes.starts_with(RECORD_MAGIC)
+        && (9..=MAX_BODY).contains(&n)
+        && bytes.len() == OVERHEAD - 9 + n
+        && u32_at(bytes, last) == Some(n)
+}
+
 /// The last record of a segment's bytes read from their end, when the
 /// segment ends exactly after a whole record (the usual case: no scan).
 pub fn last_whole(bytes: &[u8]) -> Option<Frame<'_>> {

@@ -237,6 +237,19 @@ impl Archive {
                     frame::Item::Damaged { offset, len, why } => found.push(
                         Damage { segment: name.clone(), offset: offset as u64, len: len as u64, why }.to_string(),
                     ),
+                    // A last record written whole and damaged since is kept and
+                    // reported (a read skips it); only a write cut short is cut.
+                    frame::Item::Tail { offset, len, why } if frame::whole_but_damaged(&bytes[offset..]) => {
+                        // Its number, when the damage spared it: the next record
+                        // must not take it again.
+                        let seq = bytes.get(offset + 8..offset + 16).and_then(|b| b.try_into().ok());
+                        if seq.map(u64::from_le_bytes) == Some(archive.next) {
+                            archive.next += 1;
+                        }
+                        found.push(
+                            Damage { segment: name.clone(), offset: offset as u64, len: len as u64, why }.to_string(),
+                        );
+                    }
                     frame::Item::Tail { offset, len: cut, why } => {
                         let kept = dir.join(format!("{name}.cut-{offset}"));
                         std::fs::write(&kept, &bytes[offset..])?;
@@ -458,6 +471,31 @@ mod tests {
         assert!(damage.is_empty(), "{damage:?}");
         assert_eq!(records.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 3]);
         assert_eq!(records[2].1, b"story 3 again");
+    }
+
+    #[test]
+    fn a_damaged_last_record_is_reported_and_kept_not_cut() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(DIR);
+        let (mut archive, _) = Archive::open(&dir).unwrap();
+        for i in 0..3 {
+            archive.append(1, format!("story number {i}").as_bytes()).unwrap();
+        }
+        archive.close().unwrap();
+        drop(archive);
+        let seg = segments(&dir).unwrap().pop().unwrap();
+        let mut bytes = std::fs::read(&seg.path).unwrap();
+        let len = bytes.len();
+        bytes[len - 12] ^= 1;
+        std::fs::write(&seg.path, &bytes).unwrap();
+        let (mut archive, found) = Archive::open(&dir).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("checksum mismatch"), "{found:?}");
+        assert_eq!(std::fs::metadata(&seg.path).unwrap().len(), len as u64, "cut");
+        assert_eq!(archive.append(1, b"after").unwrap(), 4, "the damaged record keeps its number");
+        let (records, damage) = all(&dir, 1);
+        assert_eq!(records.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 4]);
+        assert_eq!(damage.len(), 1, "{damage:?}");
     }
 
     #[test]
