@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # wirefeed in a container: `docker build -t wirefeed .`, then
 # `docker run -p 8080:8080 -v wirefeed-data:/data wirefeed` (README: "Run in a container").
 
@@ -22,7 +21,8 @@ COPY vendor/ vendor/
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked --bin wirefeed \
     && rm -rf src
-# askama reads templates/ at compile time.
+# askama reads templates/ and its escaper settings (askama.toml) at compile time.
+COPY askama.toml ./
 COPY templates/ templates/
 COPY src/ src/
 # The stub's artifacts may be newer than the copied sources: make cargo rebuild.

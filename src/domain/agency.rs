@@ -50,9 +50,24 @@ pub struct Wire {
 }
 
 /// Take keys that mark a later version of a story already sent: a lead, a
-/// writethru, a refile, a correction, an update.
-const LATER_TAKES: [&str; 10] =
-    ["writethru", "writethrough", "lead", "lede", "refile", "correct", "update", "upd", "substitute", "sub"];
+/// writethru, a refile, a correction, an update (English and German).
+const LATER_TAKES: [&str; 14] = [
+    "writethru",
+    "writethrough",
+    "lead",
+    "lede",
+    "refile",
+    "correct",
+    "update",
+    "upd",
+    "substitute",
+    "sub",
+    // German: dpa's update, new version and correction takes.
+    "aktualisierung",
+    "neufassung",
+    "berichtigung",
+    "korrektur",
+];
 
 impl Wire {
     /// Whether this take is a later version of a story sent before (a lead,
@@ -96,7 +111,18 @@ mod tests {
 
     #[test]
     fn later_takes_are_known_by_their_key() {
-        for t in ["1stLd-Writethru", "2ndLd-Writethru", "1ST LEAD", "REFILE", "CORRECTED", "UPDATE 1", "SUB"] {
+        for t in [
+            "1stLd-Writethru",
+            "2ndLd-Writethru",
+            "1ST LEAD",
+            "REFILE",
+            "CORRECTED",
+            "UPDATE 1",
+            "SUB",
+            "Aktualisierung",
+            "NEUFASSUNG",
+            "Berichtigung",
+        ] {
             assert!(take(t).is_later_take(), "{t}");
         }
         for t in ["EXTRA", "WORLD", "(Achtung)", "(BRISBANE)", "Australian Financial Security Authority"] {

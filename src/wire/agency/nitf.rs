@@ -81,6 +81,10 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     }
     let mut paragraphs = blocks.paragraphs;
     xml::tidy(&mut paragraphs);
+    // Advisories written into the body (`<p>EMBARGOED UNTIL ...</p>`, a
+    // note to editors): never published.
+    let advised = advisories_in_body(&mut paragraphs);
+    blocks.notes.extend(advised.notes);
     if paragraphs.is_empty() {
         return Err(ParseError::NoBody { line: line_of(headline_node) });
     }
@@ -199,7 +203,8 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
         .and_then(|d| child(d, "correction"))
         .and_then(|c| attr(c, "info"))
         .map(xml::norm)
-        .filter(|c| !c.is_empty());
+        .filter(|c| !c.is_empty())
+        .or(advised.correction);
 
     // The header.
     let meta = |wanted: &dyn Fn(&str) -> bool| {
@@ -240,4 +245,43 @@ pub fn read(root: Node<'_, '_>, ctx: Ctx<'_>) -> Result<Story, ParseError> {
     story.authors = authors;
     story.notes = notes;
     Ok(story)
+}
+
+/// What [`advisories_in_body`] took out of the paragraphs.
+#[derive(Default)]
+struct Advised {
+    notes: Vec<String>,
+    correction: Option<String>,
+}
+
+/// Takes advisories out of the body: the first paragraph as the agencies'
+/// advisory lines are read, the others as notes, embargoes and corrections;
+/// everything after a "not for publication" line is notes. A kill mark is
+/// left where it is (the headline names the kill).
+fn advisories_in_body(paragraphs: &mut Vec<String>) -> Advised {
+    use super::text::{advisory, kind, Kind};
+    let mut advised = Advised::default();
+    let mut notes_from = false;
+    let mut kept = Vec::with_capacity(paragraphs.len());
+    for (i, p) in std::mem::take(paragraphs).into_iter().enumerate() {
+        let k = match (notes_from, i) {
+            (true, _) => Kind::Note,
+            (false, 0) => match advisory(&p) {
+                Kind::Take(_) => Kind::Text,
+                k => k,
+            },
+            (false, _) => kind(&p),
+        };
+        match k {
+            Kind::Text | Kind::Furniture | Kind::Take(_) => kept.push(p),
+            Kind::NotesFrom => {
+                notes_from = true;
+                advised.notes.push(p);
+            }
+            Kind::Correction(c) if advised.correction.is_none() => advised.correction = Some(c),
+            _ => advised.notes.push(p),
+        }
+    }
+    *paragraphs = kept;
+    advised
 }

@@ -333,6 +333,9 @@ const EMBARGO_STARTS: &[&str] = &[
     "not to be used before",
     "not for use before",
     "no publication before",
+    "release at ",
+    "release time",
+    "achtung: sperrfrist",
 ];
 
 /// Phrases that, anywhere in a short line, announce an embargo. (Not a
@@ -354,6 +357,9 @@ const EMBARGO_WORDS: &[&str] = &[
     "achtung sperrfrist",
     "achtung, sperrfrist",
     "unter sperrfrist",
+    "embargoed content",
+    "embargoed material",
+    "embargoed story",
 ];
 
 /// Lowercased starts of a correction statement.
@@ -665,8 +671,13 @@ pub(crate) fn kind(text: &str) -> Kind {
         return Kind::Note;
     }
     if NOTE_STARTS.iter().any(|s| l.starts_with(s)) {
-        // `Eds: Embargoed until ...` is an embargo.
-        if EMBARGO_STARTS.iter().any(|s| statement.starts_with(s)) {
+        // `Eds: Embargoed until ...`, `ATTENTION EDITORS - EMBARGOED
+        // CONTENT`: a note to editors that states an embargo is one.
+        if EMBARGO_STARTS.iter().any(|s| statement.starts_with(s))
+            || EMBARGO_WORDS.iter().any(|w| lower.contains(w))
+            || english_embargo(&lower)
+            || german_embargo(&lower)
+        {
             return Kind::Embargo;
         }
         return Kind::Note;
@@ -1442,6 +1453,9 @@ mod tests {
     #[test]
     fn embargoes_in_prose_are_embargoes() {
         for line in [
+            "ATTENTION EDITORS - EMBARGOED CONTENT",
+            "RELEASE AT 2300 GMT",
+            "Note to editors: this story is under embargo until 2300 GMT",
             "Publishable from 2300 GMT",
             "This story may not be published, broadcast or posted online before 2300 GMT",
             "(Achtung: Diese Meldung ist bis 18.00 Uhr gesperrt)",
@@ -1450,6 +1464,9 @@ mod tests {
             "Freigegeben ab 18.00 Uhr",
         ] {
             assert_eq!(kind(line), Kind::Embargo, "{line}");
+        }
+        for line in ["Achtung: Sperrfrist 18.00 Uhr!", "ACHTUNG: SPERRFRIST Dienstag, 8. Dezember 2026, 10.00 Uhr"] {
+            assert_eq!(advisory(line), Kind::Embargo, "{line}");
         }
         for line in [
             "The report, released at 10 GMT, said prices rose.",

@@ -1522,6 +1522,18 @@ mod tests {
     }
 
     #[test]
+    fn nitf_advisories_in_the_body_are_never_published() {
+        let xml = "<nitf><head><docdata><date.issue norm=\"20250602T220000Z\"/></docdata></head><body><body.head>\
+                   <hedline><hl1>H</hl1></hedline></body.head><body.content><p>EMBARGOED UNTIL 0500 GMT JUNE 3</p>\
+                   <p>OSLO - P.</p><p>Q.</p><p>Not for publication: call the desk.</p><p>Desk phone 123.</p>\
+                   </body.content></body></nitf>";
+        let story = read(xml).unwrap();
+        assert_eq!(story.paragraphs, ["OSLO - P.", "Q."]);
+        assert_eq!(story.embargo.unwrap().to_rfc3339(), "2025-06-03T05:00:00+00:00");
+        assert_eq!(story.notes.len(), 3, "{:?}", story.notes);
+    }
+
+    #[test]
     fn newsml_subheads_bylines_and_notes() {
         let xml = item(
             "<headline role=\"hld:subHeadline\">Sub</headline><by>By Reuters Staff</by>",
