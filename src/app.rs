@@ -211,8 +211,10 @@ impl App {
         received: DateTime<Utc>,
     ) -> Result<Ingested, IngestError> {
         let ingested = import::store_parsed(&self.store, parsed, asked, received)?;
-        if let Some(tags) = changed(&ingested.outcome) {
-            self.docs.invalidate(&tags);
+        match (&ingested.outcome, changed(&ingested.outcome)) {
+            (Outcome::Killed(_), Some(tags)) => self.docs.forget(&tags),
+            (_, Some(tags)) => self.docs.invalidate(&tags),
+            (_, None) => {}
         }
         Ok(ingested)
     }
@@ -259,7 +261,7 @@ impl App {
         let Some(stone) = self.store.kill(id, at)? else {
             return Ok(self.store.tombstone(id)?.map_or(Deleted::NotFound, Deleted::Already));
         };
-        self.docs.invalidate(&Tag::story(&stone.section.slug, &stone.id, &stone.headline));
+        self.docs.forget(&Tag::story(&stone.section.slug, &stone.id, &stone.headline));
         Ok(Deleted::Killed(stone))
     }
 
@@ -505,7 +507,19 @@ impl App {
         self.metrics.renders.inc();
         let generation = self.docs.generation();
         let from = Sources { store: &self.store, site: &self.site, page_items: self.page_items };
-        Ok(match key.doc.render(&from, &key.base)? {
+        let rendered = match key.doc.render(&from, &key.base) {
+            Ok(rendered) => rendered,
+            // The store cannot be read now (a full disk, a reopen, a
+            // rebuild): readers get what was last rendered, if anything was.
+            Err(e) => match self.docs.last(key) {
+                Some(doc) => {
+                    tracing::warn!(error = %e, "store unreadable: serving the last render");
+                    return Ok(Lookup::Doc(doc));
+                }
+                None => return Err(e),
+            },
+        };
+        Ok(match rendered {
             Rendered::Doc(mut doc, mut tags) => {
                 tags.extend(key.doc.tags());
                 doc.headers.extra.extend(self.edge.tag_header(&tags));

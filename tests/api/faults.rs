@@ -152,6 +152,11 @@ fn a_write_that_hits_enospc_is_answered_507_promptly_and_the_store_comes_back_wh
     // No threshold: the writes run into the full disk itself.
     let env = [("WIREFEED_MIN_FREE_MIB", "0")];
     let server = TestServer::start_on_with(data.clone(), &env);
+    // Documents served before the disk fills are served while it is full.
+    const SERVED: [&str; 5] = ["/", "/rss.xml", "/atom.xml", "/feed.json", "/opml.xml"];
+    for path in SERVED {
+        assert_eq!(server.get(path).status(), 200, "{path}");
+    }
     let mut acked = Vec::new();
     let refused = std::thread::scope(|s| {
         let workers: Vec<_> = (0..4)
@@ -180,6 +185,12 @@ fn a_write_that_hits_enospc_is_answered_507_promptly_and_the_store_comes_back_wh
     // The server still answers, and says what is wrong.
     let (code, body) = health(&server);
     assert!(code == 503 || body["status"] != "ok", "{code} {body}");
+    for path in SERVED {
+        let res = server.get(path);
+        assert_eq!(res.status(), 200, "{path} while writes fail");
+        let body = res.text().unwrap();
+        assert!(path == "/opml.xml" || body.contains("Story number"), "{path}: stories are served");
+    }
     std::fs::remove_file(disk.mount.join("filler")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while health(&server).1["status"] != "ok" {
