@@ -1,8 +1,14 @@
-//! The application: the store, the document cache and the import settings
-//! together, and what is done with them: import, delete, release, and
-//! document lookup. The HTTP handlers, the command line and seeding all go
-//! through here, so a write invalidates the same documents and tells the
-//! same caches whichever way it came.
+//! The application: the store, the archive, the document cache and the
+//! import settings together, and what is done with them: import, delete,
+//! release, and document lookup. The HTTP handlers, the command line and
+//! seeding all go through here, so a write invalidates the same documents,
+//! tells the same caches and leaves the same archive record whichever way
+//! it came.
+//!
+//! Every change is made by one `apply_*` function, which a rebuild from the
+//! archive calls again ([`App::replay`]): the live store and a rebuilt one
+//! are made by the same code, in the same order (changes are made one at a
+//! time, each appended to the archive before the next begins).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,6 +21,7 @@ use crate::documents::{self, DocKey, Rendered, Sources};
 use crate::domain::{Article, ArticleId, Licensed, Listing, Reader};
 use crate::edge::{Edge, Lifetimes};
 use crate::import::{self, Asked, Checked, ImportSettings, IngestError, Ingested, Outcome};
+use crate::journal::{Entry, Journal, Received, Writing};
 use crate::render::Site;
 use crate::store::{Put, Released, Store, StoreError, Tombstone};
 use crate::subscribers::Subscribers;
@@ -61,6 +68,10 @@ pub enum Deleted {
 /// async threads (`web::block`).
 pub struct App {
     store: Store,
+    /// Every change, kept so the store can be rebuilt.
+    journal: Journal,
+    /// The store is being made again from the archive: writes wait.
+    rebuilding: std::sync::atomic::AtomicBool,
     docs: DocCache<DocKey>,
     import: ImportSettings,
     site: Site,
@@ -92,20 +103,26 @@ pub struct App {
 
 impl App {
     /// `metrics` counts imports and renders (the server's `/metrics`).
+    /// The archive is synced in the store's group commit from now on.
     pub fn new(
         store: Store,
+        journal: Journal,
         import: ImportSettings,
         site: Site,
         page_items: usize,
         edge: Edge,
         metrics: Arc<Metrics>,
     ) -> App {
+        let archive = journal.sync_handle();
+        store.sync_also(Arc::new(move || archive.sync()));
+        let lifetimes = edge.lifetimes(site.max_age);
         let subscribers = Subscribers::empty(store.clone());
         let keyed_site = Site { hubs: Vec::new(), ..site.clone() };
         let private_lifetimes = edge.private_lifetimes(site.max_age);
-        let lifetimes = edge.lifetimes(site.max_age);
         App {
             store,
+            journal,
+            rebuilding: Default::default(),
             docs: DocCache::default(),
             import,
             site,
@@ -123,11 +140,6 @@ impl App {
         }
     }
 
-    /// The `Cache-Control` values of subscribers' documents.
-    pub fn private_lifetimes(&self) -> &Lifetimes {
-        &self.private_lifetimes
-    }
-
     /// With these licensed sections, and the subscribers of the store.
     pub fn with_licences(mut self, licensed: Licensed) -> Result<App, StoreError> {
         self.licensed = licensed;
@@ -141,6 +153,11 @@ impl App {
 
     pub fn subscribers(&self) -> &Subscribers {
         &self.subscribers
+    }
+
+    /// The `Cache-Control` values of subscribers' documents.
+    pub fn private_lifetimes(&self) -> &Lifetimes {
+        &self.private_lifetimes
     }
 
     /// The cache a document lives in.
@@ -157,6 +174,12 @@ impl App {
         self.keyed_docs.invalidate(tags);
     }
 
+    /// Drops them and forgets their last renders too (a kill), public and keyed.
+    fn forget(&self, tags: &[Tag]) {
+        self.docs.forget(tags);
+        self.keyed_docs.forget(tags);
+    }
+
     /// Tells the cache tier and the hubs of a durable change, unless it is
     /// of a licensed section: no public document changed, and a purge or a
     /// ping would name the section and the story.
@@ -165,6 +188,26 @@ impl App {
         if !licensed {
             self.edge.changed(tags);
         }
+    }
+
+    /// Refuses (or takes again) imports, deletes and releases while the
+    /// store is made again from the archive.
+    pub fn set_rebuilding(&self, on: bool) {
+        self.rebuilding.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_rebuilding(&self) -> bool {
+        self.rebuilding.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Flushes the store and the archive: call before exit.
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.store.close()?;
+        self.journal.close().map_err(|e| StoreError::Flush(format!("closing the archive: {e}")))
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -195,9 +238,53 @@ impl App {
     /// Not yet durable: [`App::import`] syncs; a bulk import syncs once at
     /// its end.
     pub fn ingest(&self, bytes: &[u8], asked: &Asked<'_>) -> Result<Ingested, IngestError> {
-        let ingested = import::ingest(&self.store, bytes, asked, &self.import, import::now())?;
-        if let Some(tags) = changed(&ingested.outcome) {
-            self.invalidate(&tags);
+        let received = import::now();
+        // Parsed before the right to write is taken: parses run side by side.
+        let parsed = import::parse(bytes, asked, &self.import, received)?;
+        let mut writing = self.begin(bytes.len())?;
+        let ingested = self.apply_transmission(parsed, asked, received)?;
+        let meta = Received {
+            received,
+            media: crate::journal::media_name(asked.media).to_owned(),
+            section: asked.section.map(str::to_owned),
+            embargo: asked.embargo,
+            restore: asked.restore,
+            outcome: ingested.outcome.label().to_owned(),
+            id: outcome_id(&ingested.outcome),
+        };
+        self.record(&mut writing, &Entry::Transmission { meta, bytes: bytes.to_vec() })?;
+        Ok(ingested)
+    }
+
+    /// The right to change the store, with room in the archive for a
+    /// record of `room` raw bytes.
+    fn begin(&self, room: usize) -> Result<Writing<'_>, StoreError> {
+        if self.is_rebuilding() {
+            return Err(StoreError::Unavailable(
+                "the store is being made again from the archive (see /healthz); writes are taken when it is done"
+                    .into(),
+            ));
+        }
+        self.journal.begin(room).map_err(archive_error)
+    }
+
+    /// Appends the record of a change just made, and notes it applied.
+    fn record(&self, writing: &mut Writing<'_>, entry: &Entry) -> Result<(), StoreError> {
+        let seq = writing.append(entry).map_err(archive_error)?;
+        self.store.set_applied(seq)
+    }
+
+    fn apply_transmission(
+        &self,
+        parsed: import::Parsed,
+        asked: &Asked<'_>,
+        received: DateTime<Utc>,
+    ) -> Result<Ingested, IngestError> {
+        let ingested = import::store_parsed(&self.store, parsed, asked, received)?;
+        match (&ingested.outcome, changed(&ingested.outcome)) {
+            (Outcome::Killed(_), Some(tags)) => self.forget(&tags),
+            (_, Some(tags)) => self.invalidate(&tags),
+            (_, None) => {}
         }
         Ok(ingested)
     }
@@ -224,14 +311,27 @@ impl App {
     /// it cannot quietly bring it back. A held (embargoed) story is killed
     /// the same way and never released.
     pub fn delete(&self, id: &ArticleId) -> Result<Deleted, StoreError> {
-        let Some(stone) = self.store.kill(id, import::now())? else {
+        let at = import::now();
+        let deleted = {
+            let mut writing = self.begin(0)?;
+            let deleted = self.apply_delete(id, at)?;
+            if matches!(deleted, Deleted::Killed(_)) {
+                self.record(&mut writing, &Entry::Delete { id: id.clone(), at })?;
+            }
+            deleted
+        };
+        let Deleted::Killed(stone) = &deleted else { return Ok(deleted) };
+        self.store.sync()?;
+        self.tell_edge(&Tag::story(&stone.section.slug, &stone.id, &stone.headline));
+        self.metrics.imports.with_label_values(&["deleted"]).inc();
+        Ok(deleted)
+    }
+
+    fn apply_delete(&self, id: &ArticleId, at: DateTime<Utc>) -> Result<Deleted, StoreError> {
+        let Some(stone) = self.store.kill(id, at)? else {
             return Ok(self.store.tombstone(id)?.map_or(Deleted::NotFound, Deleted::Already));
         };
-        let tags = Tag::story(&stone.section.slug, &stone.id, &stone.headline);
-        self.invalidate(&tags);
-        self.store.sync()?;
-        self.tell_edge(&tags);
-        self.metrics.imports.with_label_values(&["deleted"]).inc();
+        self.forget(&Tag::story(&stone.section.slug, &stone.id, &stone.headline));
         Ok(Deleted::Killed(stone))
     }
 
@@ -243,20 +343,55 @@ impl App {
     /// Publishes the embargoed stories due at `now`; those killed while
     /// held are dropped.
     pub fn release_due(&self, now: DateTime<Utc>) -> Result<Vec<Put>, StoreError> {
+        if self.is_rebuilding() {
+            // Released once the rebuild is done, in the archive's order.
+            return Ok(Vec::new());
+        }
+        let puts = {
+            let mut writing = self.begin(0)?;
+            let (puts, changed) = self.apply_release(now)?;
+            if changed {
+                self.record(&mut writing, &Entry::Release { at: now })?;
+            }
+            puts
+        };
+        self.published(puts)
+    }
+
+    fn apply_release(&self, now: DateTime<Utc>) -> Result<(Vec<Put>, bool), StoreError> {
         let released = self.store.release_due(now)?;
-        self.published(released)
+        let changed = !released.is_empty();
+        Ok((self.unheld(released), changed))
     }
 
     /// Publishes one held story now (`POST /articles/{id}/release`).
     /// `None`: no story of that id is held.
     pub fn release_now(&self, id: &ArticleId) -> Result<Option<Released>, StoreError> {
-        let Some(released) = self.store.release_now(id, import::now())? else { return Ok(None) };
-        self.published(vec![released.clone()])?;
+        let at = import::now();
+        let released = {
+            let mut writing = self.begin(0)?;
+            let released = self.apply_release_now(id, at)?;
+            if released.is_some() {
+                self.record(&mut writing, &Entry::ReleaseNow { id: id.clone(), at })?;
+            }
+            released
+        };
+        let Some(released) = released else { return Ok(None) };
+        self.published(self.unheld(vec![released.clone()]))?;
         Ok(Some(released))
     }
 
-    /// Makes released stories durable and tells caches and hubs.
-    fn published(&self, released: Vec<Released>) -> Result<Vec<Put>, StoreError> {
+    fn apply_release_now(&self, id: &ArticleId, at: DateTime<Utc>) -> Result<Option<Released>, StoreError> {
+        let released = self.store.release_now(id, at)?;
+        if let Some(r) = &released {
+            self.unheld(vec![r.clone()]);
+        }
+        Ok(released)
+    }
+
+    /// The stories released into the indexes, their documents dropped;
+    /// those killed while held are dropped.
+    fn unheld(&self, released: Vec<Released>) -> Vec<Put> {
         let mut puts = Vec::new();
         for r in released {
             match r {
@@ -264,16 +399,93 @@ impl App {
                 Released::Killed(a) => tracing::warn!(id = %a.id, "a held story was killed: not released"),
             }
         }
-        let changes: Vec<Vec<Tag>> = puts.iter().filter_map(written).collect();
-        for tags in &changes {
-            self.invalidate(tags);
+        for tags in puts.iter().filter_map(written) {
+            self.invalidate(&tags);
         }
+        puts
+    }
+
+    /// Makes released stories durable and tells caches and hubs.
+    fn published(&self, puts: Vec<Put>) -> Result<Vec<Put>, StoreError> {
         self.store.sync()?;
-        for tags in &changes {
-            self.tell_edge(tags);
+        for tags in puts.iter().filter_map(written) {
+            self.tell_edge(&tags);
         }
         self.metrics.imports.with_label_values(&["released"]).inc_by(puts.len() as u64);
         Ok(puts)
+    }
+
+    /// Loads one exported article as it was (`wirefeed restore`). Not yet
+    /// durable: call [`App::close`] at the end.
+    pub fn restore(&self, article: &Article) -> Result<(), StoreError> {
+        // Room for the article's JSON: a long story is far over the room an entry's JSON gets.
+        let room = serde_json::to_vec(article).map_or(0, |json| json.len());
+        let mut writing = self.begin(room)?;
+        self.apply_restored(article)?;
+        self.record(&mut writing, &Entry::Restored(Box::new(article.clone())))
+    }
+
+    /// Keeps an article the store already holds in the archive, as if
+    /// restored (a store from before the archive: a rebuild brings it back).
+    pub fn adopt(&self, article: &Article) -> Result<(), StoreError> {
+        let room = serde_json::to_vec(article).map_or(0, |json| json.len());
+        let mut writing = self.begin(room)?;
+        self.record(&mut writing, &Entry::Restored(Box::new(article.clone())))
+    }
+
+    fn apply_restored(&self, article: &Article) -> Result<(), StoreError> {
+        // Made again after a crash between the change and its note: once is enough.
+        if self.store.get(&article.id)?.is_some() {
+            return Ok(());
+        }
+        self.store.restore_one(article)?;
+        self.invalidate(&Tag::story(&article.section.slug, &article.id, &article.headline));
+        Ok(())
+    }
+
+    /// Makes the change an archive record says again, as it was made live
+    /// (a rebuild), and notes it applied; appends nothing. What came of it
+    /// is returned, to compare with what the record says came of it then.
+    pub fn replay(&self, seq: u64, entry: &Entry) -> Result<Replayed, IngestError> {
+        let done = match entry {
+            Entry::Transmission { meta, bytes } => {
+                let asked = Asked {
+                    media: meta.media(),
+                    section: meta.section.as_deref(),
+                    embargo: meta.embargo,
+                    restore: meta.restore,
+                };
+                let parsed = import::parse(bytes, &asked, &self.import, meta.received);
+                match parsed.and_then(|parsed| self.apply_transmission(parsed, &asked, meta.received)) {
+                    Ok(ingested) => Replayed::Outcome {
+                        outcome: ingested.outcome.label().to_owned(),
+                        id: outcome_id(&ingested.outcome),
+                    },
+                    Err(IngestError::Store(e)) => return Err(IngestError::Store(e)),
+                    Err(refused) => Replayed::Refused(refused.to_string()),
+                }
+            }
+            Entry::Delete { id, at } => {
+                self.apply_delete(id, *at)?;
+                Replayed::Done
+            }
+            Entry::Release { at } => {
+                self.apply_release(*at)?;
+                Replayed::Done
+            }
+            Entry::ReleaseNow { id, at } => {
+                self.apply_release_now(id, *at)?;
+                Replayed::Done
+            }
+            Entry::Restored(article) => {
+                self.apply_restored(article)?;
+                Replayed::Done
+            }
+            // A new kind is made again here, by the same function that made it live.
+            Entry::Unknown { kind } => Replayed::Unknown(*kind),
+        };
+        self.store.set_applied(seq)?;
+        Ok(done)
     }
 
     /// Imports every story file of `dir` into an empty store.
@@ -379,7 +591,19 @@ impl App {
             licensed: &self.licensed,
             reader: &key.reader,
         };
-        Ok(match key.doc.render(&from, &key.base)? {
+        let rendered = match key.doc.render(&from, &key.base) {
+            Ok(rendered) => rendered,
+            // The store cannot be read now (a full disk, a reopen, a
+            // rebuild): readers get what was last rendered, if anything was.
+            Err(e) => match cache.last(key) {
+                Some(doc) => {
+                    tracing::warn!(error = %e, "store unreadable: serving the last render");
+                    return Ok(Lookup::Doc(doc));
+                }
+                None => return Err(e),
+            },
+        };
+        Ok(match rendered {
             Rendered::Doc(mut doc, mut tags) => {
                 tags.extend(key.doc.tags());
                 // A subscriber's document is never in a shared cache: no tags to purge it by.
@@ -401,6 +625,36 @@ impl App {
     /// token holder: never cached.
     pub fn article_with_notes(&self, base: &Base, id: &ArticleId) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.store.get(id)?.map(|article: Article| documents::article_json(base, &article, true)))
+    }
+}
+
+/// What replaying a record did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Replayed {
+    /// A transmission stored (or not, as the store decided), or a kill.
+    Outcome { outcome: String, id: Option<ArticleId> },
+    /// A transmission today's parser (or the store) refuses.
+    Refused(String),
+    /// A change that is not a transmission, made again.
+    Done,
+    /// A record of a kind this build does not know: skipped.
+    Unknown(u8),
+}
+
+/// The id an import outcome names.
+fn outcome_id(outcome: &Outcome) -> Option<ArticleId> {
+    match outcome {
+        Outcome::Stored(put) => Some(put.article().id.clone()),
+        Outcome::Killed(stone) => stone.as_ref().map(|s| s.id.clone()),
+    }
+}
+
+/// An archive write that failed: a full disk is a 507 like the store's.
+fn archive_error(e: std::io::Error) -> StoreError {
+    if crate::store::space::is_no_space(&e) {
+        StoreError::NoSpace(format!("writing the archive: {e}"))
+    } else {
+        StoreError::Flush(format!("writing the archive: {e}"))
     }
 }
 

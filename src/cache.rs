@@ -214,6 +214,22 @@ pub struct DocCache<K> {
     clock: AtomicU64,
     /// Keys being rendered now, each with the lock its renderer holds.
     flights: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+    /// The last render of each current document, kept through the
+    /// invalidations that drop it from `entries` (not through a kill):
+    /// what readers get while the store cannot be read.
+    last: Mutex<Last<K>>,
+}
+
+/// Last renders, within the same budget as the cache's current documents.
+struct Last<K> {
+    map: HashMap<K, (Arc<Doc>, Vec<Tag>)>,
+    bytes: usize,
+}
+
+impl<K> Default for Last<K> {
+    fn default() -> Self {
+        Last { map: HashMap::new(), bytes: 0 }
+    }
 }
 
 impl<K> Default for DocCache<K> {
@@ -227,6 +243,7 @@ impl<K> Default for DocCache<K> {
             writes: AtomicU64::new(0),
             clock: AtomicU64::new(0),
             flights: Mutex::new(HashMap::new()),
+            last: Mutex::default(),
         }
     }
 }
@@ -285,6 +302,9 @@ impl<K: Hash + Eq + Clone> DocCache<K> {
         if self.writes.load(Ordering::SeqCst) != generation {
             return;
         }
+        if !cold {
+            self.keep_last(&key, &doc, &tags);
+        }
         let used = AtomicU64::new(self.clock.fetch_add(1, Ordering::Relaxed));
         let entry = Entry { doc, tags, cold, used };
         if let Some(old) = entries.map.remove(&key) {
@@ -301,6 +321,43 @@ impl<K: Hash + Eq + Clone> DocCache<K> {
         }
         entries.usage(cold).add(&entry);
         entries.map.insert(key, entry);
+    }
+
+    /// Keeps a render as the key's last one (replacing the one before);
+    /// a new key past the budget is not kept.
+    fn keep_last(&self, key: &K, doc: &Arc<Doc>, tags: &[Tag]) {
+        let weight = |doc: &Doc| doc.body.len() + KEY_WEIGHT;
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((old, _)) = last.map.remove(key) {
+            last.bytes -= weight(&old);
+        }
+        if last.map.len() < MAX_ENTRIES && last.bytes + weight(doc) <= MAX_BYTES {
+            last.bytes += weight(doc);
+            last.map.insert(key.clone(), (Arc::clone(doc), tags.to_vec()));
+        }
+    }
+
+    /// The last render of `key`, even when a write has dropped it from the
+    /// cache since: for readers while the store cannot be read.
+    pub fn last(&self, key: &K) -> Option<Arc<Doc>> {
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        last.map.get(key).map(|(doc, _)| Arc::clone(doc))
+    }
+
+    /// Drops every document rendered from a killed story, last renders
+    /// included: a killed story is never served again, not even while the
+    /// store cannot be read.
+    pub fn forget(&self, killed: &[Tag]) {
+        self.invalidate(killed);
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let Last { map, bytes } = &mut *last;
+        map.retain(|_, (doc, tags)| {
+            let keep = !tags.iter().any(|t| *t == Tag::All || killed.contains(t));
+            if !keep {
+                *bytes -= doc.body.len() + KEY_WEIGHT;
+            }
+            keep
+        });
     }
 
     /// Drops every document rendered from any of `changed`. Call after the
@@ -414,6 +471,22 @@ mod tests {
         cache.invalidate(&[Tag::Section(world)]);
         assert!(cache.get(&"a").is_none());
         assert_eq!(cache.entries.read().unwrap().bytes(), KEY_WEIGHT + 3_000);
+    }
+
+    #[test]
+    fn the_last_render_outlives_an_invalidation_but_not_a_kill() {
+        let cache: DocCache<u32> = DocCache::default();
+        let story = Tag::story(&SectionSlug::parse("world").unwrap(), &ArticleId::parse("2016-07-26-a").unwrap(), "A");
+        cache.insert(1, doc(100), story.clone(), cache.generation(), false);
+        cache.insert(2, doc(100), Vec::new(), cache.generation(), false);
+        cache.invalidate(&story);
+        assert!(cache.get(&1).is_none(), "dropped from the cache");
+        assert!(cache.last(&1).is_some(), "kept as the last render");
+        cache.forget(&story);
+        assert!(cache.last(&1).is_none(), "a kill forgets it");
+        assert!(cache.last(&2).is_some(), "the others stay");
+        cache.insert(3, doc(100), Vec::new(), cache.generation(), true);
+        assert!(cache.last(&3).is_none(), "older pages keep no last render");
     }
 
     #[test]

@@ -56,8 +56,15 @@ pub enum Command {
         /// The export file.
         file: PathBuf,
     },
-    /// Read every article and index entry and report damage; exit 1 when any is found.
+    /// Read every article and index entry, and every archive record, and report damage;
+    /// exit 1 when any is found.
     Verify,
+    /// Make the store again from the archive alone (the old store is set aside, not deleted).
+    Rebuild {
+        /// Make it beside the live store and report how many articles would change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Ask the server on `WIREFEED_BIND` for `/healthz`; exit 0 when it answers 200
     /// (the container HEALTHCHECK, so the image needs no curl).
     Healthcheck,

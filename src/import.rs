@@ -250,7 +250,35 @@ pub fn ingest(
     settings: &ImportSettings,
     received: DateTime<Utc>,
 ) -> Result<Ingested, IngestError> {
+    store_parsed(store, parse(bytes, asked, settings, received)?, asked, received)
+}
+
+/// A story parsed and prepared, not yet stored: the application parses
+/// before it takes the right to write, so parses run side by side.
+pub struct Parsed {
+    story: Story,
+    prepared: Prepared,
+}
+
+/// Parses and prepares one story received at `received` (see [`ingest`]).
+pub fn parse(
+    bytes: &[u8],
+    asked: &Asked<'_>,
+    settings: &ImportSettings,
+    received: DateTime<Utc>,
+) -> Result<Parsed, IngestError> {
     let (story, prepared) = read(bytes, asked, settings, received)?;
+    Ok(Parsed { story, prepared })
+}
+
+/// Stores what [`parse`] made (see [`ingest`]).
+pub fn store_parsed(
+    store: &Store,
+    parsed: Parsed,
+    asked: &Asked<'_>,
+    received: DateTime<Utc>,
+) -> Result<Ingested, IngestError> {
+    let Parsed { story, prepared } = parsed;
     let Prepared { draft, mut warnings } = prepared;
     if let Some(kill) = crate::wire::advisory::kill(&story) {
         let stone = kill_named(store, &draft, kill.headline.as_deref(), received)?;

@@ -10,6 +10,8 @@
 //! - [`routes`]: thin HTTP handlers; `routes::error` picks every status code.
 //! - [`state`]: what the handlers share (the application, token, public URL).
 //! - [`release`]: the server task that publishes embargoed stories on time.
+//! - [`rebuild`]: the store made again from the archive (the `rebuild`
+//!   command, and the start of a server whose store is damaged or behind).
 //! - [`config`]: typed, validated settings from flags and `WIREFEED_*` variables.
 //! - [`app`]: the application layer: import, delete, release and document
 //!   lookup over the store and the document cache, for the handlers, the
@@ -21,7 +23,11 @@
 //! - [`render`]: RSS, Atom, JSON Feed, OPML and HTML as pure functions.
 //! - [`import`]: a parsed story to the article the store keeps.
 //! - [`subscribers`]: subscribers of licensed copy, their keys and grants.
+//! - [`journal`]: what the application keeps in the archive, as typed
+//!   records, and the writer that appends them one change at a time.
 //! - [`store`]: sled; `keys` owns every key's bytes, `codec` every value's.
+//! - [`archive`]: append-only segment files of records (sequence number,
+//!   kind, payload, checksum); knows no parser and no sled.
 //! - [`wire`]: the story parsers; bytes in, `Story` or `ParseError` out; no I/O, no clock.
 //! - [`urls`]: the public base URL and every path under it.
 //! - [`domain`]: articles, sections, listings: types that only hold valid values.
@@ -30,13 +36,16 @@
 //!   may hold; the allocator's settings).
 
 pub mod app;
+pub mod archive;
 pub mod cache;
 pub mod config;
 pub mod documents;
 pub mod domain;
 pub mod edge;
 pub mod import;
+pub mod journal;
 pub mod memory;
+pub mod rebuild;
 pub mod release;
 pub mod render;
 pub mod routes;

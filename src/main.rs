@@ -8,8 +8,11 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use wirefeed::archive;
 use wirefeed::config::{Cli, Command, LogFormat, SubscribersAction};
 use wirefeed::import::{self, IngestError, Outcome};
+use wirefeed::journal::Entry;
+use wirefeed::rebuild;
 use wirefeed::startup::{self, Application};
 use wirefeed::store::Put;
 use wirefeed::telemetry;
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Export { output } => export(&cli, output.as_deref()),
         Command::Restore { file } => restore(&cli, file),
         Command::Verify => verify(&cli),
+        Command::Rebuild { dry_run } => rebuild(&cli, *dry_run),
         Command::Healthcheck => healthcheck(&cli),
         Command::Subscribers { action } => subscribers(&cli, action),
     };
@@ -186,7 +190,7 @@ fn bulk_import(cli: &Cli, paths: &[PathBuf], section: Option<&str>) -> anyhow::R
         }
     }
     bar.finish_and_clear();
-    app.store().close().context("flushing the store")?;
+    app.close().context("flushing the store and the archive")?;
     let mut err = std::io::stderr().lock();
     for line in &rejected {
         writeln!(err, "rejected {line}")?;
@@ -231,19 +235,62 @@ fn export(cli: &Cli, output: Option<&Path>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads every article and index entry; exit 1 when anything is damaged.
+/// Reads every article and index entry, and every archive record; exit 1
+/// when anything is damaged.
 fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let store = startup::open_store(&cli.store, &cli.parse)?;
     let mut out = std::io::stdout().lock();
+    // The archive first: it is what a damaged store is made again from.
+    let journal = startup::open_journal(&cli.store)?;
+    let (mut records, mut archive_problems) = (0u64, 0u64);
+    archive::read::<anyhow::Error>(&journal.dir(), 1, |found| {
+        let problem = match found {
+            archive::Found::Record(record) => match Entry::decode(&record) {
+                Ok(Entry::Unknown { kind }) => {
+                    Some(format!("archive record {}: kind {kind} is unknown to this build", record.seq))
+                }
+                Ok(_) => None,
+                Err(e) => Some(e.to_string()),
+            },
+            archive::Found::Damaged(damage) => Some(damage.to_string()),
+        };
+        records += 1;
+        if let Some(problem) = problem {
+            archive_problems += 1;
+            let _ = writeln!(out, "damaged: {problem}");
+        }
+        Ok(())
+    })?;
+    let archive_summary = format!("{records} archive records read, {archive_problems} damaged");
+    let store = match startup::open_store(&cli.store, &cli.parse) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("wirefeed: {archive_summary}");
+            return Err(e.context("the store cannot be opened (`wirefeed rebuild` makes it again from the archive)"));
+        }
+    };
     let verified = store.verify(&mut |problem| {
         let _ = writeln!(out, "damaged: {problem}");
     })?;
+    let last = journal.last_seq();
+    match store.applied()? {
+        Some(applied) if applied < last => eprintln!(
+            "note: the store is behind its archive (records {} to {last} are not in it): the next start replays them",
+            applied + 1
+        ),
+        None if last > 0 => eprintln!(
+            "note: the store has no archive position beside {last} archive records: the next start rebuilds it"
+        ),
+        _ => {}
+    }
     let summary = format!(
-        "{} articles read whole, {} entries checked, {} problems",
+        "{} articles read whole, {} entries checked, {} problems; {archive_summary}",
         verified.articles, verified.entries, verified.problems
     );
     if verified.problems > 0 {
-        eprintln!("wirefeed: the store is damaged: {summary}; `wirefeed export` saves every readable article");
+        eprintln!("wirefeed: the store is damaged: {summary}; `wirefeed rebuild` makes it again from the archive, `wirefeed export` saves every readable article");
+        Ok(ExitCode::FAILURE)
+    } else if archive_problems > 0 {
+        eprintln!("wirefeed: the archive is damaged: {summary}; the store is whole: back it up with `wirefeed export`");
         Ok(ExitCode::FAILURE)
     } else {
         eprintln!("ok: {summary}");
@@ -251,13 +298,115 @@ fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Loads an export into an empty data directory, each article kept in the
+/// archive so that a rebuild brings it back too.
 fn restore(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {
+    use std::io::BufRead;
     let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let store = startup::open_store(&cli.store, &cli.parse)?;
-    let n = store.restore(BufReader::new(input)).with_context(|| format!("restoring {}", file.display()))?;
-    store.close()?;
+    let app = startup::offline(&cli.store, &cli.parse, &cli.serve)?;
+    if !app.store().is_empty() || app.journal().last_seq() > 0 {
+        anyhow::bail!(wirefeed::store::StoreError::NotEmpty);
+    }
+    let mut n = 0u64;
+    for (i, line) in BufReader::new(input).lines().enumerate() {
+        let line = line.with_context(|| format!("reading {}", file.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        // Subscribers (hashes of their keys) follow the articles.
+        if line.starts_with(wirefeed::store::subscribers::EXPORT_PREFIX) {
+            app.store().restore_subscriber(&line, i + 1).with_context(|| format!("restoring {}", file.display()))?;
+            continue;
+        }
+        let article: wirefeed::domain::Article = serde_json::from_str(&line)
+            .map_err(|e| wirefeed::store::StoreError::BadBackup { line: i + 1, detail: e.to_string() })
+            .with_context(|| format!("restoring {}", file.display()))?;
+        app.restore(&article).with_context(|| format!("restoring {}", file.display()))?;
+        n += 1;
+    }
+    app.close()?;
     eprintln!("restored {n} articles");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Makes the store again from the archive (the old one set aside), or with
+/// `--dry-run` beside it, reporting what would change.
+fn rebuild(cli: &Cli, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let data_dir = &cli.store.data_dir;
+    let journal = startup::open_journal(&cli.store)?;
+    let last = journal.last_seq();
+    if last == 0 {
+        anyhow::bail!("the archive in {} holds no record: there is nothing to rebuild from", journal.dir().display());
+    }
+    // Opened first: a running server holds it, and must not have its files moved.
+    let live = startup::open_store(&cli.store, &cli.parse);
+    let bar = ProgressBar::new(last);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} records  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    if dry_run {
+        let live = live.context("the live store, to compare with")?;
+        let beside = data_dir.join(format!("rebuild-dry-run-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&beside);
+        let args = wirefeed::config::StoreArgs { data_dir: beside.clone(), ..cli.store.clone() };
+        let store = startup::open_store(&args, &cli.parse)?;
+        let app = startup::offline_with(store, journal, &cli.parse, &cli.serve)?;
+        let result = rebuild::replay(&app, 1, &mut |seq| bar.set_position(seq))
+            .and_then(|summary| Ok((summary, rebuild::compare(&live, app.store())?)));
+        bar.finish_and_clear();
+        let _ = app.store().close();
+        drop(app);
+        let _ = std::fs::remove_dir_all(&beside);
+        let (summary, changes) = result?;
+        let mut out = std::io::stdout().lock();
+        for line in summary.damaged.iter().chain(&summary.notes).chain(&changes.ids) {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(
+            out,
+            "rebuild (dry run): {} records replayed, {} damaged; {} transmissions refused by today's parser, {} with another outcome; {} articles would change ({} headline, {} paragraphs, {} times; {} new, {} gone) of {} compared",
+            summary.records,
+            summary.damaged.len(),
+            summary.refused,
+            summary.differ,
+            changes.changed,
+            changes.headline,
+            changes.paragraphs,
+            changes.times,
+            changes.new,
+            changes.gone,
+            changes.compared
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    match live {
+        Ok(store) => store.close()?,
+        Err(e) if e.downcast_ref::<wirefeed::store::StoreError>().is_some_and(rebuild::is_damage) => {
+            eprintln!("the store cannot be opened ({e:#}): it is set aside")
+        }
+        Err(e) => return Err(e),
+    }
+    let moved = rebuild::set_aside(data_dir)?;
+    let store = startup::open_store(&cli.store, &cli.parse)?;
+    let app = startup::offline_with(store, journal, &cli.parse, &cli.serve)?;
+    let summary = rebuild::replay(&app, 1, &mut |seq| bar.set_position(seq))?;
+    bar.finish_and_clear();
+    let stories = rebuild::stories(app.store());
+    app.close()?;
+    for line in summary.damaged.iter().chain(&summary.notes) {
+        eprintln!("{line}");
+    }
+    if let Some(moved) = moved {
+        eprintln!("the old store is in {moved}");
+    }
+    eprintln!(
+        "rebuilt: {} records replayed, {} damaged records skipped, {} refused by today's parser; {stories} stories",
+        summary.records,
+        summary.damaged.len(),
+        summary.refused
+    );
+    Ok(if summary.damaged.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// `GET /healthz` on the bound port (loopback when bound to every address).

@@ -35,6 +35,10 @@ pub async fn run(app: Arc<App>) {
         let released = tokio::task::spawn_blocking(move || releaser.release_due(now)).await;
         match released.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
             Ok(released) => {
+                if released.is_empty() {
+                    // Due but not released (the store is being rebuilt): look again shortly.
+                    tokio::time::sleep(POLL).await;
+                }
                 for put in &released {
                     let a = put.article();
                     tracing::info!(id = %a.id, section = %a.section.slug, outcome = put.outcome(), "embargo released");

@@ -14,10 +14,12 @@ use anyhow::Context;
 use crate::app::App;
 use crate::config::{ParseArgs, ServeArgs, StoreArgs};
 use crate::edge::Edge;
+use crate::journal::Journal;
+use crate::rebuild::{self, Pending, Plan};
 use crate::render::Site;
 use crate::routes;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::telemetry::{Access, Metrics};
 use crate::token::Token;
 use crate::urls::{Base, PublicUrl};
@@ -33,9 +35,90 @@ pub fn open_store(store: &StoreArgs, parse: &ParseArgs) -> anyhow::Result<Store>
 /// The application without a server (the command line): no cache tier.
 pub fn offline(store: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<App> {
     let opened = open_store(store, parse)?;
+    let journal = open_journal(store)?;
+    let last = journal.last_seq();
+    let plan = rebuild::plan(&opened, last);
+    let app = offline_with(opened, journal, parse, serve)?;
+    match plan {
+        Plan::Nothing if last == 0 && !app.store().is_empty() => {
+            rebuild::adopt(&app)?;
+        }
+        Plan::Nothing => {}
+        // Replayed before anything is added after them.
+        Plan::Tail(from) => {
+            let why = format!("the store is behind its archive (records {from} to {last} are not in it: a crash)");
+            rebuild::run(&app, from, &why, None, &mut |_| {})?;
+        }
+        Plan::Full(why) => anyhow::bail!(
+            "{why}: run `wirefeed rebuild` (or start the server, which does it) before changing the store"
+        ),
+    }
+    Ok(app)
+}
+
+/// The application without a server, on a given store and archive.
+pub fn offline_with(store: Store, journal: Journal, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<App> {
     let site = site(serve, Vec::new());
     let metrics = Arc::new(Metrics::new());
-    Ok(App::new(opened, parse.import_settings()?, site, serve.feed_items.into(), Edge::none(), metrics))
+    Ok(App::new(store, journal, parse.import_settings()?, site, serve.feed_items.into(), Edge::none(), metrics))
+}
+
+/// Opens the store of a data directory for `serve`: a store behind its
+/// archive gets the records it has not seen; a store that is damaged (it
+/// cannot be opened, or a check at open found damage), missing or empty
+/// beside a non-empty archive is set aside and made again from the
+/// archive. A healthy store is opened without reading the archive.
+fn open_healing(
+    store_args: &StoreArgs,
+    parse: &ParseArgs,
+    journal: &Journal,
+) -> anyhow::Result<(Store, Option<Pending>)> {
+    let last = journal.last_seq();
+    let why = match open_store(store_args, parse) {
+        Ok(store) => match rebuild::plan(&store, last) {
+            Plan::Nothing => return Ok((store, None)),
+            Plan::Tail(from) => {
+                let why = format!("the store is behind its archive (records {from} to {last} are not in it: a crash)");
+                return Ok((store, Some(Pending { from, why, set_aside: None })));
+            }
+            Plan::Full(why) => {
+                // Stops sled's flusher; a damaged store may fail to flush.
+                let _ = store.close();
+                why
+            }
+        },
+        Err(e) if last > 0 && e.downcast_ref::<StoreError>().is_some_and(rebuild::is_damage) => {
+            tracing::error!(error = %format!("{e:#}"), "store: cannot be opened");
+            format!("the store cannot be opened: {e:#}")
+        }
+        Err(e) => return Err(e),
+    };
+    let set_aside = rebuild::set_aside(&store_args.data_dir)?;
+    let store = open_store_waiting(store_args, parse)?;
+    Ok((store, Some(Pending { from: 1, why, set_aside })))
+}
+
+/// Opens the store, waiting for a store just closed in this process to let go of the directory.
+fn open_store_waiting(store_args: &StoreArgs, parse: &ParseArgs) -> anyhow::Result<Store> {
+    for _ in 0..100 {
+        match open_store(store_args, parse) {
+            Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked(_))) => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            other => return other,
+        }
+    }
+    open_store(store_args, parse)
+}
+
+/// Opens the archive of the data directory; what its opening mended is logged.
+pub fn open_journal(store: &StoreArgs) -> anyhow::Result<Journal> {
+    let (journal, found) = Journal::open(&store.data_dir)
+        .with_context(|| format!("opening the archive in {}", store.data_dir.display()))?;
+    for problem in found {
+        tracing::warn!(problem = %problem, "archive: mended at open");
+    }
+    Ok(journal)
 }
 
 fn site(serve: &ServeArgs, hubs: Vec<String>) -> Site {
@@ -52,7 +135,8 @@ pub struct Application {
 impl Application {
     /// Opens the store, seeds it, binds the server. Call inside the actix runtime.
     pub fn build(store_args: &StoreArgs, parse: &ParseArgs, serve: &ServeArgs) -> anyhow::Result<Application> {
-        let store = open_store(store_args, parse)?;
+        let journal = open_journal(store_args)?;
+        let (store, heal) = open_healing(store_args, parse, &journal)?;
         // Opening a large store leaves sled's snapshot freed but resident.
         crate::memory::release_free_pages();
         let token = Token::configured_or_kept(serve.import_token.as_deref(), &store_args.data_dir)?;
@@ -66,15 +150,31 @@ impl Application {
         let cache_control = edge.cache_control(serve.cache_max_age, None);
         let site = site(serve, edge_settings.hubs.clone());
         let import = parse.import_settings()?;
-        let app = App::new(store.clone(), import, site, serve.feed_items.into(), edge, Arc::clone(&metrics))
+        let app = App::new(store.clone(), journal, import, site, serve.feed_items.into(), edge, Arc::clone(&metrics))
             .with_licences(serve.licensed()?)?;
-        app.seed(&serve.seed_dir)?;
+        if heal.is_none() {
+            // A pending replay brings the stories back: no seed in their place.
+            app.seed(&serve.seed_dir)?;
+        }
+        if app.journal().last_seq() == 0 && !app.store().is_empty() {
+            rebuild::adopt(&app)?;
+        }
         let app = Arc::new(app);
+        let recovery = Arc::new(rebuild::Recovery::default());
+        if let Some(pending) = heal {
+            rebuild::spawn(Arc::clone(&app), pending, Arc::clone(&recovery))?;
+        }
         let edge_metrics = app.edge().metrics.clone();
         let configured_base = public.configured().cloned();
         let admin = Arc::new(std::sync::OnceLock::new());
-        let state =
-            web::Data::new(AppState { app: Arc::clone(&app), token, public, cache_control, admin: Arc::clone(&admin) });
+        let state = web::Data::new(AppState {
+            app: Arc::clone(&app),
+            token,
+            public,
+            cache_control,
+            admin: Arc::clone(&admin),
+            recovery,
+        });
         actix_web::rt::spawn(crate::release::run(app));
         let mut server = HttpServer::new(move || {
             // Keys first: a subscriber's request is logged and counted as the route it is served by.

@@ -16,6 +16,8 @@ pub struct AppState {
     pub public: PublicUrl,
     /// `Cache-Control` of current documents while no release is near, made once.
     pub cache_control: HeaderValue,
+    /// What the start makes (or made) again from the archive, for `/healthz`.
+    pub recovery: std::sync::Arc<crate::rebuild::Recovery>,
     /// The `WIREFEED_ADMIN_BIND` listener's address, once bound: requests
     /// that came through it see `/metrics` and `/healthz` in full without
     /// the token.

@@ -19,6 +19,7 @@ pub use keyed::Keys;
 use request::authorized;
 
 use crate::domain::Listing;
+use crate::rebuild::Status;
 use crate::state::AppState;
 use crate::urls::{route, Feed, Format};
 
@@ -113,6 +114,12 @@ async fn health(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         (None, None, true, true) => (actix_web::http::StatusCode::OK, "low_disk"),
         (None, None, true, false) => (actix_web::http::StatusCode::OK, "ok"),
     };
+    // A replay of the archive that failed leaves imports refused: not healthy.
+    let recovery = state.recovery.status();
+    let code = match recovery {
+        Status::Failed(_) => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        _ => code,
+    };
     if !state.is_admin(&req) && authorized(&req, &state).is_err() {
         let status = if code.is_success() { "ok" } else { "unavailable" };
         return HttpResponse::build(code)
@@ -132,6 +139,25 @@ async fn health(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         }
         if !health.damaged.is_empty() {
             body["damaged"] = serde_json::json!(health.damaged);
+        }
+    }
+    // What the start makes (or made) again from the archive: kept in view until the next start.
+    match recovery {
+        Status::None => {}
+        Status::Done(healed) => body["rebuilt"] = healed,
+        Status::Running(progress) => {
+            // Served (what is back so far), imports refused: a restart would only start it again.
+            if code == actix_web::http::StatusCode::OK {
+                body["status"] = serde_json::json!("rebuilding");
+            }
+            body["imports"] = serde_json::json!("refused");
+            body["rebuilding"] = progress;
+        }
+        Status::Failed(why) => {
+            body["status"] = serde_json::json!("rebuild_failed");
+            body["imports"] = serde_json::json!("refused");
+            body["rebuild_failed"] = serde_json::json!(why);
+            return HttpResponse::ServiceUnavailable().insert_header(("cache-control", "no-store")).json(body);
         }
     }
     HttpResponse::build(code).insert_header(("cache-control", "no-store")).json(body)

@@ -7,6 +7,9 @@
 //! neither records a grown file's new size and blocks nor empties the disk's
 //! write cache (sled's own `fsync` comes every 500 ms): an acknowledged story
 //! could be lost to a power cut. The `fdatasync` closes that window.
+//!
+//! Whatever else must be on disk with the store (the archive of what was
+//! received) is synced in the same flush, after sled's log: see [`SyncHook`].
 
 use std::fs::File;
 use std::sync::{Arc, Condvar, Mutex};
@@ -17,6 +20,10 @@ use std::time::{Duration, Instant};
 /// on a full disk (vendor/sled/PATCHES.md, patch 5): whatever the cause, an
 /// import is answered, and the store is reported failed.
 const SYNC_LIMIT: Duration = Duration::from_secs(20);
+
+/// Syncs something that must be on disk whenever the store is: run by
+/// every flush after sled's log, so one group commit covers both.
+pub type SyncHook = Arc<dyn Fn() -> std::io::Result<()> + Send + Sync>;
 
 /// Why a flush failed.
 #[derive(Debug, Clone)]
@@ -44,6 +51,7 @@ struct State {
 /// The flusher thread and the writers' waiting room.
 pub struct GroupCommit {
     shared: Arc<(Mutex<State>, Condvar)>,
+    also: Arc<Mutex<Option<SyncHook>>>,
     flusher: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
@@ -51,12 +59,18 @@ impl GroupCommit {
     /// Starts the flusher thread for `db`, whose log file is `log`.
     pub fn start(db: sled::Db, log: File) -> GroupCommit {
         let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
-        let flusher = Arc::clone(&shared);
+        let also: Arc<Mutex<Option<SyncHook>>> = Arc::default();
+        let (flusher, hook) = (Arc::clone(&shared), Arc::clone(&also));
         let flusher = thread::Builder::new()
             .name("wirefeed-flush".into())
-            .spawn(move || flush_loop(&db, &log, &flusher))
+            .spawn(move || flush_loop(&db, &log, &hook, &flusher))
             .expect("spawning the flush thread");
-        GroupCommit { shared, flusher: Mutex::new(Some(flusher)) }
+        GroupCommit { shared, also, flusher: Mutex::new(Some(flusher)) }
+    }
+
+    /// Syncs `hook` in every flush from now on.
+    pub fn set_also(&self, hook: Option<SyncHook>) {
+        *self.also.lock().unwrap_or_else(|e| e.into_inner()) = hook;
     }
 
     /// Blocks until every write made before this call is on disk.
@@ -114,7 +128,7 @@ impl GroupCommit {
     }
 }
 
-fn flush_loop(db: &sled::Db, log: &File, shared: &(Mutex<State>, Condvar)) {
+fn flush_loop(db: &sled::Db, log: &File, also: &Mutex<Option<SyncHook>>, shared: &(Mutex<State>, Condvar)) {
     let (lock, cvar) = shared;
     loop {
         let target = {
@@ -127,11 +141,25 @@ fn flush_loop(db: &sled::Db, log: &File, shared: &(Mutex<State>, Condvar)) {
             }
             state.requested
         };
-        let result = db.flush().map(|_| ()).map_err(|e| match e {
-            sled::Error::Io(io) => io,
-            other => std::io::Error::other(other.to_string()),
-        });
-        let result = result.and_then(|_| log.sync_data());
+        let store = || {
+            let flushed = db.flush().map(|_| ()).map_err(|e| match e {
+                sled::Error::Io(io) => io,
+                other => std::io::Error::other(other.to_string()),
+            });
+            flushed.and_then(|_| log.sync_data())
+        };
+        let hook = also.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // The other file is synced at the same time as sled's: a flush
+        // waits for the slower of the two, not for both in turn.
+        let result = match hook {
+            None => store(),
+            Some(sync) => thread::scope(|s| {
+                let other = s.spawn(|| sync());
+                let flushed = store();
+                let synced = other.join().unwrap_or_else(|_| Err(std::io::Error::other("the sync panicked")));
+                flushed.and(synced)
+            }),
+        };
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(e) = result {
             tracing::error!(error = %e, "store: flush failed");

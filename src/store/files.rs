@@ -66,6 +66,30 @@ pub fn tidy(dir: &Path) -> std::io::Result<Vec<String>> {
 /// Damage found at an earlier start, one line each, kept until the operator deletes the file.
 pub const DAMAGE_REPORT: &str = "damage-report.txt";
 
+/// Moves the store's files (sled's log, snapshots, blobs and config, and
+/// the notes kept beside them) into `set-aside/store-<time>/`, so a new
+/// store can be made in their place; returns where they went. Nothing is
+/// deleted.
+pub fn set_aside_store(dir: &Path) -> std::io::Result<PathBuf> {
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut to = dir.join(SET_ASIDE).join(format!("store-{stamp}"));
+    let mut n = 1;
+    while to.exists() {
+        n += 1;
+        to = dir.join(SET_ASIDE).join(format!("store-{stamp}-{n}"));
+    }
+    std::fs::create_dir_all(&to)?;
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let sled_file = matches!(name.as_str(), "db" | "conf" | "blobs" | LOG_SIZE | DAMAGE_REPORT);
+        if sled_file || name.starts_with("snap.") {
+            std::fs::rename(dir.join(&name), to.join(&name))?;
+        }
+    }
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(to)
+}
+
 /// Moves every snapshot into `set-aside/` (after sled refused to open the
 /// store with them); returns how many were moved.
 pub fn set_aside_snapshots(dir: &Path) -> std::io::Result<usize> {

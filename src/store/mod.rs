@@ -26,6 +26,7 @@ mod kill;
 pub mod subscribers;
 mod visible;
 
+pub use durable::SyncHook;
 pub use gate::{Admitted, Released};
 pub use kill::Tombstone;
 mod files;
@@ -193,6 +194,16 @@ fn walk_guarded(
     }
 }
 
+/// Moves the store's files in `dir` aside (into `set-aside/store-<time>/`,
+/// never deleted) so that a new store can be made; returns where they went.
+/// Call with no store open on `dir`.
+pub fn set_aside(dir: &Path) -> Result<PathBuf, StoreError> {
+    Ok(files::set_aside_store(dir)?)
+}
+
+/// Key in the `meta` tree of the last archive record applied.
+const APPLIED: &str = "archive-applied";
+
 /// Free bytes wanted before a failed store is opened again.
 const REOPEN_ROOM: u64 = 1024 * 1024;
 
@@ -215,6 +226,8 @@ struct Shared {
     damage: Mutex<BTreeSet<String>>,
     /// A thread is opening the store again.
     reopening: AtomicBool,
+    /// Synced by every flush with the store (the archive).
+    also_sync: Mutex<Option<SyncHook>>,
 }
 
 /// What the store says of its own health (for `/healthz`).
@@ -260,6 +273,7 @@ impl Store {
                 failed: Mutex::new(None),
                 damage: Mutex::new(damage.into_iter().collect()),
                 reopening: AtomicBool::new(false),
+                also_sync: Mutex::new(None),
             }),
         })
     }
@@ -416,6 +430,7 @@ impl Store {
             })();
             match opened {
                 Ok(handles) => {
+                    handles.commit.set_also(shared.also_sync.lock().unwrap_or_else(|e| e.into_inner()).clone());
                     *shared.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(handles));
                     *shared.failed.lock().unwrap_or_else(|e| e.into_inner()) = None;
                     shared.reopening.store(false, Ordering::SeqCst);
@@ -470,8 +485,43 @@ impl Store {
     /// Flushes and stops the flusher: call before exit.
     pub fn close(&self) -> Result<(), StoreError> {
         self.call("flushing on close", |h| h.close())?;
+        let hook = self.shared.also_sync.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(sync) = hook {
+            sync().map_err(|e| StoreError::Flush(format!("flushing on close: {e}")))?;
+        }
         files::record_log_size(&self.shared.dir)?;
         Ok(())
+    }
+
+    /// Syncs `hook` in every group commit, after the store: a write is
+    /// acknowledged only when both are on disk.
+    pub fn sync_also(&self, hook: SyncHook) {
+        *self.shared.also_sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&hook));
+        if let Ok(h) = self.handles() {
+            h.commit.set_also(Some(hook));
+        }
+    }
+
+    /// The sequence number of the last archive record applied to this
+    /// store (`None`: none noted, e.g. a new or emptied store).
+    pub fn applied(&self) -> Result<Option<u64>, StoreError> {
+        self.call("reading the store's archive position", |h| {
+            let v = h.meta.get(APPLIED).map_err(sled_err("reading the store's archive position"))?;
+            Ok(v.and_then(|v| v.as_ref().try_into().ok()).map(u64::from_be_bytes))
+        })
+    }
+
+    /// Notes that archive record `seq` is applied. Not yet durable: call [`Store::sync`].
+    pub fn set_applied(&self, seq: u64) -> Result<(), StoreError> {
+        self.run("noting the store's archive position", true, |h| {
+            h.meta.insert(APPLIED, &seq.to_be_bytes()).map_err(sled_err("noting the store's archive position"))?;
+            Ok(())
+        })
+    }
+
+    /// Loads one exported article as stored (see [`Store::restore`]).
+    pub fn restore_one(&self, article: &Article) -> Result<(), StoreError> {
+        self.run("restoring", true, |h| h.restore_one(article))
     }
 
     /// Bytes on disk.
@@ -677,6 +727,8 @@ fn open_rebuilding(dir: &Path, cache_bytes: u64) -> Result<Handles, StoreError> 
 /// and opens the store again when sled has failed.
 struct Handles {
     db: sled::Db,
+    /// The store format, and the archive position (`APPLIED`).
+    meta: Tree,
     articles: Tree,
     by_section: Tree,
     by_time: Tree,
@@ -739,6 +791,7 @@ impl Handles {
             next_release: Arc::new(std::sync::atomic::AtomicI64::new(i64::MAX)),
             commit: Arc::new(durable::GroupCommit::start(db.clone(), log)),
             claiming: Arc::default(),
+            meta: meta.clone(),
             gate: Arc::default(),
             db,
         };
@@ -1366,14 +1419,21 @@ impl Handles {
             }
             let article: Article = serde_json::from_str(&line)
                 .map_err(|e| StoreError::BadBackup { line: i + 1, detail: e.to_string() })?;
-            match article.embargo.filter(|release| *release > Utc::now()) {
-                Some(release) => self.hold_as(&article, release)?,
-                None => self.insert_exact(&article)?,
-            }
+            self.restore_one(&article)?;
             n += 1;
         }
         self.db.flush().map_err(sled_err("flushing the restore"))?;
         Ok(n)
+    }
+
+    /// Loads one exported article: held again when its embargo is still
+    /// ahead, else inserted exactly as given.
+    fn restore_one(&self, article: &Article) -> Result<(), StoreError> {
+        match article.embargo.filter(|release| *release > Utc::now()) {
+            Some(release) => self.hold_as(article, release)?,
+            None => self.insert_exact(article)?,
+        }
+        Ok(())
     }
 
     /// Inserts an article exactly as given (restore), sort slot included:

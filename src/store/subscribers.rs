@@ -77,6 +77,12 @@ impl Store {
         self.run("writing a subscriber", true, |h| h.put_subscriber(record))
     }
 
+    /// Restores one export line that starts with [`EXPORT_PREFIX`]
+    /// (`number`: its line, for the error). Not yet durable.
+    pub fn restore_subscriber(&self, line: &str, number: usize) -> Result<(), StoreError> {
+        self.run("restoring a subscriber", true, |h| h.restore_subscriber(line, number))
+    }
+
     /// Removes a subscriber; `false` when there was none. Not yet durable.
     pub fn remove_subscriber(&self, name: &str) -> Result<bool, StoreError> {
         self.run("removing a subscriber", true, |h| {

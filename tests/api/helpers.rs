@@ -197,6 +197,22 @@ impl TestServer {
         json
     }
 
+    /// `/healthz` once no rebuild from the archive is running (a start
+    /// that found its store damaged or behind replays in the background).
+    pub fn settled_health(&self) -> (u16, serde_json::Value) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let res = self.get_authorized("/healthz");
+            let code = res.status().as_u16();
+            let body: serde_json::Value = res.json().unwrap();
+            if body["status"] != "rebuilding" {
+                return (code, body);
+            }
+            assert!(std::time::Instant::now() < deadline, "still rebuilding: {body}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn log_text(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }

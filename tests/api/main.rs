@@ -1,5 +1,6 @@
 //! One integration-test binary: every test starts the real server.
 
+mod archive;
 mod edge;
 mod end_to_end;
 mod engines;

@@ -238,14 +238,14 @@ fn concurrent_imports_share_flushes() {
     assert!(flushes < imports, "{imports} concurrent imports took {flushes} flushes: the group commit shares them");
 }
 
-/// An import is answered only after sled's log file has been fdatasynced:
+/// An import is answered only after sled's log file and the archive have been fdatasynced:
 /// sled's own `sync_file_range` neither records a grown file's size nor
 /// empties the disk's write cache, so without the fdatasync an acknowledged
 /// story could be lost to a power cut (src/store/durable.rs). Watched with
 /// strace attached to the running server: an `fdatasync` of `db` must start
 /// after the request is sent and before the answer arrives.
 #[test]
-fn an_import_is_answered_only_after_the_log_is_fdatasynced() {
+fn an_import_is_answered_only_after_the_log_and_the_archive_are_fdatasynced() {
     if Command::new("strace").arg("-V").output().is_err() {
         assert!(std::env::var_os("CI").is_none(), "strace is not installed (CI installs it: apt-get install strace)");
         eprintln!("note: strace not installed; skipping the fdatasync check");
@@ -276,13 +276,16 @@ fn an_import_is_answered_only_after_the_log_is_fdatasynced() {
     tracer.wait().unwrap();
 
     let text = std::fs::read_to_string(&trace).unwrap();
-    let syncs: Vec<f64> = text
-        .lines()
-        .filter(|l| l.contains("fdatasync(") && l.contains("/data/db>"))
-        .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .collect();
-    assert!(
-        syncs.iter().any(|&t| t > sent && t < answered),
-        "no fdatasync of the log between the request ({sent}) and the answer ({answered}):\n{text}"
-    );
+    // sled's log, and the archive's open segment (the same group commit).
+    for (file, what) in [("/data/db>", "the log"), (".seg>", "the archive")] {
+        let syncs: Vec<f64> = text
+            .lines()
+            .filter(|l| l.contains("fdatasync(") && l.contains(file))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .collect();
+        assert!(
+            syncs.iter().any(|&t| t > sent && t < answered),
+            "no fdatasync of {what} between the request ({sent}) and the answer ({answered}):\n{text}"
+        );
+    }
 }
