@@ -24,7 +24,7 @@ use crate::import::{self, Asked, Checked, ImportSettings, IngestError, Ingested,
 use crate::journal::{Entry, Journal, Received, Writing};
 use crate::render::Site;
 use crate::store::{Put, Released, Store, StoreError, Tombstone};
-use crate::subscribers::Subscribers;
+use crate::subscribers::{Issued, Listed, SubscriberError, Subscribers};
 use crate::telemetry::Metrics;
 use crate::urls::Base;
 
@@ -158,6 +158,48 @@ impl App {
     /// The `Cache-Control` values of subscribers' documents.
     pub fn private_lifetimes(&self) -> &Lifetimes {
         &self.private_lifetimes
+    }
+
+    /// Adds a subscriber (see [`Subscribers::add`]), recorded in the archive.
+    pub fn add_subscriber(&self, name: &str, sections: &[String]) -> Result<Issued, SubscriberError> {
+        self.archived(name, |subs| subs.add(name, sections))
+    }
+
+    /// Changes a subscriber's sections, recorded in the archive.
+    pub fn update_subscriber(&self, name: &str, sections: &[String]) -> Result<Listed, SubscriberError> {
+        self.archived(name, |subs| subs.update(name, sections))
+    }
+
+    /// A new key for a subscriber, recorded in the archive (its hash).
+    pub fn rotate_subscriber(&self, name: &str, grace: Option<u64>) -> Result<Issued, SubscriberError> {
+        self.archived(name, |subs| subs.rotate(name, grace))
+    }
+
+    /// Revokes a subscriber, recorded in the archive.
+    pub fn revoke_subscriber(&self, name: &str) -> Result<(), SubscriberError> {
+        let mut writing = self.begin(0)?;
+        self.subscribers.revoke(name)?;
+        self.record(&mut writing, &Entry::SubscriberRevoked { name: name.to_owned() })?;
+        drop(writing);
+        self.store.sync()?;
+        Ok(())
+    }
+
+    /// Makes a subscriber change, then appends the subscriber's record as it
+    /// is after it, and makes that durable.
+    fn archived<T>(
+        &self,
+        name: &str,
+        change: impl FnOnce(&Subscribers) -> Result<T, SubscriberError>,
+    ) -> Result<T, SubscriberError> {
+        let mut writing = self.begin(0)?;
+        let done = change(&self.subscribers)?;
+        if let Some(record) = self.subscribers.record_of(name) {
+            self.record(&mut writing, &Entry::Subscriber(Box::new(record)))?;
+        }
+        drop(writing);
+        self.store.sync()?;
+        Ok(done)
     }
 
     /// The cache a document lives in.
@@ -479,6 +521,14 @@ impl App {
             }
             Entry::Restored(article) => {
                 self.apply_restored(article)?;
+                Replayed::Done
+            }
+            Entry::Subscriber(record) => {
+                self.subscribers.apply(record)?;
+                Replayed::Done
+            }
+            Entry::SubscriberRevoked { name } => {
+                self.subscribers.apply_revoked(name)?;
                 Replayed::Done
             }
             // A new kind is made again here, by the same function that made it live.

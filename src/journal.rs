@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::archive::{self, Archive, SyncHandle};
 use crate::domain::{Article, ArticleId};
+use crate::store::subscribers::SubscriberRecord;
 use crate::wire::Media;
 
 /// The kind bytes. New kinds take new numbers; a number is never reused.
@@ -31,6 +32,11 @@ pub mod kind {
     pub const RESTORED: u8 = 4;
     /// `POST /articles/{id}/release`: one held story released by hand at `at`.
     pub const RELEASE_NOW: u8 = 5;
+    /// A subscriber of licensed sections as it is after a change (added,
+    /// sections changed, key rotated): its key's hash, never the key.
+    pub const SUBSCRIBER: u8 = 6;
+    /// A subscriber revoked.
+    pub const SUBSCRIBER_REVOKED: u8 = 7;
 }
 
 /// What a transmission record says besides the bytes.
@@ -111,6 +117,12 @@ pub enum Entry {
         id: ArticleId,
         at: DateTime<Utc>,
     },
+    /// A subscriber as it is after a change.
+    Subscriber(Box<SubscriberRecord>),
+    /// A subscriber revoked.
+    SubscriberRevoked {
+        name: String,
+    },
     /// A kind this build does not know.
     Unknown {
         kind: u8,
@@ -144,6 +156,10 @@ impl Entry {
             Entry::ReleaseNow { id, at } => {
                 (kind::RELEASE_NOW, framed(json(&Deletion { id: id.clone(), at: *at }), &[]))
             }
+            Entry::Subscriber(record) => (kind::SUBSCRIBER, framed(json(&**record), &[])),
+            Entry::SubscriberRevoked { name } => {
+                (kind::SUBSCRIBER_REVOKED, framed(json(&Named { name: name.clone() }), &[]))
+            }
             Entry::Unknown { kind } => (*kind, framed(b"{}".to_vec(), &[])),
         }
     }
@@ -174,9 +190,19 @@ impl Entry {
                 let d: Deletion = serde_json::from_slice(json).map_err(de)?;
                 Entry::ReleaseNow { id: d.id, at: d.at }
             }
+            kind::SUBSCRIBER => Entry::Subscriber(Box::new(serde_json::from_slice(json).map_err(de)?)),
+            kind::SUBSCRIBER_REVOKED => {
+                Entry::SubscriberRevoked { name: serde_json::from_slice::<Named>(json).map_err(de)?.name }
+            }
             other => Entry::Unknown { kind: other },
         })
     }
+}
+
+/// A revoked subscriber's record.
+#[derive(Serialize, Deserialize)]
+struct Named {
+    name: String,
 }
 
 /// An entry's JSON. The types written are plain structs of strings,
@@ -268,6 +294,18 @@ mod tests {
             Entry::Delete { id: id.clone(), at },
             Entry::Release { at },
             Entry::ReleaseNow { id: id.clone(), at },
+            Entry::Subscriber(Box::new(SubscriberRecord {
+                name: "acme".into(),
+                sections: vec!["world".into()],
+                created: at,
+                key: crate::store::subscribers::KeyRecord {
+                    hash: "ab".repeat(32),
+                    prefix: "abcdef".into(),
+                    until: None,
+                },
+                previous: None,
+            })),
+            Entry::SubscriberRevoked { name: "acme".into() },
             Entry::Unknown { kind: 200 },
         ];
         for (n, entry) in entries.iter().enumerate() {

@@ -250,6 +250,29 @@ impl Subscribers {
         Ok(Issued { name: name.to_owned(), key, sections })
     }
 
+    /// A subscriber's record as it is now (for the archive).
+    pub fn record_of(&self, name: &str) -> Option<SubscriberRecord> {
+        self.registry.read().unwrap_or_else(|e| e.into_inner()).records.get(name).cloned()
+    }
+
+    /// Makes a subscriber's record what an archive record says (a rebuild). Not yet durable.
+    pub fn apply(&self, record: &SubscriberRecord) -> Result<(), StoreError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        self.store.put_subscriber(record)?;
+        let mut registry = self.registry.write().unwrap_or_else(|e| e.into_inner());
+        registry.unindex(&record.name);
+        registry.index(record);
+        Ok(())
+    }
+
+    /// Revokes a subscriber as an archive record says (a rebuild). Not yet durable.
+    pub fn apply_revoked(&self, name: &str) -> Result<(), StoreError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        self.registry.write().unwrap_or_else(|e| e.into_inner()).unindex(name);
+        self.store.remove_subscriber(name)?;
+        Ok(())
+    }
+
     fn record(&self, name: &str) -> Result<SubscriberRecord, SubscriberError> {
         let registry = self.registry.read().unwrap_or_else(|e| e.into_inner());
         let mut record =

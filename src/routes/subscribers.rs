@@ -113,7 +113,7 @@ async fn add(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload
     let body = body(payload).await?;
     let asked: NewSubscriber = json(&body)?;
     let app = Arc::clone(&state.app);
-    let done = web::block(move || app.subscribers().add(&asked.name, &asked.sections)).await??;
+    let done = web::block(move || app.add_subscriber(&asked.name, &asked.sections)).await??;
     tracing::info!(subscriber = %done.name, sections = ?done.sections, "subscriber added");
     Ok(issued(&req, &state, done, true))
 }
@@ -135,7 +135,7 @@ async fn update(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     let body = body(payload).await?;
     let asked: Sections = json(&body)?;
     let (app, name) = (Arc::clone(&state.app), name(&req));
-    let done = web::block(move || app.subscribers().update(&name, &asked.sections)).await??;
+    let done = web::block(move || app.update_subscriber(&name, &asked.sections)).await??;
     tracing::info!(subscriber = %done.name, sections = ?done.sections, "subscriber changed");
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(done))
 }
@@ -144,7 +144,7 @@ async fn revoke(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     authorized(&req, &state)?;
     let (app, name) = (Arc::clone(&state.app), name(&req));
     let shown = name.clone();
-    web::block(move || app.subscribers().revoke(&name)).await??;
+    web::block(move || app.revoke_subscriber(&name)).await??;
     // A revoked subscriber's count goes with it (it never names a key).
     let _ = state.app.metrics().subscriber_requests.remove_label_values(&[&shown]);
     tracing::info!(subscriber = %shown, "subscriber revoked");
@@ -156,7 +156,7 @@ async fn rotate(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     let body = body(payload).await?;
     let asked: Rotation = if body.iter().all(u8::is_ascii_whitespace) { Rotation::default() } else { json(&body)? };
     let (app, name) = (Arc::clone(&state.app), name(&req));
-    let done = web::block(move || app.subscribers().rotate(&name, asked.grace)).await??;
+    let done = web::block(move || app.rotate_subscriber(&name, asked.grace)).await??;
     tracing::info!(subscriber = %done.name, grace = asked.grace.unwrap_or(0), "subscriber key rotated");
     Ok(issued(&req, &state, done, false))
 }

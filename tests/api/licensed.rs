@@ -341,6 +341,33 @@ fn subscribers_survive_a_restart_and_an_export_and_restore_without_their_keys() 
 }
 
 #[test]
+fn subscribers_are_made_again_from_the_archive() {
+    let (server, _) = licensed_server(&[]);
+    let first = subscribe(&server, "acme", &["world"]);
+    let gone = subscribe(&server, "gone", &["*"]);
+    let rotated: Value = post(&server, "/subscribers/acme/rotate", json!({})).json().unwrap();
+    let key = rotated["key"].as_str().unwrap().to_owned();
+    let res = server.client().delete(server.url("/subscribers/gone")).bearer_auth(TOKEN).send().unwrap();
+    assert_eq!(res.status(), 204);
+    let mut server = server;
+    server.terminate();
+    let out = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .arg("rebuild")
+        .env("WIREFEED_DATA_DIR", &server.data)
+        .env("WIREFEED_IMPORT_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again = TestServer::start_on_with(server.data.clone(), &[LICENSED]);
+    let feed = |key: &str| again.get(&format!("/k/{key}/sections/world/rss.xml")).status().as_u16();
+    assert_eq!(
+        (feed(&key), feed(&first), feed(&gone)),
+        (200, 404, 404),
+        "the rotated key, not the old or revoked ones"
+    );
+}
+
+#[test]
 fn no_key_reaches_the_logs_or_metrics_after_every_route() {
     let (server, ids) = licensed_server(&[]);
     // The command line against the running server.
