@@ -25,7 +25,7 @@ use crate::journal::Entry;
 use crate::store::{Store, StoreError};
 
 /// Most problems kept by name (the rest are counted).
-const MAX_NAMED: usize = 50;
+pub const MAX_NAMED: usize = 50;
 
 /// What a replay did.
 #[derive(Debug, Default, Clone)]
