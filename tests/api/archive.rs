@@ -10,24 +10,12 @@ use std::time::{Duration, Instant};
 
 use chrono::SecondsFormat;
 
-use crate::helpers::{story, TestServer, TOKEN};
+use crate::helpers::{copy_dir, run, story, TestServer, TOKEN};
 
 /// No seed: every story is one the test sent.
 const NO_SEED: (&str, &str) = ("WIREFEED_SEED_DIR", "/nonexistent");
 
 /// Runs a command of the binary on a data directory: exit code, stdout, stderr.
-fn run(data: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-        .args(args)
-        .env("WIREFEED_DATA_DIR", data)
-        .env("WIREFEED_IMPORT_TOKEN", TOKEN)
-        .env("WIREFEED_SEED_DIR", "/nonexistent")
-        .output()
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
-}
-
 fn export(data: &Path) -> String {
     let (code, stdout, stderr) = run(data, &["export"]);
     assert_eq!(code, 0, "export: {stderr}");
@@ -124,18 +112,6 @@ fn assert_served(server: &TestServer, room: &Newsroom) {
 
 fn health(server: &TestServer) -> serde_json::Value {
     server.settled_health().1
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 /// Moves sled's files out of the data directory.

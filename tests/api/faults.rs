@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{story, TestServer, TOKEN};
+use crate::helpers::{copy_dir, run, story, TestServer, TOKEN};
 
 /// A small tmpfs, unmounted on drop.
 struct SmallDisk {
@@ -233,32 +233,7 @@ fn made_store(n: usize) -> (tempfile::TempDir, PathBuf, Vec<String>) {
     (tmp, data, ids)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
-}
-
 /// Runs a command of the binary on a data directory: exit code, stdout, stderr.
-fn run(data: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-        .args(args)
-        .env("WIREFEED_DATA_DIR", data)
-        .env("WIREFEED_IMPORT_TOKEN", TOKEN)
-        .env("WIREFEED_BIND", "127.0.0.1:0")
-        .env("WIREFEED_SEED_DIR", "/nonexistent")
-        .output()
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
-}
-
 /// The lines of stderr that are not logs.
 fn error_lines(stderr: &str) -> Vec<&str> {
     stderr.lines().filter(|l| l.starts_with("wirefeed:")).collect()

@@ -230,6 +230,41 @@ pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).unwrap_or_else(|e| panic!("feed-rs: {e}\n{}", String::from_utf8_lossy(bytes)))
 }
 
+/// Runs `wirefeed ARGS` on a data directory (no seed, any free port):
+/// exit code, stdout, stderr.
+pub fn run(data: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(args)
+        .env("WIREFEED_DATA_DIR", data)
+        .env("WIREFEED_IMPORT_TOKEN", TOKEN)
+        .env("WIREFEED_BIND", "127.0.0.1:0")
+        .env("WIREFEED_SEED_DIR", "/nonexistent")
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+/// Copies a directory tree (a store, to damage the copy).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// AP's kill of the Texas flooding story (`anpa-ap-texas-flooding.tst`):
+/// the same keyword with the take KILL, no headline of its own.
+pub const AP_TEXAS_KILL: &str =
+    "\u{16}\u{16}\u{1}a4499\u{1f}apnational\r\nb a\u{13}\u{11} BC-US--Texas-Flooding KILL   07-07 0030\r\n\
+    \u{2}^BC-US--Texas-Flooding, KILL,30<\r\n^KILL<\r\n\t   AP is withdrawing the story on the flooding. \
+    The names of the missing were wrong. \r\n\t   \r\n\u{3}AP-WF-07-07-25 2301GMT<\r\n\u{c}\u{4}";
+
 /// One of the agency fixtures of `tests/fixtures/wire`.
 pub fn wire_fixture(name: &str) -> Vec<u8> {
     std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wire").join(name)).unwrap()

@@ -88,10 +88,7 @@ fn a_held_story_killed_by_an_agency_advisory_is_never_released() {
     assert_eq!(res.status(), 202);
     let answer: Value = res.json().unwrap();
     let id = answer["id"].as_str().unwrap().to_owned();
-    let kill = "\u{16}\u{16}\u{1}a4499\u{1f}apnational\r\nb a\u{13}\u{11} BC-US--Texas-Flooding KILL   07-07 0030\r\n\
-                \u{2}^BC-US--Texas-Flooding, KILL,30<\r\n^KILL<\r\n\t   AP is withdrawing the story on the flooding. \
-                The names of the missing were wrong. \r\n\t   \r\n\u{3}AP-WF-07-07-25 2301GMT<\r\n\u{c}\u{4}";
-    let res = server.import(kill, "");
+    let res = server.import(AP_TEXAS_KILL, "");
     assert_eq!(res.status(), 200);
     let killed: Value = res.json().unwrap();
     assert_eq!(killed["outcome"], "killed");

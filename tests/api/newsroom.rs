@@ -255,11 +255,7 @@ fn an_agency_kill_names_its_story_by_slug() {
     let server = TestServer::start();
     let story = server.import_new(wire_fixture("anpa-ap-texas-flooding.tst"));
     let id = story["id"].as_str().unwrap().to_owned();
-    // AP's kill: the same keyword with the take KILL, no headline of its own.
-    let kill = "\u{16}\u{16}\u{1}a4499\u{1f}apnational\r\nb a\u{13}\u{11} BC-US--Texas-Flooding KILL   07-07 0030\r\n\
-                \u{2}^BC-US--Texas-Flooding, KILL,30<\r\n^KILL<\r\n\t   AP is withdrawing the story on the flooding. \
-                The names of the missing were wrong. \r\n\t   \r\n\u{3}AP-WF-07-07-25 2301GMT<\r\n\u{c}\u{4}";
-    let res = server.import(kill, "");
+    let res = server.import(AP_TEXAS_KILL, "");
     assert_eq!(res.status(), 200);
     let answer: serde_json::Value = res.json().unwrap();
     assert_eq!(answer["outcome"], "killed");
