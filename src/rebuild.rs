@@ -166,18 +166,29 @@ fn print(a: &Article) -> Print {
 /// Every article of a store, by id, read line by line from its export
 /// (a store of a million stories is never held whole).
 fn prints(store: &Store) -> anyhow::Result<HashMap<String, Print>> {
-    let mut sink = Prints { line: Vec::new(), out: HashMap::new() };
+    let mut out = HashMap::new();
+    let mut sink = Articles::new(|article: Article| {
+        out.insert(article.id.to_string(), print(&article));
+        Ok(())
+    });
     store.export(&mut sink, &mut |skipped| tracing::warn!(skipped = %skipped, "unreadable article left out"))?;
-    Ok(sink.out)
+    drop(sink);
+    Ok(out)
 }
 
-/// Takes an export's lines as they are written.
-struct Prints {
+/// Takes an export's articles one at a time, as its lines are written.
+struct Articles<F> {
     line: Vec<u8>,
-    out: HashMap<String, Print>,
+    each: F,
 }
 
-impl std::io::Write for Prints {
+impl<F: FnMut(Article) -> std::io::Result<()>> Articles<F> {
+    fn new(each: F) -> Self {
+        Articles { line: Vec::new(), each }
+    }
+}
+
+impl<F: FnMut(Article) -> std::io::Result<()>> std::io::Write for Articles<F> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         for &b in buf {
             if b != b'\n' {
@@ -185,7 +196,7 @@ impl std::io::Write for Prints {
                 continue;
             }
             let article: Article = serde_json::from_slice(&self.line).map_err(std::io::Error::other)?;
-            self.out.insert(article.id.to_string(), print(&article));
+            (self.each)(article)?;
             self.line.clear();
         }
         Ok(buf.len())
@@ -324,43 +335,25 @@ pub fn set_aside(dir: &Path) -> anyhow::Result<Option<String>> {
 /// Kills are not carried over: a killed story sent again is taken. Returns
 /// how many articles were copied.
 pub fn adopt(app: &App) -> anyhow::Result<u64> {
-    struct Adopt<'a> {
-        app: &'a App,
-        line: Vec<u8>,
-        n: u64,
-    }
-    impl std::io::Write for Adopt<'_> {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            for &b in buf {
-                if b != b'\n' {
-                    self.line.push(b);
-                    continue;
-                }
-                let article: Article = serde_json::from_slice(&self.line).map_err(std::io::Error::other)?;
-                self.app.adopt(&article).map_err(std::io::Error::other)?;
-                self.n += 1;
-                self.line.clear();
-            }
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut sink = Adopt { app, line: Vec::new(), n: 0 };
+    let mut n = 0;
+    let mut sink = Articles::new(|article: Article| {
+        app.adopt(&article).map_err(std::io::Error::other)?;
+        n += 1;
+        Ok(())
+    });
     app.store()
         .export(
             &mut sink,
             &mut |skipped| tracing::error!(skipped = %skipped, "archive: an unreadable article is not copied"),
         )
         .context("copying the store's articles into the archive")?;
+    drop(sink);
     app.store().sync()?;
     tracing::warn!(
-        articles = sink.n,
+        articles = n,
         "archive: begun with a copy of every article of the store (a store from before the archive)"
     );
-    Ok(sink.n)
+    Ok(n)
 }
 
 /// A replay the start must make before serving.
