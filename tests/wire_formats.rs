@@ -263,7 +263,6 @@ fn shared_agency_samples_score_95_percent_with_no_leak() {
     let candidates = [
         std::env::var_os("WIREFEED_WIRE_CORPUS").map(std::path::PathBuf::from),
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/wire")),
-        Some(std::path::PathBuf::from("/work/shared/corpus/wire")),
     ];
     let dir = candidates.into_iter().flatten().find(|d| d.is_dir()).unwrap_or_default();
     if !dir.is_dir() {
