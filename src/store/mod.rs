@@ -564,11 +564,6 @@ impl Store {
         self.handles().map_or(0, |h| h.held())
     }
 
-    /// The held story of this id.
-    pub fn held_by_id(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
-        self.call("reading embargoed stories", |h| h.held_by_id(id).map(|held| held.map(|held| held.article)))
-    }
-
     /// The held story named by one of these identity keys (see [`keys`]).
     pub fn held_by_keys(&self, identities: &[Vec<u8>]) -> Result<Option<ArticleId>, StoreError> {
         self.call("reading embargoed stories", |h| {
